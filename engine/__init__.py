@@ -1,0 +1,1 @@
+"""MotCua engine: procedure definitions, workflow, deadlines and persistence rules."""

@@ -1,0 +1,73 @@
+"""One error hierarchy for the engine. Errors carry no HTTP codes; the web layer maps them."""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error the engine raises on purpose."""
+
+    code = "engine_error"
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]] | None = None):
+        super().__init__(message)
+        self.message = message
+        self.fields = fields or {}
+
+
+class DefinitionError(EngineError):
+    """A procedure, calendar or evidence file is invalid; each problem is ``file:line: message``."""
+
+    code = "definition_error"
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems) or "invalid definition")
+
+
+class NotFoundError(EngineError):
+    code = "not_found"
+
+
+class AuthenticationError(EngineError):
+    code = "unauthenticated"
+
+
+class PermissionDeniedError(EngineError):
+    """The actor may not see or do this (wrong role, wrong agency, not the applicant)."""
+
+    code = "forbidden"
+
+
+class ActionNotAllowedError(EngineError):
+    """The action exists but is not available in the dossier's current state or a guard fails."""
+
+    code = "action_not_allowed"
+
+
+class ConcurrencyError(EngineError):
+    """Someone else changed the object first (stale version)."""
+
+    code = "conflict"
+
+
+class IdempotencyConflictError(EngineError):
+    """An idempotency key was reused with a different request."""
+
+    code = "idempotency_conflict"
+
+
+class ValidationError(EngineError):
+    """Input is well-formed but wrong; ``fields`` maps field ids to messages."""
+
+    code = "validation_error"
+
+
+class PayloadTooLargeError(EngineError):
+    code = "payload_too_large"
+
+
+class UnsupportedMediaError(EngineError):
+    code = "unsupported_media_type"
+
+
+class ResultIssueError(EngineError):
+    code = "result_issue_error"

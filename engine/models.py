@@ -1,0 +1,307 @@
+"""SQLAlchemy 2 models: thin records. The rules live in the pure engine modules.
+
+Date-times are naive local time of the deployment (``MOTCUA_TIMEZONE``, default Asia/Ho_Chi_Minh),
+the same convention as :mod:`engine.deadlines`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+JSONType = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
+
+
+def new_uuid() -> str:
+    return str(uuid.uuid4())
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class Agency(Base):
+    __tablename__ = "agencies"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune
+    address: Mapped[str | None] = mapped_column(String(300))
+    calendar: Mapped[str] = mapped_column(String(40), default="vn")
+
+
+class Person(Base):
+    """A record of the population register (the default adapter's local table)."""
+
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id: Mapped[str] = mapped_column(String(12), unique=True)
+    full_name: Mapped[str] = mapped_column(String(120))
+    date_of_birth: Mapped[dt.date] = mapped_column(Date)
+    sex: Mapped[str] = mapped_column(String(6))  # female | male
+    ethnicity: Mapped[str] = mapped_column(String(40))
+    nationality: Mapped[str] = mapped_column(String(40), default="Việt Nam")
+    religion: Mapped[str | None] = mapped_column(String(40))
+    home_town: Mapped[str | None] = mapped_column(String(200))
+    place_of_birth: Mapped[str | None] = mapped_column(String(200))
+    permanent_address: Mapped[str | None] = mapped_column(String(300))
+    current_address: Mapped[str | None] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(20))
+    email: Mapped[str | None] = mapped_column(String(120))
+    marital_status: Mapped[str | None] = mapped_column(String(20))  # single | married | divorced | widowed
+    id_issued_on: Mapped[dt.date | None] = mapped_column(Date)
+    id_issued_by: Mapped[str | None] = mapped_column(String(200))
+    household_id: Mapped[str | None] = mapped_column(String(20), index=True)
+    relation_to_head: Mapped[str | None] = mapped_column(String(40))
+    father_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    mother_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    spouse_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    date_of_death: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class Account(Base):
+    __tablename__ = "accounts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # citizen | staff | agency_client
+    display_name: Mapped[str] = mapped_column(String(160))
+    password_hash: Mapped[str | None] = mapped_column(String(200))
+    roles: Mapped[list] = mapped_column(JSONType, default=list)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
+    allowed_evidence: Mapped[list] = mapped_column(JSONType, default=list)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class ApiToken(Base):
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ProcedureVersion(Base):
+    """A published procedure definition: the text a dossier's version pins, kept forever."""
+
+    __tablename__ = "procedure_versions"
+    __table_args__ = (UniqueConstraint("procedure_id", "version"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    procedure_id: Mapped[str] = mapped_column(String(80))
+    version: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    source_name: Mapped[str] = mapped_column(String(300))
+    source_text: Mapped[str] = mapped_column(Text)
+    published_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Dossier(Base):
+    __tablename__ = "dossiers"
+    __table_args__ = (
+        Index("ix_dossiers_queue", "agency_id", "state", "due_at"),
+        Index("ix_dossiers_applicant", "applicant_account_id", "created_at"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    code: Mapped[str | None] = mapped_column(String(60), unique=True)
+    procedure_id: Mapped[str] = mapped_column(String(80))
+    procedure_version: Mapped[int] = mapped_column(Integer)
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    applicant_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    filed_by_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    channel: Mapped[str] = mapped_column(String(10))  # online | counter | postal
+    state: Mapped[str] = mapped_column(String(60))
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    provenance: Mapped[dict] = mapped_column(JSONType, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    received_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    clock_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    original_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    extended: Mapped[bool] = mapped_column(Boolean, default=False)
+    supplement_rounds: Mapped[int] = mapped_column(Integer, default=0)
+    paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    fee_paid: Mapped[bool] = mapped_column(Boolean, default=False)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    event_count: Mapped[int] = mapped_column(Integer, default=0)
+    last_event_hash: Mapped[str | None] = mapped_column(String(64))
+    version_counter: Mapped[int] = mapped_column(Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version_counter}
+
+    events: Mapped[list[DossierEvent]] = relationship(
+        back_populates="dossier", order_by="DossierEvent.seq", lazy="raise_on_sql"
+    )
+
+
+class DossierEvent(Base):
+    """One audit event; events of a dossier form a SHA-256 hash chain."""
+
+    __tablename__ = "dossier_events"
+    __table_args__ = (UniqueConstraint("dossier_id", "seq"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(60))
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    actor_name: Mapped[str] = mapped_column(String(160))
+    role: Mapped[str] = mapped_column(String(40))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    from_state: Mapped[str | None] = mapped_column(String(60))
+    to_state: Mapped[str] = mapped_column(String(60))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    comment: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    items: Mapped[list | None] = mapped_column(JSONType)
+    details: Mapped[dict | None] = mapped_column(JSONType)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str] = mapped_column(String(64))
+
+    dossier: Mapped[Dossier] = relationship(back_populates="events")
+
+
+class Document(Base):
+    __tablename__ = "documents"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    requirement_id: Mapped[str] = mapped_column(String(80))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    size: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    result_id: Mapped[str | None] = mapped_column(ForeignKey("results.id"))
+    added_by_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    added_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    replaced_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class Result(Base):
+    __tablename__ = "results"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    number: Mapped[str] = mapped_column(String(80))
+    dossier_id: Mapped[str | None] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    procedure_id: Mapped[str] = mapped_column(String(80))
+    procedure_version: Mapped[int] = mapped_column(Integer)
+    result_key: Mapped[str] = mapped_column(String(80))
+    evidence_type: Mapped[str] = mapped_column(String(80), index=True)
+    issuer_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    valid_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="valid")
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    superseded_by: Mapped[str | None] = mapped_column(String(36))
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+
+    holders: Mapped[list[ResultHolder]] = relationship(
+        back_populates="result", cascade="all, delete-orphan", lazy="selectin"
+    )
+
+
+class ResultHolder(Base):
+    __tablename__ = "result_holders"
+
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id"), primary_key=True)
+    personal_id: Mapped[str] = mapped_column(String(12), primary_key=True, index=True)
+
+    result: Mapped[Result] = relationship(back_populates="holders")
+
+
+class Sequence(Base):
+    """Counters for dossier codes and result numbers, one row per scope and period."""
+
+    __tablename__ = "sequences"
+
+    scope: Mapped[str] = mapped_column(String(120), primary_key=True)
+    period: Mapped[str] = mapped_column(String(20), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CalendarDayRecord(Base):
+    """The editable copy of the calendar files: days off on weekdays and worked weekend days."""
+
+    __tablename__ = "calendar_days"
+
+    calendar: Mapped[str] = mapped_column(String(40), primary_key=True)
+    date: Mapped[dt.date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    working: Mapped[bool] = mapped_column(Boolean)
+    name_vi: Mapped[str] = mapped_column(String(200))
+    name_en: Mapped[str] = mapped_column(String(200))
+    source: Mapped[str | None] = mapped_column(String(300))
+
+
+class CalendarSetting(Base):
+    __tablename__ = "calendar_settings"
+
+    calendar: Mapped[str] = mapped_column(String(40), primary_key=True)
+    weekend: Mapped[list] = mapped_column(JSONType)
+    office_hours: Mapped[list] = mapped_column(JSONType)
+    cutoff: Mapped[str] = mapped_column(String(5))
+    years: Mapped[list] = mapped_column(JSONType)
+    provisional_years: Mapped[list] = mapped_column(JSONType, default=list)
+
+
+class IdempotencyKey(Base):
+    __tablename__ = "idempotency_keys"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    request_sha256: Mapped[str] = mapped_column(String(64))
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class OutboxMessage(Base):
+    """Outside effects (mail, SMS, webhooks) written with the transition, sent after the commit."""
+
+    __tablename__ = "outbox"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    topic: Mapped[str] = mapped_column(String(60))
+    dossier_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    payload: Mapped[dict] = mapped_column(JSONType)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)

@@ -1,0 +1,1020 @@
+"""Use cases. Each takes primitives plus an explicit actor, runs in one unit of work, commits once,
+and returns plain dataclasses. Access is checked on every object: an object the actor may not see
+is reported as not found, so its existence does not leak.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import logging
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import filetype
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine import audit, deadlines
+from engine.access import Actor, can_view_dossier, roles_on_dossier
+from engine.blobs import LocalBlobStore
+from engine.definitions import Catalogue, Procedure, parse_procedure
+from engine.errors import (
+    AuthenticationError,
+    ConcurrencyError,
+    DefinitionError,
+    IdempotencyConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    UnsupportedMediaError,
+    ValidationError,
+)
+from engine.forms import clean_form
+from engine.models import (
+    Account,
+    Agency,
+    ApiToken,
+    CalendarDayRecord,
+    CalendarSetting,
+    Document,
+    Dossier,
+    DossierEvent,
+    IdempotencyKey,
+    OutboxMessage,
+    Person,
+    ProcedureVersion,
+    Result,
+    ResultHolder,
+    new_uuid,
+)
+from engine.store import UnitOfWork, next_in_sequence
+from engine.workflow import SERVICE_EFFECTS, ActionContext, available_actions, fire
+
+log = logging.getLogger(__name__)
+
+OPEN_STATES_EXCLUDED = ("draft",)
+EDITABLE_STATES = ("draft", "reception_supplement", "processing_supplement")
+PAGE_SIZE = 50
+DUE_SOON_WORKING_DAYS = 1
+
+
+# --------------------------------------------------------------------------- views
+
+
+@dataclass(frozen=True)
+class ProcedureSummary:
+    id: str
+    code: str
+    version: int
+    title: dict[str, str]
+    authority: str
+    online: str
+    time_limit: dict[str, Any]
+    fee: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    action: str
+    actor: str
+    role: str
+    from_state: str | None
+    to_state: str
+    at: dt.datetime
+    comment: str | None
+    reason: str | None
+    items: list[str] | None
+    details: dict | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    requirement: str
+    by: str  # upload | result
+    filename: str | None
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    result_id: str | None
+    added_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class RequirementView:
+    id: str
+    label: dict[str, str]
+    required: bool
+    satisfied: bool
+    by: str | None
+    accept: list[str]
+    max_mb: float
+    replaced_by: str | None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: str
+    to: str | None
+    role: str
+    inputs: list[str]
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: str
+    number: str
+    procedure: str
+    evidence: str
+    title: dict[str, str]
+    holders: list[str]
+    issuer: str
+    issued_at: dt.datetime
+    valid_until: dt.datetime | None
+    status: str
+    status_reason: str | None
+    data: dict[str, Any]
+    dossier_id: str | None
+
+
+@dataclass(frozen=True)
+class DossierView:
+    id: str
+    code: str | None
+    procedure: str
+    version: int
+    title: dict[str, str]
+    agency: str
+    channel: str
+    applicant: dict[str, Any]
+    state: str
+    status_code: int | None
+    data: dict[str, Any]
+    provenance: dict[str, Any]
+    documents: list[DocumentView]
+    requirements: list[RequirementView]
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    received_at: dt.datetime | None
+    due_at: dt.datetime | None
+    original_due_at: dt.datetime | None
+    extended: bool
+    supplement_rounds: int
+    overdue: bool
+    fee_paid: bool
+    available_actions: list[ActionView]
+    events: list[EventView]
+    results: list[ResultView]
+    version_counter: int
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: str
+    code: str | None
+    procedure: str
+    title: dict[str, str]
+    applicant: str
+    channel: str
+    state: str
+    status_code: int | None
+    received_at: dt.datetime | None
+    due_at: dt.datetime | None
+    timeliness: str  # on_time | due_soon | overdue | none
+    version_counter: int
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    page_size: int
+    total: int
+
+
+@dataclass(frozen=True)
+class SweepReport:
+    newly_overdue: int
+    due_soon: int
+    expired_results: int
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    dossiers: int
+    events: int
+    problems: list[audit.ChainProblem]
+
+
+@dataclass(frozen=True)
+class PublishReport:
+    published: list[tuple[str, int]]
+    unchanged: list[tuple[str, int]]
+
+
+# --------------------------------------------------------------------------- the service object
+
+
+@dataclass
+class Services:
+    """The use cases, wired by ``web.bootstrap`` with a unit-of-work factory, the catalogue,
+    the calendars, a clock and a blob store."""
+
+    uow: Callable[..., UnitOfWork]
+    catalogue: Catalogue
+    calendars: dict[str, deadlines.Calendar]
+    clock: Callable[[], dt.datetime]
+    blobs: LocalBlobStore
+    max_upload_mb: float = 20
+    _pinned: dict[tuple[str, int], Procedure] = field(default_factory=dict)
+
+    # ----------------------------------------------------------------- procedures
+
+    def list_procedures(self) -> list[ProcedureSummary]:
+        return [_summary(p) for p in self.catalogue.current()]
+
+    def get_procedure(self, procedure_id: str) -> Procedure:
+        proc = self.catalogue.latest(procedure_id)
+        if proc is None:
+            raise NotFoundError(f"Không có thủ tục '{procedure_id}' / no procedure '{procedure_id}'")
+        return proc
+
+    def procedure_version(self, procedure_id: str, version: int, session: Any = None) -> Procedure:
+        """A pinned version: from the loaded files, else from the text stored when it was published."""
+        proc = self.catalogue.get(procedure_id, version) or self._pinned.get((procedure_id, version))
+        if proc is not None:
+            return proc
+        if session is None:
+            with self.uow(write=False) as uow:
+                return self.procedure_version(procedure_id, version, uow.session)
+        row = session.execute(
+            select(ProcedureVersion).where(
+                ProcedureVersion.procedure_id == procedure_id, ProcedureVersion.version == version
+            )
+        ).scalar_one_or_none()
+        if row is None:
+            raise NotFoundError(f"procedure '{procedure_id}' version {version} was never published")
+        proc, problems = parse_procedure(row.source_text, f"{row.source_name} (v{version}, stored)")
+        if proc is None:
+            raise DefinitionError(problems)
+        self._pinned[(procedure_id, version)] = proc
+        return proc
+
+    def publish_procedures(self) -> PublishReport:
+        """Store the text of every loaded version; a published version may not change afterwards."""
+        published: list[tuple[str, int]] = []
+        unchanged: list[tuple[str, int]] = []
+        problems: list[str] = []
+        with self.uow() as uow:
+            rows = {(r.procedure_id, r.version): r for r in uow.session.scalars(select(ProcedureVersion))}
+            for key, proc in sorted(self.catalogue.procedures.items()):
+                row = rows.get(key)
+                if row is None:
+                    uow.session.add(ProcedureVersion(
+                        procedure_id=proc.id, version=proc.version, sha256=proc.sha256,
+                        source_name=proc.source_name, source_text=proc.source_text, published_at=self.clock(),
+                    ))
+                    published.append(key)
+                elif row.sha256 != proc.sha256:
+                    problems.append(
+                        f"{proc.source_name}:1: version {proc.version} of '{proc.id}' was published with other content; "
+                        "running dossiers pin it, so publish the change as a new version"
+                    )
+                else:
+                    unchanged.append(key)
+            if problems:
+                raise DefinitionError(problems)
+            uow.commit()
+        return PublishReport(published, unchanged)
+
+    # ----------------------------------------------------------------- calendars
+
+    def sync_calendars(self) -> int:
+        """Copy the calendar files into the database (the editable copy); returns the days written."""
+        n = 0
+        with self.uow() as uow:
+            s = uow.session
+            for name, cal in self.calendars.items():
+                setting = s.get(CalendarSetting, name)
+                values = dict(
+                    weekend=sorted(cal.weekend),
+                    office_hours=[[a.strftime("%H:%M"), b.strftime("%H:%M")] for a, b in cal.office_hours],
+                    cutoff=cal.cutoff.strftime("%H:%M"), years=sorted(cal.years),
+                    provisional_years=sorted(cal.provisional_years),
+                )
+                if setting is None:
+                    s.add(CalendarSetting(calendar=name, **values))
+                else:
+                    for k, v in values.items():
+                        setattr(setting, k, v)
+                existing = {r.date: r for r in s.scalars(select(CalendarDayRecord).where(CalendarDayRecord.calendar == name))}
+                for day in cal.entries:
+                    row = existing.get(day.date)
+                    if row is None:
+                        s.add(CalendarDayRecord(calendar=name, date=day.date, kind=day.kind, working=day.working,
+                                                name_vi=day.name_vi, name_en=day.name_en, source=day.source))
+                        n += 1
+            uow.commit()
+        return n
+
+    def load_calendars_from_db(self) -> None:
+        """Use the database copy (which an administrator may have edited) where there is one."""
+        with self.uow(write=False) as uow:
+            s = uow.session
+            for setting in s.scalars(select(CalendarSetting)):
+                rows = s.scalars(select(CalendarDayRecord).where(CalendarDayRecord.calendar == setting.calendar))
+                days = [deadlines.CalendarDay(r.date, r.kind, r.working, r.name_vi, r.name_en, r.source) for r in rows]
+                self.calendars[setting.calendar] = deadlines.calendar_from_days(
+                    setting.calendar, days,
+                    weekend=frozenset(setting.weekend),
+                    office_hours=tuple((_hm(a), _hm(b)) for a, b in setting.office_hours),
+                    cutoff=_hm(setting.cutoff), years=frozenset(setting.years),
+                )
+
+    def calendar(self, name: str) -> deadlines.Calendar:
+        cal = self.calendars.get(name)
+        if cal is None:
+            raise NotFoundError(f"no calendar '{name}'")
+        return cal
+
+    def compute_due(self, start: dt.datetime, value: float, unit: str, procedure_id: str | None = None,
+                    *, cutoff_applies: bool = False) -> dt.datetime:
+        cal_name = self.get_procedure(procedure_id).calendar if procedure_id else "vn"
+        try:
+            return deadlines.compute_due(start, value, unit, self.calendar(cal_name), cutoff_applies=cutoff_applies)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
+    # ----------------------------------------------------------------- accounts and tokens
+
+    def issue_token(self, username: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.uow() as uow:
+            account = uow.session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+            if account is None or not account.active:
+                raise NotFoundError(f"no active account '{username}'")
+            uow.session.add(ApiToken(account_id=account.id, token_sha256=_sha256(token.encode()), created_at=self.clock()))
+            uow.commit()
+        return token
+
+    def authenticate_token(self, token: str) -> Actor:
+        if not token or len(token) > 200:
+            raise AuthenticationError("Thiếu hoặc sai mã truy cập / missing or invalid bearer token")
+        with self.uow(write=False) as uow:
+            row = uow.session.execute(
+                select(Account).join(ApiToken, ApiToken.account_id == Account.id).where(
+                    ApiToken.token_sha256 == _sha256(token.encode()), ApiToken.revoked_at.is_(None)
+                )
+            ).scalar_one_or_none()
+            if row is None or not row.active:
+                raise AuthenticationError("Thiếu hoặc sai mã truy cập / missing or invalid bearer token")
+            return _actor(row)
+
+    def actor_for(self, username: str) -> Actor:
+        with self.uow(write=False) as uow:
+            row = uow.session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError(f"no account '{username}'")
+            return _actor(row)
+
+    # ----------------------------------------------------------------- dossiers
+
+    def start_dossier(self, procedure_id: str, data: Any, actor: Actor, *, applicant: str | None = None,
+                      agency_code: str | None = None, idempotency_key: str | None = None) -> DossierView:
+        """Create a draft: online by a citizen for themself, or at the counter by a clerk for a walk-in."""
+        if not isinstance(procedure_id, str) or not procedure_id:
+            raise ValidationError("procedure is required", fields={"procedure": ["bắt buộc / required"]})
+        proc = self.catalogue.latest(procedure_id)
+        if proc is None:
+            raise ValidationError(f"no procedure '{procedure_id}'", fields={"procedure": ["không có thủ tục này / unknown procedure"]})
+        if data is None:
+            data = {}
+        cleaned, errors = clean_form(proc, data)
+        if errors:
+            raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
+        if idempotency_key is not None and (not idempotency_key.strip() or len(idempotency_key) > 200):
+            raise ValidationError("Idempotency-Key must be 1-200 characters", fields={"Idempotency-Key": ["1-200 characters"]})
+        request_hash = _sha256(json.dumps(
+            {"procedure": procedure_id, "data": cleaned, "applicant": applicant, "agency": agency_code},
+            sort_keys=True, ensure_ascii=False, default=str).encode())
+        now = self.clock()
+        with self.uow() as uow:
+            s = uow.session
+            if idempotency_key and actor.account_id is not None:
+                replay = self._replay(s, actor, idempotency_key, request_hash)
+                if replay is not None:
+                    return self._view(s, replay, actor, proc)
+            if actor.is_citizen:
+                if applicant not in (None, actor.personal_id):
+                    raise PermissionDeniedError("Công dân chỉ nộp hồ sơ cho chính mình / citizens file for themselves")
+                if "online" not in proc.channels:
+                    raise ValidationError("Thủ tục này không nộp trực tuyến / this procedure cannot be filed online",
+                                          fields={"procedure": ["không nộp trực tuyến / not online"]})
+                applicant_account_id, channel = actor.account_id, "online"
+                agency = self._agency_for(s, proc, agency_code)
+            elif actor.is_staff and actor.has_role("clerk"):
+                if not applicant:
+                    raise ValidationError("Nhập số định danh của người nộp / the applicant's personal id is required",
+                                          fields={"applicant": ["bắt buộc / required"]})
+                agency = s.get(Agency, actor.agency_id)
+                applicant_account_id = self._walk_in_account(s, applicant, now).id
+                channel = "counter"
+            else:
+                raise PermissionDeniedError("Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ / only citizens and reception clerks file dossiers")
+            d = Dossier(
+                id=new_uuid(), procedure_id=proc.id, procedure_version=proc.version, agency_id=agency.id,
+                applicant_account_id=applicant_account_id, filed_by_account_id=actor.account_id, channel=channel,
+                state=proc.initial, status_code=proc.state(proc.initial).status_code, data=cleaned, provenance={},
+                created_at=now, updated_at=now, extended=False, supplement_rounds=0, overdue=False,
+                fee_paid=proc.fee_amount == 0, event_count=0,
+            )
+            s.add(d)
+            self._append_event(s, d, actor, "create", None, proc.initial, now, role="applicant" if actor.is_citizen else "clerk",
+                               details={"channel": channel})
+            if idempotency_key and actor.account_id is not None:
+                s.add(IdempotencyKey(account_id=actor.account_id, key=idempotency_key, request_sha256=request_hash,
+                                     dossier_id=d.id, created_at=now))
+            try:
+                uow.commit()
+            except IntegrityError:
+                # the same key arrived twice at once: the other request won; answer with its dossier
+                if not idempotency_key:
+                    raise
+                s.rollback()
+                replay = self._replay(s, actor, idempotency_key, request_hash)
+                if replay is None:
+                    raise ConcurrencyError("concurrent request, retry") from None
+                return self._view(s, replay, actor, proc)
+            return self._view(s, d, actor, proc)
+
+    def _replay(self, s: Any, actor: Actor, key: str, request_hash: str) -> Dossier | None:
+        row = s.get(IdempotencyKey, (actor.account_id, key))
+        if row is None:
+            return None
+        if row.request_sha256 != request_hash:
+            raise IdempotencyConflictError(
+                "Idempotency-Key was already used for a different request", fields={"Idempotency-Key": ["reused with other content"]}
+            )
+        return s.get(Dossier, row.dossier_id)
+
+    def _agency_for(self, s: Any, proc: Procedure, agency_code: str | None) -> Agency:
+        if agency_code:
+            agency = s.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
+            if agency is None:
+                raise ValidationError(f"no agency '{agency_code}'", fields={"agency": ["không có cơ quan này / unknown agency"]})
+            if agency.level != proc.authority:
+                raise ValidationError("this agency does not handle the procedure",
+                                      fields={"agency": ["không có thẩm quyền / not competent for this procedure"]})
+            return agency
+        candidates = s.scalars(select(Agency).where(Agency.level == proc.authority)).all()
+        if len(candidates) != 1:
+            raise ValidationError("choose the receiving agency", fields={"agency": ["chọn cơ quan tiếp nhận / choose an agency"]})
+        return candidates[0]
+
+    def _walk_in_account(self, s: Any, personal_id: str, now: dt.datetime) -> Account:
+        if not isinstance(personal_id, str) or not personal_id.isdigit() or len(personal_id) != 12:
+            raise ValidationError("a personal id has 12 digits", fields={"applicant": ["12 chữ số / 12 digits"]})
+        account = s.execute(select(Account).where(Account.username == personal_id)).scalar_one_or_none()
+        if account is not None:
+            if account.kind != "citizen":
+                raise ValidationError("not a citizen", fields={"applicant": ["không phải công dân / not a citizen"]})
+            return account
+        person = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+        if person is None:
+            raise ValidationError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the population register",
+                                  fields={"applicant": ["không tìm thấy / not found"]})
+        account = Account(username=personal_id, kind="citizen", display_name=person.full_name, password_hash=None,
+                          roles=["citizen"], personal_id=personal_id, allowed_evidence=[], active=True, created_at=now)
+        s.add(account)
+        s.flush()
+        return account
+
+    def get_dossier(self, dossier_id: str, actor: Actor) -> DossierView:
+        with self.uow(write=False) as uow:
+            d = self._load_visible(uow.session, dossier_id, actor)
+            return self._view(uow.session, d, actor)
+
+    def save_form(self, dossier_id: str, data: Any, actor: Actor, *, expected_version: int | None = None) -> DossierView:
+        with self.uow() as uow:
+            s = uow.session
+            d = self._load_visible(s, dossier_id, actor)
+            proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            may_edit = "applicant" in roles or ("clerk" in roles and d.channel != "online")
+            if not may_edit:
+                raise PermissionDeniedError("Chỉ người nộp được sửa tờ khai / only the applicant may change the form")
+            if d.state not in EDITABLE_STATES:
+                raise ActionNotAllowedErrorCompat(d.state)
+            _check_version(d, expected_version)
+            cleaned, errors = clean_form(proc, data)
+            if errors:
+                raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
+            merged = dict(d.data or {})
+            for key, value in (data or {}).items():
+                if key in cleaned:
+                    merged[key] = cleaned[key]
+                elif value is None or (isinstance(value, str) and not value.strip()):
+                    merged.pop(key, None)
+            d.data = merged
+            d.updated_at = self.clock()
+            uow.commit()
+            return self._view(s, d, actor, proc)
+
+    def add_document(self, dossier_id: str, requirement_id: str, filename: str | None, content: bytes,
+                     actor: Actor) -> DossierView:
+        """Attach an uploaded file to a requirement: its type is sniffed from the bytes, not trusted."""
+        with self.uow() as uow:
+            s = uow.session
+            d, proc, req = self._document_target(s, dossier_id, requirement_id, actor)
+            if not content:
+                raise ValidationError("the file is empty", fields={"file": ["tệp rỗng / empty file"]})
+            limit = min(req.max_mb, self.max_upload_mb)
+            if len(content) > limit * 1024 * 1024:
+                raise PayloadTooLargeError(f"Tệp lớn hơn {limit:g} MB / the file is larger than {limit:g} MB")
+            kind = filetype.guess(content)
+            sniffed = kind.mime if kind else None
+            if sniffed not in req.accept:
+                raise UnsupportedMediaError(
+                    f"Chỉ nhận {', '.join(req.accept)} / only {', '.join(req.accept)} accepted (got {sniffed or 'unknown'})"
+                )
+            digest = self.blobs.put(content)
+            now = self.clock()
+            self._replace_documents(s, d.id, req.id, now)
+            safe_name = _safe_filename(filename)
+            s.add(Document(dossier_id=d.id, requirement_id=req.id, filename=safe_name, content_type=sniffed,
+                           size=len(content), sha256=digest, added_by_account_id=actor.account_id, added_at=now))
+            d.updated_at = now
+            uow.commit()
+            return self._view(s, d, actor, proc)
+
+    def link_result(self, dossier_id: str, requirement_id: str, result_id: str, actor: Actor) -> DossierView:
+        """Satisfy a requirement from the results store instead of an upload."""
+        with self.uow() as uow:
+            s = uow.session
+            d, proc, req = self._document_target(s, dossier_id, requirement_id, actor)
+            if not req.replaced_by:
+                raise ValidationError("this requirement cannot be taken from the results store",
+                                      fields={"requirement": ["phải tải lên / must be uploaded"]})
+            result = s.get(Result, result_id) if isinstance(result_id, str) else None
+            applicant = s.get(Account, d.applicant_account_id)
+            holders = {h.personal_id for h in result.holders} if result else set()
+            if result is None or applicant.personal_id not in holders:
+                raise NotFoundError("Không có kết quả này trong kho của người nộp / no such result in the applicant's store")
+            if result.evidence_type != req.replaced_by:
+                raise ValidationError("wrong kind of result", fields={"result_id": [f"cần {req.replaced_by} / needs {req.replaced_by}"]})
+            now = self.clock()
+            if result.status != "valid" or (result.valid_until is not None and result.valid_until < now):
+                raise ValidationError("Kết quả không còn hiệu lực / the result is no longer valid",
+                                      fields={"result_id": [result.status]})
+            self._replace_documents(s, d.id, req.id, now)
+            s.add(Document(dossier_id=d.id, requirement_id=req.id, result_id=result.id,
+                           added_by_account_id=actor.account_id, added_at=now))
+            d.updated_at = now
+            uow.commit()
+            return self._view(s, d, actor, proc)
+
+    def _document_target(self, s: Any, dossier_id: str, requirement_id: str, actor: Actor) -> tuple[Dossier, Procedure, Any]:
+        d = self._load_visible(s, dossier_id, actor)
+        proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
+        req = proc.document(requirement_id) if isinstance(requirement_id, str) else None
+        if req is None:
+            raise ValidationError(f"no requirement '{requirement_id}'",
+                                  fields={"requirement": ["không có thành phần hồ sơ này / unknown requirement"]})
+        roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+        if "applicant" in roles:
+            allowed_states = EDITABLE_STATES
+        elif "clerk" in roles:
+            allowed_states = ("draft", "submitted", "reception_supplement", "processing_supplement")
+        else:
+            raise PermissionDeniedError("Chỉ người nộp hoặc cán bộ tiếp nhận được thêm giấy tờ / only the applicant or a clerk adds documents")
+        if d.state not in allowed_states:
+            raise ActionNotAllowedErrorCompat(d.state)
+        return d, proc, req
+
+    def _replace_documents(self, s: Any, dossier_id: str, requirement_id: str, now: dt.datetime) -> None:
+        s.execute(update(Document).where(
+            Document.dossier_id == dossier_id, Document.requirement_id == requirement_id, Document.replaced_at.is_(None)
+        ).values(replaced_at=now))
+
+    def document_content(self, dossier_id: str, document_id: str, actor: Actor) -> tuple[bytes, str, str]:
+        with self.uow(write=False) as uow:
+            self._load_visible(uow.session, dossier_id, actor)
+            doc = uow.session.get(Document, document_id)
+            if doc is None or doc.dossier_id != dossier_id or doc.sha256 is None:
+                raise NotFoundError("no such document")
+            return self.blobs.get(doc.sha256), doc.content_type or "application/octet-stream", doc.filename or doc.id
+
+    def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
+                       reason: str | None = None, items: Any = None, new_due_at: Any = None,
+                       expected_version: Any = None) -> DossierView:
+        """Fire one workflow action: one transaction, one audit event, exactly one winner under races."""
+        comment = _opt_text(comment, "comment")
+        reason = _opt_text(reason, "reason")
+        items = _items(items)
+        due = _parse_due(new_due_at)
+        if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+            raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
+        now = self.clock()
+        with self.uow() as uow:
+            s = uow.session
+            d = self._load_visible(s, dossier_id, actor)
+            _check_version(d, expected_version)
+            proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
+                due = self.calendar(proc.calendar).day_end(due.date())
+            ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles,
+                                comment=comment, reason=reason, items=items, new_due_at=due,
+                                missing_documents=self._missing_documents(s, d, proc))
+            from_state = d.state
+            fired = fire(proc, d, action, ctx)
+            details: dict[str, Any] = {}
+            if "assign_code" in fired.effects:
+                agency = s.get(Agency, d.agency_id)
+                day = now.strftime("%y%m%d")
+                seq = next_in_sequence(s, f"dossier:{agency.id}", day)
+                d.code = f"{agency.code}-{day}-{seq:04d}"
+                details["code"] = d.code
+            if "record_result" in fired.effects:
+                details["results"] = self._record_results(s, d, proc, now)
+            if fired.id in ("approve", "reject"):
+                d.decided_at = now
+            if d.due_at is not None and "start_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat()
+            if fired.id == "extend_due":
+                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                details["due_at"] = d.due_at.isoformat()
+            if "resume_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat() if d.due_at else None
+            self._append_event(s, d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
+                               comment=comment, reason=reason, items=items, details=details or None)
+            s.add(OutboxMessage(topic="dossier.transition", dossier_id=d.id, created_at=now, attempts=0,
+                                payload={"action": fired.id, "from": from_state, "to": d.state,
+                                         "status_code": d.status_code}))
+            uow.commit()
+            return self._view(s, d, actor, proc)
+
+    def _record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime) -> list[str]:
+        agency = s.get(Agency, d.agency_id)
+        applicant = s.get(Account, d.applicant_account_id)
+        ids: list[str] = []
+        for spec in proc.results:
+            seq = next_in_sequence(s, f"result:{agency.id}:{spec.number}", str(now.year))
+            number = spec.number.replace("{seq}", str(seq)).replace("{year}", str(now.year))
+            data = {key: _resolve(ref, d, agency, applicant) for key, ref in spec.data}
+            holders = [h for h in (_resolve(ref, d, agency, applicant) for ref in spec.holder) if h]
+            if not holders and applicant.personal_id:
+                holders = [applicant.personal_id]  # e.g. a newborn without a personal id yet: the parent holds it
+            valid_until = _add_months(now, spec.validity_months) if spec.validity_months else None
+            result = Result(number=number, dossier_id=d.id, procedure_id=proc.id, procedure_version=proc.version,
+                            result_key=spec.id, evidence_type=spec.evidence, issuer_agency_id=agency.id, issued_at=now,
+                            valid_until=valid_until, status="valid", data=data)
+            result.holders = [ResultHolder(personal_id=h) for h in dict.fromkeys(holders)]
+            s.add(result)
+            s.flush()
+            ids.append(result.id)
+        return ids
+
+    def _missing_documents(self, s: Any, d: Dossier, proc: Procedure) -> list[str]:
+        have = set(s.scalars(select(Document.requirement_id).where(
+            Document.dossier_id == d.id, Document.replaced_at.is_(None))))
+        return [req.id for req in proc.documents if req.required and req.id not in have]
+
+    def _append_event(self, s: Any, d: Dossier, actor: Actor, action: str, from_state: str | None, to_state: str,
+                      now: dt.datetime, *, role: str, comment: str | None = None, reason: str | None = None,
+                      items: list[str] | None = None, details: dict | None = None) -> None:
+        fields = dict(dossier_id=d.id, seq=(d.event_count or 0) + 1, action=action, actor_account_id=actor.account_id,
+                      actor_name=actor.display_name, role=role, agency_id=actor.agency_id, from_state=from_state,
+                      to_state=to_state, at=now, comment=comment, reason=reason, items=items, details=details,
+                      prev_hash=d.last_event_hash)
+        digest = audit.event_hash(fields)
+        s.add(DossierEvent(**fields, hash=digest))
+        d.event_count = fields["seq"]
+        d.last_event_hash = digest
+
+    def _load_visible(self, s: Any, dossier_id: str, actor: Actor) -> Dossier:
+        d = s.get(Dossier, dossier_id) if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None
+        if d is None or not can_view_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id):
+            raise NotFoundError("Không tìm thấy hồ sơ / dossier not found")
+        return d
+
+    def _view(self, s: Any, d: Dossier, actor: Actor, proc: Procedure | None = None) -> DossierView:
+        proc = proc if proc is not None and proc.version == d.procedure_version else self.procedure_version(
+            d.procedure_id, d.procedure_version, s)
+        now = self.clock()
+        agency = s.get(Agency, d.agency_id)
+        applicant = s.get(Account, d.applicant_account_id)
+        docs = s.scalars(select(Document).where(Document.dossier_id == d.id, Document.replaced_at.is_(None))
+                         .order_by(Document.added_at)).all()
+        by_req = {doc.requirement_id: doc for doc in docs}
+        requirements = [
+            RequirementView(r.id, {"vi": r.label.vi, "en": r.label.en}, r.required, r.id in by_req,
+                            ("result" if by_req[r.id].result_id else "upload") if r.id in by_req else None,
+                            list(r.accept), r.max_mb, r.replaced_by)
+            for r in proc.documents
+        ]
+        events = s.scalars(select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)).all()
+        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all()
+        roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+        ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles)
+        actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
+        return DossierView(
+            id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
+            title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency.code, channel=d.channel,
+            applicant={"personal_id": applicant.personal_id, "name": applicant.display_name},
+            state=d.state, status_code=d.status_code, data=dict(d.data or {}), provenance=dict(d.provenance or {}),
+            documents=[DocumentView(doc.id, doc.requirement_id, "result" if doc.result_id else "upload", doc.filename,
+                                    doc.content_type, doc.size, doc.sha256, doc.result_id, doc.added_at) for doc in docs],
+            requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
+            due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,
+            overdue=_is_overdue(d, proc, now), fee_paid=d.fee_paid, available_actions=actions,
+            events=[EventView(e.seq, e.action, e.actor_name, e.role, e.from_state, e.to_state, e.at, e.comment, e.reason,
+                              e.items, e.details) for e in events],
+            results=[_result_view(r, agency, self.catalogue) for r in results],
+            version_counter=d.version_counter,
+        )
+
+    # ----------------------------------------------------------------- queues
+
+    def list_dossiers(self, actor: Actor, *, state: str | None = None, procedure: str | None = None,
+                      overdue: bool | None = None, page: int = 1) -> Page:
+        """Staff: their agency's work queue, by due date. Citizens: their own dossiers, newest first."""
+        if not isinstance(page, int) or page < 1 or page > 10_000:
+            raise ValidationError("page must be a positive integer", fields={"page": ["số nguyên dương / positive integer"]})
+        now = self.clock()
+        with self.uow(write=False) as uow:
+            s = uow.session
+            q = select(Dossier)
+            if actor.is_staff:
+                q = q.where(Dossier.agency_id == actor.agency_id, Dossier.state != "draft")
+            elif actor.is_citizen:
+                q = q.where(Dossier.applicant_account_id == actor.account_id)
+            else:
+                raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
+            if state:
+                q = q.where(Dossier.state == state)
+            if procedure:
+                q = q.where(Dossier.procedure_id == procedure)
+            if overdue is not None:
+                late = and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
+                            or_(Dossier.overdue.is_(True), Dossier.due_at < now))
+                q = q.where(late if overdue else ~late)
+            total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+            if actor.is_staff:
+                q = q.order_by(Dossier.due_at.is_(None), Dossier.due_at, Dossier.created_at)
+            else:
+                q = q.order_by(Dossier.created_at.desc())
+            rows = s.scalars(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+            names = dict(s.execute(select(Account.id, Account.display_name).where(
+                Account.id.in_({r.applicant_account_id for r in rows}))).all()) if rows else {}
+            items = []
+            for d in rows:
+                proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
+                items.append(QueueItem(d.id, d.code, d.procedure_id, {"vi": proc.title.vi, "en": proc.title.en},
+                                       names.get(d.applicant_account_id, ""), d.channel, d.state, d.status_code,
+                                       d.received_at, d.due_at, _timeliness(d, proc, now, self.calendar(proc.calendar)),
+                                       d.version_counter))
+            return Page(items, page, PAGE_SIZE, total)
+
+    # ----------------------------------------------------------------- results (the store)
+
+    def list_results(self, actor: Actor, *, holder: str | None = None, evidence: str | None = None) -> list[ResultView]:
+        with self.uow(write=False) as uow:
+            s = uow.session
+            if actor.is_citizen:
+                if holder not in (None, actor.personal_id):
+                    raise PermissionDeniedError("Chỉ xem được kết quả của chính mình / you can only list your own results")
+                holder = actor.personal_id
+            elif actor.is_staff:
+                if not holder:
+                    raise ValidationError("holder is required", fields={"holder": ["bắt buộc / required"]})
+            else:
+                raise PermissionDeniedError("agency reuse of results arrives with consent and purpose checks")
+            q = select(Result).join(ResultHolder).where(ResultHolder.personal_id == holder)
+            if evidence:
+                q = q.where(Result.evidence_type == evidence)
+            rows = s.scalars(q.order_by(Result.issued_at.desc())).all()
+            agencies = {a.id: a for a in s.scalars(select(Agency))}
+            return [_result_view(r, agencies[r.issuer_agency_id], self.catalogue) for r in rows]
+
+    def get_result(self, result_id: str, actor: Actor) -> ResultView:
+        with self.uow(write=False) as uow:
+            s = uow.session
+            r = s.get(Result, result_id) if isinstance(result_id, str) and len(result_id) <= 36 else None
+            if r is None:
+                raise NotFoundError("Không tìm thấy kết quả / result not found")
+            holders = {h.personal_id for h in r.holders}
+            allowed = (actor.is_citizen and actor.personal_id in holders) or (actor.is_staff and actor.agency_id == r.issuer_agency_id)
+            if not allowed:
+                raise NotFoundError("Không tìm thấy kết quả / result not found")
+            return _result_view(r, s.get(Agency, r.issuer_agency_id), self.catalogue)
+
+    # ----------------------------------------------------------------- demo data
+
+    def seed_demo(self, *, people: int = 1200, seed: int = 2026) -> dict[str, Any]:
+        """Seed the synthetic world (idempotent) and describe it for demo.json."""
+        from engine import demo
+
+        def mapper(procedure_id: str, result_id: str) -> Callable[[dict], dict] | None:
+            proc = self.catalogue.latest(procedure_id)
+            spec = next((r for r in proc.results if r.id == result_id), None) if proc else None
+            if spec is None:
+                return None
+            refs = [(key, ref.partition(".")[2]) for key, ref in spec.data if ref.startswith("form.")]
+            return lambda form: {key: form.get(field_id) for key, field_id in refs}
+
+        with self.uow() as uow:
+            summary = demo.seed_demo(
+                uow.session, self.clock(), people=people, seed=seed,
+                marriage_result_data=mapper("marriage-registration", "marriage-certificate"),
+                birth_result_data=mapper("birth-registration", "birth-certificate"),
+            )
+            agency = uow.session.execute(select(Agency).where(Agency.code == summary.agency_code)).scalar_one()
+            uow.commit()
+        return {
+            "password": summary.password,
+            "agency": {"code": agency.code, "name": agency.name_vi},
+            "staff": {username: username for username in summary.staff},
+            "staff_names": dict(summary.staff),
+            "agency_client": summary.agency_client,
+            "people": summary.people,
+            "scenarios": summary.scenarios,
+        }
+
+    # ----------------------------------------------------------------- sweeps and audits
+
+    def sweep_deadlines(self) -> SweepReport:
+        """Flag overdue dossiers, count those due soon (an alert each, via the outbox), expire results."""
+        now = self.clock()
+        with self.uow() as uow:
+            s = uow.session
+            open_q = and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None))
+            newly = s.execute(update(Dossier).where(open_q, Dossier.overdue.is_(False), Dossier.due_at < now)
+                              .values(overdue=True).execution_options(synchronize_session=False)).rowcount
+            soon = 0
+            for d in s.scalars(select(Dossier).where(open_q, Dossier.overdue.is_(False), Dossier.due_at >= now)):
+                proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
+                if _timeliness(d, proc, now, self.calendar(proc.calendar)) == "due_soon":
+                    soon += 1
+                    s.add(OutboxMessage(topic="dossier.due_soon", dossier_id=d.id, created_at=now, attempts=0,
+                                        payload={"due_at": d.due_at.isoformat()}))
+            expired = s.execute(update(Result).where(Result.status == "valid", Result.valid_until.is_not(None),
+                                                     Result.valid_until < now)
+                                .values(status="expired", status_changed_at=now, status_reason="validity ended")
+                                .execution_options(synchronize_session=False)).rowcount
+            uow.commit()
+        return SweepReport(newly, soon, expired)
+
+    def verify_audit(self, dossier_id: str | None = None) -> AuditReport:
+        problems: list[audit.ChainProblem] = []
+        n_d = n_e = 0
+        with self.uow(write=False) as uow:
+            s = uow.session
+            q = select(Dossier.id, Dossier.last_event_hash, Dossier.event_count)
+            if dossier_id:
+                q = q.where(Dossier.id == dossier_id)
+            heads = s.execute(q.order_by(Dossier.id)).all()
+            if dossier_id and not heads:
+                raise NotFoundError("dossier not found")
+            for did, head, count in heads:
+                events = s.scalars(select(DossierEvent).where(DossierEvent.dossier_id == did).order_by(DossierEvent.seq)).all()
+                n_d += 1
+                n_e += len(events)
+                problems += audit.verify_chain(did, events, head_hash=head, count=count or 0)
+        return AuditReport(n_d, n_e, problems)
+
+
+class ActionNotAllowedErrorCompat(Exception):
+    """Raised as the engine's ActionNotAllowedError; kept separate so the message names the state."""
+
+    def __new__(cls, state: str):  # type: ignore[misc]
+        from engine.errors import ActionNotAllowedError
+
+        return ActionNotAllowedError(
+            f"Hồ sơ ở trạng thái '{state}' không sửa được / a dossier in state '{state}' cannot be changed"
+        )
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _hm(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+def _actor(a: Account) -> Actor:
+    return Actor(a.id, a.username, a.display_name, a.kind, frozenset(a.roles or ()), a.agency_id, a.personal_id)
+
+
+def _summary(p: Procedure) -> ProcedureSummary:
+    return ProcedureSummary(p.id, p.code, p.version, {"vi": p.title.vi, "en": p.title.en}, p.authority, p.online,
+                            {"value": p.time_limit_value, "unit": p.time_limit_unit},
+                            {"amount": p.fee_amount, "currency": "VND"})
+
+
+def _check_version(d: Dossier, expected: Any) -> None:
+    if expected is not None and expected != d.version_counter:
+        raise ConcurrencyError(
+            f"Hồ sơ đã thay đổi (phiên bản {d.version_counter}, không phải {expected}); hãy tải lại / "
+            f"the dossier changed (version {d.version_counter}, not {expected}); reload it"
+        )
+
+
+def _opt_text(value: Any, name: str, limit: int = 4000) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", fields={name: ["phải là chuỗi / must be text"]})
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(f"{name} is too long", fields={name: [f"tối đa {limit} ký tự / at most {limit} characters"]})
+    return value or None
+
+
+def _items(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("items must be a list of texts", fields={"items": ["danh sách chuỗi / a list of texts"]})
+    cleaned = [v.strip() for v in value if v.strip()]
+    if len(cleaned) > 100 or any(len(v) > 1000 for v in cleaned):
+        raise ValidationError("too many or too long items", fields={"items": ["quá dài / too long"]})
+    return cleaned or None
+
+
+def _parse_due(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("new_due_at must be an ISO date", fields={"new_due_at": ["YYYY-MM-DD[THH:MM]"]})
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("new_due_at must be an ISO date", fields={"new_due_at": ["YYYY-MM-DD[THH:MM]"]}) from None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed
+
+
+def _safe_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name or None
+
+
+def _resolve(ref: str, d: Dossier, agency: Agency, applicant: Account) -> Any:
+    root, _, rest = ref.partition(".")
+    if root == "form":
+        return (d.data or {}).get(rest)
+    if root == "dossier":
+        value = {"code": d.code, "received_at": d.received_at, "decided_at": d.decided_at,
+                 "procedure": d.procedure_id, "channel": d.channel}.get(rest)
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+    if root == "agency":
+        return {"name": agency.name_vi, "code": agency.code, "address": agency.address}.get(rest)
+    if root == "applicant":
+        return {"personal_id": applicant.personal_id, "name": applicant.display_name}.get(rest)
+    return None
+
+
+def _add_months(when: dt.datetime, months: int) -> dt.datetime:
+    month = when.month - 1 + months
+    year = when.year + month // 12
+    month = month % 12 + 1
+    import calendar as _cal
+
+    day = min(when.day, _cal.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
+def _is_overdue(d: Dossier, proc: Procedure, now: dt.datetime) -> bool:
+    if d.due_at is None or d.closed_at is not None or d.decided_at is not None:
+        return bool(d.overdue)
+    return bool(d.overdue) or deadlines.is_overdue(d.due_at, now)
+
+
+def _timeliness(d: Dossier, proc: Procedure, now: dt.datetime, cal: deadlines.Calendar) -> str:
+    if d.due_at is None:
+        return "none"
+    if _is_overdue(d, proc, now):
+        return "overdue"
+    if d.closed_at is None and d.decided_at is None:
+        soon_limit = cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
+        if d.due_at <= soon_limit:
+            return "due_soon"
+    return "on_time"
+
+
+def _result_view(r: Result, agency: Agency, catalogue: Catalogue) -> ResultView:
+    ev = catalogue.evidence_types.get(r.evidence_type)
+    title = {"vi": ev.title.vi, "en": ev.title.en} if ev else {"vi": r.evidence_type, "en": r.evidence_type}
+    return ResultView(r.id, r.number, r.procedure_id, r.evidence_type, title, sorted(h.personal_id for h in r.holders),
+                      agency.code, r.issued_at, r.valid_until, r.status, r.status_reason, dict(r.data or {}), r.dossier_id)

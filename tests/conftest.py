@@ -1,0 +1,204 @@
+"""Shared fixtures: a fresh database per test (SQLite, or PostgreSQL when MOTCUA_DATABASE_URL names
+one), an injected clock, the services wired by the real composition root, and the Flask app."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from engine.models import Base
+from engine.store import make_engine
+from web import create_app
+from web.bootstrap import bootstrap, upgrade_database
+from web.config import BUNDLED_PROCEDURES
+
+POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+
+class FakeClock:
+    """A clock the test moves by hand; naive local time like the real one."""
+
+    def __init__(self, start: dt.datetime):
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def set(self, when: dt.datetime) -> None:
+        self.now = when
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+def _configured_url() -> str | None:
+    url = os.environ.get("MOTCUA_DATABASE_URL", "")
+    return url if url.startswith("postgresql") else None
+
+
+def postgres_url() -> str | None:
+    """A reachable PostgreSQL for tests that must run there, or None (those tests skip)."""
+    url = _configured_url() or os.environ.get("MOTCUA_TEST_POSTGRES_URL") or POSTGRES_DEFAULT
+    try:
+        engine = create_engine(url, connect_args={"connect_timeout": 2})
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        engine.dispose()
+        return url
+    except Exception:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        return None
+
+
+class _Postgres:
+    """One schema per test session, migrated once, emptied between tests."""
+
+    def __init__(self, base_url: str):
+        self.schema = f"motcua_test_{uuid.uuid4().hex[:10]}"
+        self.base_url = base_url
+        admin = create_engine(base_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'CREATE SCHEMA "{self.schema}"'))
+        admin.dispose()
+        sep = "&" if "?" in base_url else "?"
+        self.url = f"{base_url}{sep}options=-csearch_path%3D{self.schema}"
+        upgrade_database(self.url)
+        self.engine = create_engine(self.url)
+
+    def reset(self) -> None:
+        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        with self.engine.begin() as conn:
+            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+
+    def drop(self) -> None:
+        self.engine.dispose()
+        admin = create_engine(self.base_url)
+        with admin.begin() as conn:
+            conn.execute(text(f'DROP SCHEMA "{self.schema}" CASCADE'))
+        admin.dispose()
+
+
+class _SQLiteTemplate:
+    """A migrated SQLite file, copied for each test (migrating every time would be slow)."""
+
+    def __init__(self, folder: Path):
+        self.path = folder / "template.db"
+        upgrade_database(f"sqlite:///{self.path}")
+
+    def fresh(self, folder: Path) -> str:
+        target = folder / "motcua.db"
+        shutil.copyfile(self.path, target)
+        return f"sqlite:///{target}"
+
+
+@pytest.fixture(scope="session")
+def _db_backend(tmp_path_factory: pytest.TempPathFactory) -> Iterator[object]:
+    url = _configured_url()
+    if url:
+        pg = _Postgres(url)
+        yield pg
+        pg.drop()
+    else:
+        yield _SQLiteTemplate(tmp_path_factory.mktemp("sqlite-template"))
+
+
+@pytest.fixture
+def db_url(_db_backend: object, tmp_path: Path) -> str:
+    if isinstance(_db_backend, _Postgres):
+        _db_backend.reset()
+        return _db_backend.url
+    return _db_backend.fresh(tmp_path)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    # Monday 2 March 2026, 09:00: an ordinary working morning
+    return FakeClock(dt.datetime(2026, 3, 2, 9, 0))
+
+
+@pytest.fixture
+def config(db_url: str, tmp_path: Path) -> dict:
+    return {
+        "DATABASE_URL": db_url,
+        "DATA_DIR": str(tmp_path / "instance"),
+        "PROCEDURES": str(BUNDLED_PROCEDURES),
+        "SECRET_KEY": "test-secret",
+        "TESTING": True,
+    }
+
+
+@pytest.fixture
+def services(config: dict, clock: FakeClock):
+    engine = make_engine(config["DATABASE_URL"])
+    svc = bootstrap(config, engine=engine, clock=clock)
+    svc.publish_procedures()
+    svc.sync_calendars()
+    yield svc
+    engine.dispose()
+
+
+@pytest.fixture
+def demo(services) -> dict:
+    """A small seeded world: the demo agency, its staff, families with results in the store."""
+    return services.seed_demo(people=60)
+
+
+@pytest.fixture
+def app(config: dict, services):
+    return create_app(config, services=services)
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def token_for(services) -> Callable[[str], str]:
+    cache: dict[str, str] = {}
+
+    def get(username: str) -> str:
+        if username not in cache:
+            cache[username] = services.issue_token(username)
+        return cache[username]
+
+    return get
+
+
+class Api:
+    """The test client with a bearer token and JSON by default."""
+
+    def __init__(self, client, token: str | None):
+        self.client = client
+        self.headers = {"Authorization": f"Bearer {token}"} if token else {}
+
+    def _call(self, method: str, path: str, **kwargs):
+        headers = {**self.headers, **kwargs.pop("headers", {})}
+        return getattr(self.client, method)(path, headers=headers, **kwargs)
+
+    def get(self, path: str, **kw):
+        return self._call("get", path, **kw)
+
+    def post(self, path: str, **kw):
+        return self._call("post", path, **kw)
+
+    def patch(self, path: str, **kw):
+        return self._call("patch", path, **kw)
+
+    def act(self, dossier_id: str, action: str, expect: int = 200, **body):
+        r = self.post(f"/api/v1/dossiers/{dossier_id}/actions/{action}", json=body)
+        assert r.status_code == expect, (action, r.status_code, r.get_json())
+        return r.get_json()
+
+
+@pytest.fixture
+def api_as(client, token_for) -> Callable[[str | None], Api]:
+    def make(username: str | None) -> Api:
+        return Api(client, token_for(username) if username else None)
+
+    return make

@@ -1,0 +1,63 @@
+"""MotCua's web application: the Flask app factory."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from flask import Flask, jsonify
+from flask.json.provider import DefaultJSONProvider
+from sqlalchemy import text
+
+from web import config as cfg
+
+
+class JSONProvider(DefaultJSONProvider):
+    """ISO 8601 date-times (local time, as stored), non-ASCII kept as is."""
+
+    ensure_ascii = False
+    sort_keys = False
+
+    @staticmethod
+    def default(o: Any) -> Any:
+        if isinstance(o, (dt.datetime, dt.date, dt.time)):
+            return o.isoformat()
+        return DefaultJSONProvider.default(o)
+
+
+def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
+    from web import agency_api, errors
+    from web.bootstrap import bootstrap
+
+    config = cfg.from_environment(overrides)
+    app = Flask(__name__)
+    app.json_provider_class = JSONProvider
+    app.json = JSONProvider(app)
+    app.config.update(
+        SECRET_KEY=config["SECRET_KEY"],
+        MAX_CONTENT_LENGTH=int(float(config.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024) + 64 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        TESTING=bool(config.get("TESTING", False)),
+    )
+    app.config["MOTCUA"] = config
+    app.extensions["motcua"] = services or bootstrap(config)
+    errors.register(app)
+    app.register_blueprint(agency_api.bp)
+
+    @app.get("/healthz")
+    def healthz():
+        engine = app.extensions["motcua"].engine
+        with engine.connect() as conn:
+            conn.execute(text("SELECT 1"))
+        return jsonify({"status": "ok"})
+
+    @app.after_request
+    def _headers(response):
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    logging.getLogger("motcua").setLevel(logging.INFO)
+    return app

@@ -1,0 +1,217 @@
+"""The JSON API under /api/v1 (CONTRACT.md): procedures, dossiers, documents, actions, results."""
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from flask import Blueprint, Response, current_app, g, jsonify, request
+
+from engine.access import Actor
+from engine.definitions import Procedure
+from engine.errors import AuthenticationError, ValidationError
+from engine.services import Services
+
+bp = Blueprint("agency_api", __name__, url_prefix="/api/v1")
+
+
+def services() -> Services:
+    return current_app.extensions["motcua"]
+
+
+def current_actor(required: bool = True) -> Actor | None:
+    if "actor" in g:
+        return g.actor
+    header = request.headers.get("Authorization", "")
+    if not header:
+        if required:
+            raise AuthenticationError("Cần đăng nhập (Authorization: Bearer ...) / a bearer token is required")
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise AuthenticationError("Authorization must be 'Bearer <token>'")
+    g.actor = services().authenticate_token(token.strip())
+    return g.actor
+
+
+def as_json(obj: Any) -> Any:
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: as_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+    if isinstance(obj, (list, tuple)):
+        return [as_json(v) for v in obj]
+    if isinstance(obj, dict):
+        return {k: as_json(v) for k, v in obj.items()}
+    return obj
+
+
+def json_body() -> dict:
+    if not request.is_json:
+        raise ValidationError("Gửi dữ liệu dạng JSON (Content-Type: application/json) / send a JSON body")
+    body = request.get_json(silent=True)
+    if not isinstance(body, dict):
+        raise ValidationError("Nội dung phải là một đối tượng JSON / the body must be a JSON object")
+    return body
+
+
+# --------------------------------------------------------------------------- procedures
+
+
+@bp.get("/procedures")
+def list_procedures():
+    return jsonify({"procedures": as_json(services().list_procedures())})
+
+
+@bp.get("/procedures/<procedure_id>")
+def get_procedure(procedure_id: str):
+    return jsonify(procedure_document(services().get_procedure(procedure_id)))
+
+
+def _text(t: Any) -> dict | None:
+    return {"vi": t.vi, "en": t.en} if t is not None else None
+
+
+def procedure_document(p: Procedure) -> dict:
+    return {
+        "id": p.id, "code": p.code, "version": p.version, "effective_from": p.effective_from.isoformat(),
+        "title": _text(p.title), "authority": p.authority, "online": p.online, "channels": list(p.channels),
+        "legal_basis": list(p.legal_basis),
+        "time_limit": {"value": p.time_limit_value, "unit": p.time_limit_unit},
+        "supplement_policy": p.supplement_policy,
+        "fee": {"amount": p.fee_amount, "currency": "VND", "note": _text(p.fee_note)},
+        "groups": [{"id": gr.id, "label": _text(gr.label)} for gr in p.groups],
+        "fields": [
+            {"id": f.id, "label": _text(f.label), "type": f.type, "required": f.required, "group": f.group,
+             "options": [{"value": o.value, "label": _text(o.label)} for o in f.options],
+             "max_length": f.max_length, "min": f.min, "max": f.max, "help": _text(f.help),
+             "prefill": ({"source": f.prefill.source, "editable": f.prefill.editable} if f.prefill else None)}
+            for f in p.fields
+        ],
+        "documents": [
+            {"id": d.id, "label": _text(d.label), "required": d.required, "accept": list(d.accept),
+             "max_mb": d.max_mb, "replaced_by": {"evidence": d.replaced_by} if d.replaced_by else None}
+            for d in p.documents
+        ],
+        "steps": [{"id": s.id, "label": _text(s.label), "roles": list(s.roles), "time_share": s.time_share} for s in p.steps],
+        "decided_by": list(p.decided_by),
+        "states": [{"id": s.id, "status_code": s.status_code, "final": s.final} for s in p.states],
+        "actions": [
+            {"id": a.id, "from": list(a.sources), "to": a.dest, "roles": list(a.roles), "guards": list(a.guards)}
+            for a in p.actions
+        ],
+        "results": [{"id": r.id, "title": _text(r.title), "evidence": r.evidence,
+                     "validity": {"months": r.validity_months} if r.validity_months else None} for r in p.results],
+    }
+
+
+# --------------------------------------------------------------------------- dossiers
+
+
+@bp.post("/dossiers")
+def create_dossier():
+    actor = current_actor()
+    body = json_body()
+    key = request.headers.get("Idempotency-Key")
+    view = services().start_dossier(
+        body.get("procedure"), body.get("data"), actor, applicant=body.get("applicant"),
+        agency_code=body.get("agency"), idempotency_key=key,
+    )
+    return jsonify(as_json(view)), 201
+
+
+@bp.get("/dossiers")
+def list_dossiers():
+    actor = current_actor()
+    args = request.args
+    overdue = args.get("overdue")
+    if overdue not in (None, "", "true", "false", "1", "0"):
+        raise ValidationError("overdue must be true or false", fields={"overdue": ["true | false"]})
+    page = args.get("page", "1")
+    if not page.isdigit():
+        raise ValidationError("page must be a positive integer", fields={"page": ["số nguyên dương / positive integer"]})
+    result = services().list_dossiers(
+        actor, state=args.get("state") or None, procedure=args.get("procedure") or None,
+        overdue=None if overdue in (None, "") else overdue in ("true", "1"), page=int(page),
+    )
+    return jsonify(as_json(result))
+
+
+@bp.get("/dossiers/<dossier_id>")
+def get_dossier(dossier_id: str):
+    return jsonify(as_json(services().get_dossier(dossier_id, current_actor())))
+
+
+@bp.patch("/dossiers/<dossier_id>")
+def update_dossier(dossier_id: str):
+    actor = current_actor()
+    body = json_body()
+    if not isinstance(body.get("data"), dict):
+        raise ValidationError("data must be an object of field values", fields={"data": ["bắt buộc / required"]})
+    view = services().save_form(dossier_id, body["data"], actor, expected_version=body.get("expected_version"))
+    return jsonify(as_json(view))
+
+
+@bp.post("/dossiers/<dossier_id>/documents")
+def add_document(dossier_id: str):
+    actor = current_actor()
+    if request.mimetype == "multipart/form-data":
+        requirement = request.form.get("requirement", "")
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError("a file is required", fields={"file": ["bắt buộc / required"]})
+        content = upload.read()
+        view = services().add_document(dossier_id, requirement, upload.filename, content, actor)
+    else:
+        body = json_body()
+        if not body.get("result_id"):
+            raise ValidationError("send multipart 'requirement' + 'file', or JSON {requirement, result_id}",
+                                  fields={"result_id": ["bắt buộc / required"]})
+        view = services().link_result(dossier_id, body.get("requirement", ""), body["result_id"], actor)
+    return jsonify(as_json(view)), 201
+
+
+@bp.get("/dossiers/<dossier_id>/documents/<document_id>")
+def get_document(dossier_id: str, document_id: str):
+    content, mime, name = services().document_content(dossier_id, document_id, current_actor())
+    response = Response(content, mimetype=mime)
+    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(name)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote
+
+    return quote(name, safe="")
+
+
+@bp.post("/dossiers/<dossier_id>/actions/<action>")
+def perform_action(dossier_id: str, action: str):
+    actor = current_actor()
+    body = json_body() if request.content_length else {}
+    view = services().perform_action(
+        dossier_id, action, actor, comment=body.get("comment"), reason=body.get("reason"), items=body.get("items"),
+        new_due_at=body.get("new_due_at"), expected_version=body.get("expected_version"),
+    )
+    return jsonify(as_json(view))
+
+
+# --------------------------------------------------------------------------- results
+
+
+@bp.get("/results")
+def list_results():
+    actor = current_actor()
+    rows = services().list_results(actor, holder=request.args.get("holder") or None,
+                                   evidence=request.args.get("evidence") or None)
+    return jsonify({"results": as_json(rows)})
+
+
+@bp.get("/results/<result_id>")
+def get_result(result_id: str):
+    return jsonify(as_json(services().get_result(result_id, current_actor())))
+
+
+@bp.get("/openapi.json")
+def openapi():
+    from web.openapi import document
+
+    return jsonify(document())

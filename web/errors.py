@@ -1,0 +1,57 @@
+"""One handler per error class: engine errors and HTTP errors become the contract's JSON body."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify, request
+from werkzeug.exceptions import HTTPException
+
+from engine import errors as e
+
+log = logging.getLogger(__name__)
+
+STATUS = {
+    e.ValidationError: 422,
+    e.NotFoundError: 404,
+    e.AuthenticationError: 401,
+    e.PermissionDeniedError: 403,
+    e.ActionNotAllowedError: 409,
+    e.ConcurrencyError: 409,
+    e.IdempotencyConflictError: 409,
+    e.PayloadTooLargeError: 413,
+    e.UnsupportedMediaError: 415,
+    e.ResultIssueError: 409,
+}
+
+
+def error_body(code: str, message: str, fields: dict | None = None, status: int = 400):
+    response = jsonify({"error": code, "message": message, "fields": fields or {}})
+    response.status_code = status
+    if status == 401:
+        response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
+    return response
+
+
+def register(app: Flask) -> None:
+    for cls, status in STATUS.items():
+        app.register_error_handler(cls, _engine_handler(status))
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException):
+        code = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+                405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+                422: "validation_error"}.get(exc.code or 500, "http_error")
+        return error_body(code, exc.description or exc.name, status=exc.code or 500)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception):
+        # Bad input never lands here; a bug does. Log it (no request data), answer without details.
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_body("internal_error", "Lỗi hệ thống / internal error", status=500)
+
+
+def _engine_handler(status: int):
+    def handle(exc: e.EngineError):
+        return error_body(exc.code, exc.message, exc.fields, status)
+
+    return handle

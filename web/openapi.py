@@ -1,0 +1,67 @@
+"""The OpenAPI document of /api/v1, written by hand from the contract and kept beside the routes."""
+from __future__ import annotations
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _op(summary: str, *, auth: bool = True, body: dict | None = None, ok: int = 200, errors: tuple[int, ...] = (),
+        params: list | None = None) -> dict:
+    responses: dict = {str(ok): {"description": "OK", "content": {"application/json": {}}}}
+    for code in (401,) * auth + errors:
+        responses[str(code)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+    op: dict = {"summary": summary, "responses": responses}
+    if auth:
+        op["security"] = [{"bearer": []}]
+    if body:
+        op["requestBody"] = {"required": True, "content": body}
+    if params:
+        op["parameters"] = params
+    return op
+
+
+def _q(name: str, kind: str = "string") -> dict:
+    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+
+
+def document() -> dict:
+    json_obj = {"application/json": {"schema": {"type": "object"}}}
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "MotCua API", "version": "1", "description": "One-stop public-service workflow engine"},
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {
+                    "type": "object", "required": ["error", "message", "fields"],
+                    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                                   "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
+                },
+            },
+        },
+        "paths": {
+            "/api/v1/procedures": {"get": _op("The procedure catalogue", auth=False)},
+            "/api/v1/procedures/{id}": {"get": _op("One procedure definition", auth=False, errors=(404,))},
+            "/api/v1/dossiers": {
+                "post": _op("Start a dossier (citizen, or clerk at the counter with 'applicant')", body=json_obj,
+                            ok=201, errors=(403, 409, 422),
+                            params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}]),
+                "get": _op("Work queue (staff) or my dossiers (citizen)", errors=(403, 422),
+                           params=[_q("state"), _q("procedure"), _q("overdue", "boolean"), _q("page", "integer")]),
+            },
+            "/api/v1/dossiers/{id}": {
+                "get": _op("One dossier", errors=(404,)),
+                "patch": _op("Update the form while draft or in a supplement state", body=json_obj, errors=(403, 404, 409, 422)),
+            },
+            "/api/v1/dossiers/{id}/documents": {
+                "post": _op("Upload a document (multipart requirement, file) or link a stored result (JSON)",
+                            body={"multipart/form-data": {"schema": {"type": "object"}}, **json_obj},
+                            ok=201, errors=(403, 404, 409, 413, 415, 422)),
+            },
+            "/api/v1/dossiers/{id}/actions/{action}": {
+                "post": _op("Fire a workflow action", body=json_obj, errors=(403, 404, 409, 422)),
+            },
+            "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), params=[_q("holder"), _q("evidence")])},
+            "/api/v1/results/{id}": {"get": _op("One stored result", errors=(404,))},
+            "/healthz": {"get": _op("Health", auth=False)},
+        },
+    }
