@@ -15,6 +15,8 @@ from engine.models import Sequence
 
 log = logging.getLogger(__name__)
 
+STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
+
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for ``url``. SQLite gets WAL, full durability, foreign keys and a busy timeout;
@@ -55,6 +57,7 @@ class UnitOfWork:
         self.session: Session
         self._conn: Any = None
         self._after_commit: list[Callable[[], None]] = []
+        self._committed = False
 
     def __enter__(self) -> UnitOfWork:
         self._conn = self.engine.connect()
@@ -71,28 +74,22 @@ class UnitOfWork:
             if self._conn is not None:
                 self._conn.info.pop("sqlite_begin", None)
                 self._conn.close()
-        if exc_type is None:
+        if exc_type is not None and issubclass(exc_type, StaleDataError):
+            # a flush anywhere in the use case found the row changed by someone else
+            raise ConcurrencyError(STALE_MESSAGE) from exc
+        if exc_type is None and self._committed:
             for fn in self._after_commit:
                 try:
                     fn()
                 except Exception:  # an outside effect must never undo a committed transition
                     log.exception("after-commit hook failed")
 
-    def flush(self) -> None:
-        try:
-            self.session.flush()
-        except StaleDataError as exc:
-            raise ConcurrencyError(
-                "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
-            ) from exc
-
     def commit(self) -> None:
         try:
             self.session.commit()
         except StaleDataError as exc:
-            raise ConcurrencyError(
-                "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
-            ) from exc
+            raise ConcurrencyError(STALE_MESSAGE) from exc
+        self._committed = True
 
     def after_commit(self, fn: Callable[[], None]) -> None:
         self._after_commit.append(fn)
