@@ -31,6 +31,21 @@ def _copy_procedure(root: Path, source: str, new_id: str | None = None, **change
     return target
 
 
+@pytest.fixture
+def services_on(config, clock):
+    """Services over the same database with another procedures folder; engines closed afterwards."""
+    engines = []
+
+    def make(root: Path):
+        engine = make_engine(config["DATABASE_URL"])
+        engines.append(engine)
+        return bootstrap({**config, "PROCEDURES": str(root)}, engine=engine, clock=clock)
+
+    yield make
+    for engine in engines:
+        engine.dispose()
+
+
 def _received_birth(services, couple: dict):
     citizen = services.actor_for(couple["wife"])
     clerk = services.actor_for("clerk")
@@ -40,7 +55,7 @@ def _received_birth(services, couple: dict):
     return services.perform_action(d.id, "receive", clerk), citizen, clerk
 
 
-def test_publishing_version_two_leaves_running_dossiers_on_version_one(services, demo, config, clock, tmp_path):
+def test_publishing_version_two_leaves_running_dossiers_on_version_one(services, demo, services_on, tmp_path):
     couple = demo["scenarios"]["married_couple"]
     d, citizen, clerk = _received_birth(services, couple)
     assert d.version == 1
@@ -53,7 +68,7 @@ def test_publishing_version_two_leaves_running_dossiers_on_version_one(services,
     _copy_procedure(root, "marriage-registration")
     _copy_procedure(root, "birth-registration", **{"version: 1": "version: 2",
                                                    "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 3, unit: working_days}"})
-    v2 = bootstrap({**config, "PROCEDURES": str(root)}, engine=make_engine(config["DATABASE_URL"]), clock=clock)
+    v2 = services_on(root)
     report = v2.publish_procedures()
     assert ("birth-registration", 2) in report.published
 
@@ -68,21 +83,21 @@ def test_publishing_version_two_leaves_running_dossiers_on_version_one(services,
     assert d.due_at == dt.datetime(2026, 3, 3, 17, 0)
 
 
-def test_changing_a_published_version_in_place_is_refused(services, config, clock, tmp_path):
+def test_changing_a_published_version_in_place_is_refused(services, services_on, tmp_path):
     root = tmp_path / "procs-edit"
     root.mkdir()
     shutil.copytree(BUNDLED_PROCEDURES / "calendars", root / "calendars")
     shutil.copy(BUNDLED_PROCEDURES / "evidence-types.yaml", root / "evidence-types.yaml")
     _copy_procedure(root, "marriage-registration")
     _copy_procedure(root, "birth-registration", **{"supplement_policy: restart": "supplement_policy: pause"})
-    edited = bootstrap({**config, "PROCEDURES": str(root)}, engine=make_engine(config["DATABASE_URL"]), clock=clock)
+    edited = services_on(root)
     with pytest.raises(DefinitionError) as err:
         edited.publish_procedures()
     assert "publish the change as a new version" in str(err.value)
     assert "birth-registration/procedure.yaml:1:" in str(err.value)
 
 
-def test_pause_policy_pushes_the_due_date_by_the_working_days_paused(services, demo, config, clock, tmp_path):
+def test_pause_policy_pushes_the_due_date_by_the_working_days_paused(services, demo, services_on, clock, tmp_path):
     root = tmp_path / "procs-pause"
     root.mkdir()
     shutil.copytree(BUNDLED_PROCEDURES / "calendars", root / "calendars")
@@ -92,7 +107,7 @@ def test_pause_policy_pushes_the_due_date_by_the_working_days_paused(services, d
         "supplement_policy: restart": "supplement_policy: pause",
         "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 5, unit: working_days}",
         "version: 1": "version: 3"})
-    paused = bootstrap({**config, "PROCEDURES": str(root)}, engine=make_engine(config["DATABASE_URL"]), clock=clock)
+    paused = services_on(root)
     paused.publish_procedures()
     couple = demo["scenarios"]["married_couple"]
     d, citizen, _ = _received_birth(paused, couple)
