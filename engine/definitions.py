@@ -567,8 +567,8 @@ def parse_procedure(
     code = r.get("code", str, default="")
     if "code" in doc and not isinstance(doc["code"], str):
         pass  # reported by get
-    version = r.get("version", int, default=0)
-    if "version" in doc and isinstance(version, int) and version < 1:
+    version = r.get("version", int, default=None)
+    if isinstance(version, int) and version < 1:
         p.add(r.line_of("version"), "version must be a whole number of at least 1")
     eff = r.get("effective_from", dt.date, default=None)
     title = r.text("title")
@@ -637,7 +637,9 @@ def parse_procedure(
             p.add(1, "missing 'lifecycle' (e.g. lifecycle: one-stop) or an explicit 'workflow'")
         states, actions, initial = [], [], "draft"
 
-    _check_workflow(p, states, actions, initial, results, r.line_of("workflow" if "workflow" in doc else "lifecycle"))
+    wf_raw = doc.get("workflow") if isinstance(doc.get("workflow"), dict) else {}
+    _check_workflow(p, states, actions, initial, results, r.line_of("workflow" if "workflow" in doc else "lifecycle"),
+                    _key_lines(wf_raw.get("states")), _key_lines(wf_raw.get("actions")))
 
     # names of actions must not clash with the lifecycle's
     step_ids = [s.id for s in steps]
@@ -1004,8 +1006,15 @@ def _parse_workflow(p: _Problems, raw: Any, line: int) -> tuple[list[StateDef], 
     return states, actions, initial
 
 
+def _key_lines(mapping: Any) -> dict[str, int]:
+    """The line of each key of a mapping (the states or actions of a workflow)."""
+    return {str(k): _line_of(mapping, k) for k in mapping} if isinstance(mapping, dict) else {}
+
+
 def _check_workflow(p: _Problems, states: list[StateDef], actions: list[ActionDef], initial: str,
-                    results: tuple[ResultDef, ...], line: int) -> None:
+                    results: tuple[ResultDef, ...], line: int,
+                    state_lines: dict[str, int] | None = None, action_lines: dict[str, int] | None = None) -> None:
+    sl, al = state_lines or {}, action_lines or {}
     if not states:
         return
     ids = [s.id for s in states]
@@ -1020,9 +1029,9 @@ def _check_workflow(p: _Problems, states: list[StateDef], actions: list[ActionDe
     for a in actions:
         for s in a.sources:
             if s not in known:
-                p.add(line, f"action '{a.id}': unknown state '{s}' in 'from'")
+                p.add(al.get(a.id, line), f"action '{a.id}': unknown state '{s}' in 'from'")
         if a.dest is not None and a.dest not in known:
-            p.add(line, f"action '{a.id}': unknown state '{a.dest}' in 'to'")
+            p.add(al.get(a.id, line), f"action '{a.id}': unknown state '{a.dest}' in 'to'")
     # reachability from the initial state
     edges: dict[str, set[str]] = {s: set() for s in known}
     for a in actions:
@@ -1040,15 +1049,15 @@ def _check_workflow(p: _Problems, states: list[StateDef], actions: list[ActionDe
     by_id = {s.id: s for s in states}
     for sid in ids:
         if sid not in reached and initial in known:
-            p.add(line, f"state '{sid}' is unreachable from '{initial}'")
+            p.add(sl.get(sid, line), f"state '{sid}' is unreachable from '{initial}'")
         st = by_id[sid]
         leaving = [a for a in actions if sid in a.sources and a.dest not in (None, sid)]
         if not st.final and not leaving:
-            p.add(line, f"state '{sid}' is a dead end: it is not final and no action leaves it")
+            p.add(sl.get(sid, line), f"state '{sid}' is a dead end: it is not final and no action leaves it")
         if st.final and leaving:
-            p.add(line, f"state '{sid}' is final but action '{leaving[0].id}' leaves it")
+            p.add(sl.get(sid, line), f"state '{sid}' is final but action '{leaving[0].id}' leaves it")
         if st.final and st.outcome == "result" and not results:
-            p.add(line, f"final state '{sid}' delivers a result but the procedure defines no results")
+            p.add(sl.get(sid, line), f"final state '{sid}' delivers a result but the procedure defines no results")
     if not any(by_id[s].final for s in ids):
         p.add(line, "the workflow has no final state")
     if any("record_result" in a.effects for a in actions) and not results:

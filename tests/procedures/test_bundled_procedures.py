@@ -53,7 +53,7 @@ def _context(data: dict) -> dict:
         "agency": {"name": "Ủy ban nhân dân phường Ba Đình"},
         "data": data,
         "signers": [
-            {"name": "Nguyễn Thị Trâm", "title": "Chủ tịch"},
+            {"name": "Nguyễn Văn A", "title": "Chủ tịch"},
             {"name": "Ủy ban nhân dân phường Ba Đình", "title": "Cơ quan"},
         ],
         "qr_svg": "",
@@ -130,7 +130,7 @@ def test_result_template_renders_sample_data_with_strict_undefined(proc, result)
     assert html.lstrip().startswith("<!DOCTYPE html>")
     assert "17/2026/TP-XX" in html
     assert "Ủy ban nhân dân phường Ba Đình" in html
-    assert "Nguyễn Thị Trâm" in html and "Chủ tịch" in html
+    assert "Nguyễn Văn A" in html and "Chủ tịch" in html
     assert "https://motcua.example/verify/abc/def" in html
     assert str(result.title.vi).upper() in html
     # the first data value (a name of the holder in both real results) is printed

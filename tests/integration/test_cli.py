@@ -1,0 +1,385 @@
+"""The ``motcua`` command line, run as a real subprocess against an embedded SQLite data dir."""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import re
+import shutil
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from web import create_app
+from web.config import BUNDLED_PROCEDURES, PROJECT_ROOT
+
+pytestmark = pytest.mark.database
+
+SCRIPT = Path(sys.executable).with_name("motcua")
+PROBLEM_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
+
+
+def motcua(*args: str, data_dir: Path, timeout: float = 180) -> subprocess.CompletedProcess:
+    """Run the console script (or ``python -m web.cli``) with a clean MOTCUA_* environment."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+    env["MOTCUA_DATA_DIR"] = str(data_dir)
+    command = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "web.cli"]
+    return subprocess.run([*command, *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
+                          timeout=timeout, check=False)
+
+
+def _no_traceback(result: subprocess.CompletedProcess) -> None:
+    assert "Traceback" not in result.stderr and "Traceback" not in result.stdout, result.stderr
+
+
+def _db(data_dir: Path) -> Path:
+    return data_dir / "motcua.db"
+
+
+def _app_config(data_dir: Path) -> dict:
+    return {
+        "DATA_DIR": str(data_dir),
+        "DATABASE_URL": f"sqlite:///{_db(data_dir)}",
+        "PROCEDURES": str(BUNDLED_PROCEDURES),
+        "SECRET_KEY": None,  # read from the data dir, as the command line does
+        "TESTING": True,
+    }
+
+
+@contextlib.contextmanager
+def app_on(data_dir: Path):
+    app = create_app(_app_config(data_dir))
+    try:
+        yield app
+    finally:
+        app.extensions["motcua"].engine.dispose()
+
+
+def _scalar(data_dir: Path, sql: str, *params: object) -> object:
+    with contextlib.closing(sqlite3.connect(_db(data_dir))) as conn:
+        return conn.execute(sql, params).fetchone()[0]
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One data dir initialised with demo data, shared by the tests that only read it."""
+    data_dir = tmp_path_factory.mktemp("cli") / "instance"
+    result = motcua("init", "--demo", "--people", "80", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    return data_dir
+
+
+@pytest.fixture(scope="module")
+def demo_json(demo_dir: Path) -> dict:
+    return json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
+
+
+# --------------------------------------------------------------------------- procedures
+
+SMALL = textwrap.dedent("""\
+    id: small-permit
+    code: "9.000002"
+    version: 1
+    effective_from: 2025-07-01
+    title: {vi: "Cấp giấy phép nhỏ", en: "Small permit"}
+    authority: commune
+    online: full
+    channels: [online, counter]
+    time_limit: {value: 2, unit: working_days}
+    form:
+      fields:
+        - id: holder_personal_id
+          label: {vi: "Số định danh cá nhân", en: "Personal identification number"}
+          type: personal_id
+          required: true
+        - id: full_name
+          label: {vi: "Họ, chữ đệm, tên", en: "Full name"}
+          type: text
+          required: true
+    lifecycle: one-stop
+    steps:
+      - id: appraise
+        roles: [specialist]
+    decided_by: [leader]
+    results:
+      small-permit:
+        title: {vi: "Giấy phép nhỏ", en: "Small permit"}
+        template: templates/small-permit.html.j2
+        number: "{seq}/{year}/GP"
+        data: {full_name: form.full_name}
+        holder: form.holder_personal_id
+        evidence: small-permit
+""")
+
+
+def _line(text: str, needle: str) -> int:
+    hits = [n for n, line in enumerate(text.splitlines(), start=1) if needle in line]
+    assert len(hits) == 1, (needle, hits)
+    return hits[0]
+
+
+def _write(root: Path, text: str, *, folder: str = "small-permit", template: bool = True) -> Path:
+    path = root / folder / "procedure.yaml"
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    if template:
+        (path.parent / "templates").mkdir()
+        (path.parent / "templates" / "small-permit.html.j2").write_text("<p>{{ data.full_name }}</p>\n", encoding="utf-8")
+    return path
+
+
+def test_procedures_check_accepts_the_bundled_definitions(tmp_path):
+    result = motcua("procedures", "check", str(BUNDLED_PROCEDURES), data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: 2 procedure version(s)")
+    assert result.stderr == ""
+    # without arguments it checks the configured folders: the bundled ones
+    result = motcua("procedures", "check", data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    assert str(BUNDLED_PROCEDURES) in result.stdout
+
+
+def test_procedures_check_accepts_a_small_valid_folder(tmp_path):
+    _write(tmp_path / "procs", SMALL)
+    result = motcua("procedures", "check", str(tmp_path / "procs"), data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("ok: 1 procedure version(s)")
+
+
+def _syntax_error(root: Path) -> list[tuple[Path, int, str]]:
+    text = SMALL.replace("authority: commune\n", "authority: commune: town\n")
+    path = _write(root, text)
+    return [(path, _line(text, "commune: town"), "YAML syntax error")]
+
+
+def _unknown_key_and_type(root: Path) -> list[tuple[Path, int, str]]:
+    text = SMALL.replace("online: full\n", "onlne: full\n").replace("type: text\n", "type: txt\n")
+    path = _write(root, text)
+    return [(path, _line(text, "onlne"), "unknown key 'onlne' in the procedure (did you mean 'online'?)"),
+            (path, _line(text, "type: txt"), "unknown type 'txt'")]
+
+
+def _missing_template_and_wrong_folder(root: Path) -> list[tuple[Path, int, str]]:
+    good = _write(root, SMALL, template=False)
+    other = SMALL.replace("id: small-permit\n", "id: big-permit\n")
+    wrong = _write(root, other, folder="large-permit")
+    return [(good, _line(SMALL, "  small-permit:"), "template 'templates/small-permit.html.j2' not found"),
+            (wrong, _line(other, "id: big-permit"), "id 'big-permit' differs from its folder name 'large-permit'")]
+
+
+@pytest.mark.parametrize("breaker", [_syntax_error, _unknown_key_and_type, _missing_template_and_wrong_folder],
+                         ids=["yaml-syntax", "unknown-key-and-type", "missing-template-and-folder"])
+def test_procedures_check_prints_path_line_message_for_each_problem(tmp_path, breaker):
+    expected = breaker(tmp_path / "procs")
+    result = motcua("procedures", "check", str(tmp_path / "procs"), data_dir=tmp_path / "instance")
+    assert result.returncode == 1
+    _no_traceback(result)
+    assert "ok:" not in result.stdout
+    lines = result.stderr.strip().splitlines()
+    assert lines
+    parsed = []
+    for line in lines:
+        m = PROBLEM_LINE.match(line)
+        assert m, f"not a file:line: message line: {line!r}"
+        parsed.append((Path(m["path"]), int(m["line"]), m["message"]))
+    for path, line, words in expected:
+        assert any(p == path and n == line and words in msg for p, n, msg in parsed), (path, line, words, lines)
+
+
+def test_procedures_list_prints_id_code_version_and_title_without_an_initialised_database(tmp_path):
+    result = motcua("procedures", "list", data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    rows = [line.split("\t") for line in result.stdout.strip().splitlines()]
+    assert rows == [
+        ["birth-registration", "1.001193", "1", "Đăng ký khai sinh"],
+        ["marriage-registration", "1.000894", "1", "Đăng ký kết hôn"],
+    ]
+
+
+# --------------------------------------------------------------------------- init and demo data
+
+
+def test_init_demo_writes_demo_json_with_scenarios_and_staff(demo_dir, demo_json):
+    scenarios = demo_json["scenarios"]
+    couple = scenarios["married_couple"]
+    assert re.fullmatch(r"\d{12}", couple["wife"]) and re.fullmatch(r"\d{12}", couple["husband"])
+    assert couple["wife"] != couple["husband"]
+    # the marriage certificate is a result in the store, held by both spouses
+    certificate = couple["marriage_certificate"]
+    assert _scalar(demo_dir, "SELECT evidence_type FROM results WHERE id = ?", certificate) == "marriage-certificate"
+    with contextlib.closing(sqlite3.connect(_db(demo_dir))) as conn:
+        holders = {row[0] for row in conn.execute("SELECT personal_id FROM result_holders WHERE result_id = ?",
+                                                  (certificate,))}
+    assert holders == {couple["wife"], couple["husband"]}
+    singles = scenarios["single_adults"]
+    assert sum(p["sex"] == "female" for p in singles) >= 2
+    assert sum(p["sex"] == "male" for p in singles) >= 2
+    assert all(re.fullmatch(r"\d{12}", p["personal_id"]) for p in singles)
+    assert set(demo_json["staff"]) >= {"clerk", "specialist", "leader", "records", "admin"}
+    assert demo_json["agency_client"] == "agency"
+    assert demo_json["people"] >= 80
+    assert _scalar(demo_dir, "SELECT count(*) FROM people") == demo_json["people"]
+
+
+def test_init_again_is_idempotent(demo_dir, demo_json):
+    people = _scalar(demo_dir, "SELECT count(*) FROM people")
+    accounts = _scalar(demo_dir, "SELECT count(*) FROM accounts")
+    results = _scalar(demo_dir, "SELECT count(*) FROM results")
+    again = motcua("init", "--demo", "--people", "80", data_dir=demo_dir)
+    assert again.returncode == 0, again.stderr
+    assert "procedures: 2 loaded, 0 newly published" in again.stdout
+    assert _scalar(demo_dir, "SELECT count(*) FROM people") == people
+    assert _scalar(demo_dir, "SELECT count(*) FROM accounts") == accounts
+    assert _scalar(demo_dir, "SELECT count(*) FROM results") == results
+    assert _scalar(demo_dir, "SELECT count(*) FROM procedure_versions") == 2
+    rewritten = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
+    assert rewritten["scenarios"]["married_couple"] == demo_json["scenarios"]["married_couple"]
+    assert rewritten["staff"] == demo_json["staff"]
+
+
+# --------------------------------------------------------------------------- tokens
+
+
+def test_token_prints_a_bearer_token_that_the_api_accepts(demo_dir):
+    result = motcua("token", "clerk", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip()
+    assert re.fullmatch(r"[A-Za-z0-9_\-]{20,}", token)
+    with app_on(demo_dir) as app:
+        client = app.test_client()
+        r = client.get("/api/v1/dossiers", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 200, r.get_json()
+        assert client.get("/api/v1/dossiers").status_code == 401
+        assert client.get("/api/v1/dossiers", headers={"Authorization": "Bearer not-a-token"}).status_code == 401
+
+
+def test_token_for_an_unknown_account_fails_with_a_message(demo_dir):
+    result = motcua("token", "nobody", data_dir=demo_dir)
+    assert result.returncode != 0
+    _no_traceback(result)
+    assert result.stdout == ""
+    assert "nobody" in result.stderr
+
+
+# --------------------------------------------------------------------------- calendar, sweep
+
+
+def test_calendar_due_counts_working_days_across_the_lunar_new_year(tmp_path):
+    result = motcua("calendar", "due", "2026-02-12T10:00", "3", "working_days", data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2026-02-24T17:00"
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (("notadate", "3", "working_days"), "'notadate' is not an ISO date-time"),
+    (("2026-02-12T10:00", "x", "working_days"), "'x' is not a number"),
+    (("2026-02-12T10:00", "3", "weeks"), "unknown time-limit unit 'weeks'"),
+], ids=["bad-date", "bad-value", "bad-unit"])
+def test_calendar_due_rejects_bad_input_with_a_clear_message(tmp_path, args, words):
+    result = motcua("calendar", "due", *args, data_dir=tmp_path / "instance")
+    assert result.returncode == 2
+    _no_traceback(result)
+    assert result.stdout == ""
+    assert words in result.stderr
+    assert result.stderr.startswith("motcua calendar due: ")
+
+
+def test_sweep_exits_zero_and_prints_counts(demo_dir):
+    result = motcua("sweep", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    assert re.fullmatch(r"overdue: \d+ newly flagged; due soon: \d+; results expired: \d+", result.stdout.strip())
+
+
+# --------------------------------------------------------------------------- audit trail
+
+
+def test_audit_verify_finds_an_intact_demo_database(demo_dir):
+    result = motcua("audit", "verify", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().endswith("intact")
+
+
+MARRIAGE = {
+    "wife_full_name": "Trần Thị B", "wife_date_of_birth": "1996-05-04", "wife_ethnicity": "Kinh",
+    "wife_nationality": "Việt Nam", "wife_residence": "Số 3 phố Kim Mã, phường Ba Đình, thành phố Hà Nội",
+    "wife_marriage_order": 1, "wife_marital_status": "single",
+    "husband_full_name": "Lê Văn C", "husband_date_of_birth": "1993-11-20", "husband_ethnicity": "Tày",
+    "husband_nationality": "Việt Nam", "husband_residence": "Số 8 phố Liễu Giai, phường Ba Đình, thành phố Hà Nội",
+    "husband_marriage_order": 1, "husband_marital_status": "single",
+}
+
+
+@pytest.fixture
+def dossiers_dir(demo_dir, demo_json, tmp_path) -> tuple[Path, str, str]:
+    """A copy of the demo data dir with two marriage dossiers: one received, one submitted."""
+    data_dir = tmp_path / "instance"
+    shutil.copytree(demo_dir, data_dir)
+    singles = demo_json["scenarios"]["single_adults"]
+    women = [p["personal_id"] for p in singles if p["sex"] == "female"]
+    men = [p["personal_id"] for p in singles if p["sex"] == "male"]
+    with app_on(data_dir) as app:
+        services, client = app.extensions["motcua"], app.test_client()
+        clerk = {"Authorization": f"Bearer {services.issue_token('clerk')}"}
+        ids = []
+        for wife, husband in zip(women[:2], men[:2], strict=True):
+            citizen = {"Authorization": f"Bearer {services.issue_token(wife)}"}
+            data = {**MARRIAGE, "wife_personal_id": wife, "husband_personal_id": husband}
+            r = client.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data}, headers=citizen)
+            assert r.status_code == 201, r.get_json()
+            did = r.get_json()["id"]
+            r = client.post(f"/api/v1/dossiers/{did}/actions/submit", json={}, headers=citizen)
+            assert r.status_code == 200, r.get_json()
+            ids.append(did)
+        r = client.post(f"/api/v1/dossiers/{ids[0]}/actions/receive", json={"comment": "Hồ sơ đầy đủ"}, headers=clerk)
+        assert r.status_code == 200, r.get_json()
+    return data_dir, ids[0], ids[1]
+
+
+def test_audit_verify_detects_an_edited_event_and_a_deleted_last_event(dossiers_dir):
+    data_dir, received, submitted = dossiers_dir
+    result = motcua("audit", "verify", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "2 dossier(s), 5 event(s): intact"
+
+    # someone edits the receipt comment directly in the database
+    with contextlib.closing(sqlite3.connect(_db(data_dir))) as conn:
+        changed = conn.execute("UPDATE dossier_events SET comment = ? WHERE dossier_id = ? AND action = 'receive'",
+                               ("Hồ sơ thiếu giấy tờ", received)).rowcount
+        conn.commit()
+    assert changed == 1
+    result = motcua("audit", "verify", data_dir=data_dir)
+    assert result.returncode == 1
+    _no_traceback(result)
+    assert "BROKEN" in result.stdout
+    problems = result.stderr.strip().splitlines()
+    assert problems and all(received in line for line in problems), problems
+    assert any("edited" in line for line in problems)
+    assert submitted not in result.stderr
+
+    # someone deletes the last event of the other dossier
+    with contextlib.closing(sqlite3.connect(_db(data_dir))) as conn:
+        deleted = conn.execute(
+            "DELETE FROM dossier_events WHERE dossier_id = ? AND seq = (SELECT max(seq) FROM dossier_events WHERE dossier_id = ?)",
+            (submitted, submitted)).rowcount
+        conn.commit()
+    assert deleted == 1
+    result = motcua("audit", "verify", submitted, data_dir=data_dir)
+    assert result.returncode == 1
+    _no_traceback(result)
+    assert result.stderr.strip()
+    assert all(line.startswith(f"dossier {submitted}: ") for line in result.stderr.strip().splitlines())
+    assert "1 dossier(s), 1 event(s): BROKEN" in result.stdout
+    everything = motcua("audit", "verify", data_dir=data_dir)
+    assert everything.returncode == 1
+    assert received in everything.stderr and submitted in everything.stderr
+
+
+def test_audit_verify_of_an_unknown_dossier_fails_with_a_message(demo_dir):
+    result = motcua("audit", "verify", "no-such-dossier", data_dir=demo_dir)
+    assert result.returncode == 1
+    _no_traceback(result)
+    assert "dossier not found" in result.stderr
