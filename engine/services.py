@@ -462,6 +462,8 @@ class Services:
         return s.get(Dossier, row.dossier_id)
 
     def _agency_for(self, s: Any, proc: Procedure, agency_code: str | None) -> Agency:
+        if agency_code is not None and not isinstance(agency_code, str):
+            raise ValidationError("agency must be an agency code", fields={"agency": ["phải là chuỗi / must be text"]})
         if agency_code:
             agency = s.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
             if agency is None:
@@ -921,6 +923,8 @@ def _summary(p: Procedure) -> ProcedureSummary:
 
 
 def _check_version(d: Dossier, expected: Any) -> None:
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
     if expected is not None and expected != d.version_counter:
         raise ConcurrencyError(
             f"Hồ sơ đã thay đổi (phiên bản {d.version_counter}, không phải {expected}); hãy tải lại / "

@@ -2,9 +2,11 @@
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
+from werkzeug.exceptions import BadRequest
 
 from engine.access import Actor
 from engine.definitions import Procedure
@@ -46,10 +48,41 @@ def as_json(obj: Any) -> Any:
 def json_body() -> dict:
     if not request.is_json:
         raise ValidationError("Gửi dữ liệu dạng JSON (Content-Type: application/json) / send a JSON body")
-    body = request.get_json(silent=True)
+    try:
+        body = request.get_json(silent=True)
+    except RecursionError:  # nested too deeply to parse
+        body = None
     if not isinstance(body, dict):
         raise ValidationError("Nội dung phải là một đối tượng JSON / the body must be a JSON object")
+    bad = _unstorable(body)
+    if bad:
+        raise ValidationError("Không lưu được ký tự NUL hoặc số NaN/Infinity / NUL characters and NaN/Infinity cannot be stored",
+                              fields={name: ["giá trị không hợp lệ / invalid value"] for name in sorted(bad)})
     return body
+
+
+def _unstorable(body: dict) -> set[str]:
+    """Keys whose values hold what the database cannot store (PostgreSQL refuses NUL and non-finite JSON numbers)."""
+    bad: set[str] = set()
+    stack: list[tuple[str, Any]] = [("body", body)]
+    while stack:  # no recursion: the body may be nested as deeply as the parser allows
+        key, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value or isinstance(value, float) and not math.isfinite(value):
+            bad.add(key)
+        elif isinstance(value, dict):
+            bad.update(str(k) for k in value if "\x00" in str(k))
+            stack.extend((str(k), v) for k, v in value.items())
+        elif isinstance(value, list):
+            stack.extend((key, v) for v in value)
+    return bad
+
+
+@bp.before_request
+def _refuse_nul() -> None:
+    # A NUL in the path, the query or a header cannot be looked up in PostgreSQL: refuse it at the door.
+    if "\x00" in request.path or any("\x00" in k + v for k, v in request.args.items(multi=True)) or any(
+            "\x00" in v for v in request.headers.values()):
+        raise BadRequest("Ký tự NUL không được phép / NUL characters are not allowed")
 
 
 # --------------------------------------------------------------------------- procedures

@@ -19,6 +19,13 @@ def _op(summary: str, *, auth: bool = True, body: dict | None = None, ok: int = 
     return op
 
 
+def _download(summary: str) -> dict:
+    op = _op(summary, errors=(404,))
+    op["responses"]["200"] = {"description": "The file, as an attachment",
+                              "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+    return op
+
+
 def _q(name: str, kind: str = "string") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
 
@@ -57,11 +64,15 @@ def document() -> dict:
                             body={"multipart/form-data": {"schema": {"type": "object"}}, **json_obj},
                             ok=201, errors=(403, 404, 409, 413, 415, 422)),
             },
+            "/api/v1/dossiers/{id}/documents/{document_id}": {
+                "get": _download("Download an uploaded document (its applicant; staff of the agency)"),
+            },
             "/api/v1/dossiers/{id}/actions/{action}": {
                 "post": _op("Fire a workflow action", body=json_obj, errors=(403, 404, 409, 422)),
             },
             "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), params=[_q("holder"), _q("evidence")])},
             "/api/v1/results/{id}": {"get": _op("One stored result", errors=(404,))},
+            "/api/v1/openapi.json": {"get": _op("This OpenAPI document", auth=False)},
             "/healthz": {"get": _op("Health", auth=False)},
         },
     }
