@@ -231,12 +231,40 @@ class Result(Base):
     status_reason: Mapped[str | None] = mapped_column(Text)
     status_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     superseded_by: Mapped[str | None] = mapped_column(String(36))
+    supersedes: Mapped[str | None] = mapped_column(String(36))
     data: Mapped[dict] = mapped_column(JSONType, default=dict)
-    pdf_sha256: Mapped[str | None] = mapped_column(String(64))
+    signers: Mapped[list | None] = mapped_column(JSONType)  # [{role, username, name, title}] in signing order
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the current file (B-T, later B-LTA)
+    signed_sha256: Mapped[str | None] = mapped_column(String(64), index=True)  # the file as first signed
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    lta_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    issue_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    issue_error: Mapped[str | None] = mapped_column(String(300))
 
     holders: Mapped[list[ResultHolder]] = relationship(
         back_populates="result", cascade="all, delete-orphan", lazy="selectin"
     )
+
+
+class Slip(Base):
+    """A one-stop form (01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop), signed with the seal."""
+
+    __tablename__ = "slips"
+    __table_args__ = (UniqueConstraint("dossier_id", "event_seq"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    event_seq: Mapped[int] = mapped_column(Integer)
+    form: Mapped[str] = mapped_column(String(2))
+    number: Mapped[str] = mapped_column(String(80))
+    issuer_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    issued_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(20), default="pending")  # pending | valid
+    context: Mapped[dict] = mapped_column(JSONType, default=dict)
+    pdf_sha256: Mapped[str | None] = mapped_column(String(64), index=True)
+    signed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    issue_attempts: Mapped[int] = mapped_column(Integer, default=0)
+    issue_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class ResultHolder(Base):
