@@ -48,6 +48,7 @@ GUARDS = frozenset(
         "reason_given",
         "items_given",
         "new_due_date_given",
+        "results_issued",
     }
 )
 EFFECTS = frozenset(
@@ -518,7 +519,7 @@ def _one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[lis
         ActionDef("extend_due", running, None, ("clerk", "leader"),
                   ("reason_given", "new_due_date_given", "extension_unused", "extension_notice"),
                   ("extend_due",)),
-        ActionDef("return_result", ("decided",), "returned", ("clerk", "records"), (), ("close",)),
+        ActionDef("return_result", ("decided",), "returned", ("clerk", "records"), ("results_issued",), ("close",)),
     ]
     return states, actions
 

@@ -9,6 +9,7 @@ import hashlib
 import json
 import logging
 import secrets
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +34,8 @@ from engine.errors import (
     ValidationError,
 )
 from engine.forms import clean_form
+from engine.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
+from engine import results as result_rules
 from engine.models import (
     Account,
     Agency,
@@ -48,6 +51,7 @@ from engine.models import (
     ProcedureVersion,
     Result,
     ResultHolder,
+    Slip,
     new_uuid,
 )
 from engine.store import UnitOfWork, next_in_sequence
@@ -139,6 +143,20 @@ class ResultView:
     status_reason: str | None
     data: dict[str, Any]
     dossier_id: str | None
+    sha256: str | None = None
+    signers: list[dict] = field(default_factory=list)
+    superseded_by: str | None = None
+    supersedes: str | None = None
+
+
+@dataclass(frozen=True)
+class SlipView:
+    id: str
+    form: str
+    title: str
+    number: str
+    issued_at: dt.datetime
+    status: str
 
 
 @dataclass(frozen=True)
@@ -169,6 +187,7 @@ class DossierView:
     available_actions: list[ActionView]
     events: list[EventView]
     results: list[ResultView]
+    slips: list[SlipView]
     version_counter: int
 
 
@@ -220,9 +239,9 @@ class PublishReport:
 
 
 @dataclass
-class Services:
+class Services(IssuanceMixin):
     """The use cases, wired by ``web.bootstrap`` with a unit-of-work factory, the catalogue,
-    the calendars, a clock and a blob store."""
+    the calendars, a clock, a blob store and the document issuer (render + sign + verify)."""
 
     uow: Callable[..., UnitOfWork]
     catalogue: Catalogue
@@ -230,6 +249,11 @@ class Services:
     clock: Callable[[], dt.datetime]
     blobs: LocalBlobStore
     max_upload_mb: float = 20
+    issuer: Any = None
+    secret: bytes = b""
+    public_url: str = "http://127.0.0.1:8000"
+    slips_dir: Path | None = None
+    issue_inline: bool = True
     _pinned: dict[tuple[str, int], Procedure] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- procedures
@@ -576,8 +600,14 @@ class Services:
             s.add(Document(dossier_id=d.id, requirement_id=req.id, result_id=result.id,
                            added_by_account_id=actor.account_id, added_at=now))
             d.updated_at = now
+            first_reuse = result.lta_at is None and result.pdf_sha256 is not None
+            s.flush()
+            view = self._view(s, d, actor, proc)
             uow.commit()
-            return self._view(s, d, actor, proc)
+        if first_reuse and self.issue_inline:
+            # reused in place of paper: add revocation data and a document timestamp (B-LTA) once
+            self.upgrade_result(result.id)
+        return view
 
     def _document_target(self, s: Any, dossier_id: str, requirement_id: str, actor: Actor) -> tuple[Dossier, Procedure, Any]:
         d = self._load_visible(s, dossier_id, actor)
@@ -613,7 +643,11 @@ class Services:
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
                        reason: str | None = None, items: Any = None, new_due_at: Any = None,
                        expected_version: Any = None) -> DossierView:
-        """Fire one workflow action: one transaction, one audit event, exactly one winner under races."""
+        """Fire one workflow action: one transaction, one audit event, exactly one winner under races.
+
+        Documents the action calls for (a result, a slip) are recorded as pending in the same
+        transaction and signed after the commit (see engine.issuance).
+        """
         comment = _opt_text(comment, "comment")
         reason = _opt_text(reason, "reason")
         items = _items(items)
@@ -621,17 +655,23 @@ class Services:
         if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
             raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
         now = self.clock()
+        issued: list[str] = []
         with self.uow() as uow:
             s = uow.session
             d = self._load_visible(s, dossier_id, actor)
             _check_version(d, expected_version)
             proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
             roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            cal = self.calendar(proc.calendar)
             if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
-                due = self.calendar(proc.calendar).day_end(due.date())
-            ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles,
-                                comment=comment, reason=reason, items=items, new_due_at=due,
-                                missing_documents=self._missing_documents(s, d, proc))
+                due = cal.day_end(due.date())
+            if due is not None and due > now + dt.timedelta(days=366):
+                raise ValidationError("the new due date is too far away",
+                                      fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
+            ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
+                                items=items, new_due_at=due,
+                                missing_documents_fn=lambda: self._missing_documents(s, d, proc),
+                                results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0)
             from_state = d.state
             fired = fire(proc, d, action, ctx)
             details: dict[str, Any] = {}
@@ -642,7 +682,8 @@ class Services:
                 d.code = f"{agency.code}-{day}-{seq:04d}"
                 details["code"] = d.code
             if "record_result" in fired.effects:
-                details["results"] = self._record_results(s, d, proc, now)
+                issued += self._record_results(s, d, proc, now, actor)
+                details["results"] = list(issued)
             if fired.id in ("approve", "reject"):
                 d.decided_at = now
             if d.due_at is not None and "start_clock" in fired.effects:
@@ -652,15 +693,31 @@ class Services:
                 details["due_at"] = d.due_at.isoformat()
             if "resume_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat() if d.due_at else None
+            form = SLIP_FOR_ACTION.get(fired.id)
+            if form is not None:
+                slip = self._queue_slip(s, d, proc, form, (d.event_count or 0) + 1, now, actor,
+                                        reason=reason, items=items)
+                s.flush()
+                issued.append(slip.id)
+                details["slip"] = {"form": form, "number": slip.number, "id": slip.id}
             self._append_event(s, d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
                                comment=comment, reason=reason, items=items, details=details or None)
             s.add(OutboxMessage(topic="dossier.transition", dossier_id=d.id, created_at=now, attempts=0,
                                 payload={"action": fired.id, "from": from_state, "to": d.state,
                                          "status_code": d.status_code}))
+            s.flush()
+            view = None if (issued and self.issue_inline) else self._view(s, d, actor, proc)
             uow.commit()
-            return self._view(s, d, actor, proc)
+        if view is None:
+            self.issue_pending(ids=issued)
+            return self.get_dossier(dossier_id, actor)
+        return view
 
-    def _record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime) -> list[str]:
+    def _pending_results(self, s: Any, dossier_id: str) -> int:
+        return s.execute(select(func.count()).select_from(Result).where(
+            Result.dossier_id == dossier_id, Result.status == "pending")).scalar_one()
+
+    def _record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime, decider: Actor) -> list[str]:
         agency = s.get(Agency, d.agency_id)
         applicant = s.get(Account, d.applicant_account_id)
         ids: list[str] = []
@@ -674,7 +731,8 @@ class Services:
             valid_until = _add_months(now, spec.validity_months) if spec.validity_months else None
             result = Result(number=number, dossier_id=d.id, procedure_id=proc.id, procedure_version=proc.version,
                             result_key=spec.id, evidence_type=spec.evidence, issuer_agency_id=agency.id, issued_at=now,
-                            valid_until=valid_until, status="valid", data=data)
+                            valid_until=valid_until, status="pending", data=data, issue_attempts=0,
+                            signers=self._result_signers(s, decider, agency, spec.signers))
             result.holders = [ResultHolder(personal_id=h) for h in dict.fromkeys(holders)]
             s.add(result)
             s.flush()
@@ -721,8 +779,10 @@ class Services:
         ]
         events = s.scalars(select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)).all()
         results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all()
+        slips = s.scalars(select(Slip).where(Slip.dossier_id == d.id).order_by(Slip.event_seq)).all()
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
-        ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles)
+        ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles,
+                            results_pending=sum(1 for r in results if r.status == "pending"))
         actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
         return DossierView(
             id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
@@ -736,7 +796,8 @@ class Services:
             overdue=_is_overdue(d, proc, now), fee_paid=d.fee_paid, available_actions=actions,
             events=[EventView(e.seq, e.action, e.actor_name, e.role, e.from_state, e.to_state, e.at, e.comment, e.reason,
                               e.items, e.details) for e in events],
-            results=[_result_view(r, agency, self.catalogue) for r in results],
+            results=[_result_view(r, agency, self.catalogue, now) for r in results],
+            slips=[SlipView(x.id, x.form, SLIP_TITLES[x.form], x.number, x.issued_at, x.status) for x in slips],
             version_counter=d.version_counter,
         )
 
@@ -796,12 +857,13 @@ class Services:
                     raise ValidationError("holder is required", fields={"holder": ["bắt buộc / required"]})
             else:
                 raise PermissionDeniedError("agency reuse of results arrives with consent and purpose checks")
-            q = select(Result).join(ResultHolder).where(ResultHolder.personal_id == holder)
+            q = select(Result).join(ResultHolder).where(ResultHolder.personal_id == holder, Result.status != "pending")
             if evidence:
                 q = q.where(Result.evidence_type == evidence)
             rows = s.scalars(q.order_by(Result.issued_at.desc())).all()
             agencies = {a.id: a for a in s.scalars(select(Agency))}
-            return [_result_view(r, agencies[r.issuer_agency_id], self.catalogue) for r in rows]
+            now = self.clock()
+            return [_result_view(r, agencies[r.issuer_agency_id], self.catalogue, now) for r in rows]
 
     def get_result(self, result_id: str, actor: Actor) -> ResultView:
         with self.uow(write=False) as uow:
@@ -813,7 +875,7 @@ class Services:
             allowed = (actor.is_citizen and actor.personal_id in holders) or (actor.is_staff and actor.agency_id == r.issuer_agency_id)
             if not allowed:
                 raise NotFoundError("Không tìm thấy kết quả / result not found")
-            return _result_view(r, s.get(Agency, r.issuer_agency_id), self.catalogue)
+            return _result_view(r, s.get(Agency, r.issuer_agency_id), self.catalogue, self.clock())
 
     # ----------------------------------------------------------------- demo data
 
@@ -1017,8 +1079,11 @@ def _timeliness(d: Dossier, proc: Procedure, now: dt.datetime, cal: deadlines.Ca
     return "on_time"
 
 
-def _result_view(r: Result, agency: Agency, catalogue: Catalogue) -> ResultView:
+def _result_view(r: Result, agency: Agency, catalogue: Catalogue, now: dt.datetime | None = None) -> ResultView:
     ev = catalogue.evidence_types.get(r.evidence_type)
+    st = result_rules.standing(r.status, r.valid_until, now, r.status_reason) if now else result_rules.Standing(r.status, r.status_reason)
     title = {"vi": ev.title.vi, "en": ev.title.en} if ev else {"vi": r.evidence_type, "en": r.evidence_type}
     return ResultView(r.id, r.number, r.procedure_id, r.evidence_type, title, sorted(h.personal_id for h in r.holders),
-                      agency.code, r.issued_at, r.valid_until, r.status, r.status_reason, dict(r.data or {}), r.dossier_id)
+                      agency.code, r.issued_at, r.valid_until, st.status, st.reason, dict(r.data or {}), r.dossier_id,
+                      r.pdf_sha256, r.signers and [{"name": x["name"], "title": x["title"]} for x in r.signers] or [],
+                      r.superseded_by, r.supersedes)

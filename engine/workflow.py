@@ -39,8 +39,13 @@ class ActionContext:
     reason: str | None = None
     items: list[str] | None = None
     new_due_at: dt.datetime | None = None
-    missing_documents: list[str] = field(default_factory=list)
+    missing_documents_fn: Callable[[], list[str]] | None = None  # asked only by the documents guard
+    results_pending: int = 0
     role_used: str | None = None
+
+    @property
+    def missing_documents(self) -> list[str]:
+        return self.missing_documents_fn() if self.missing_documents_fn is not None else []
 
 
 class _GuardFailed(Exception):
@@ -129,7 +134,14 @@ def _g_new_due_date_given(d: Any, c: ActionContext) -> Exception | None:
     return None
 
 
+def _g_results_issued(d: Any, c: ActionContext) -> Exception | None:
+    if c.results_pending:
+        return ActionNotAllowedError("Kết quả đang được ký số; chờ ít phút / the result is still being signed; try again shortly")
+    return None
+
+
 GUARD_FUNCS: dict[str, Callable[[Any, ActionContext], Exception | None]] = {
+    "results_issued": _g_results_issued,
     "form_complete": _g_form_complete,
     "documents_complete": _g_documents_complete,
     "fee_paid": _g_fee_paid,

@@ -121,11 +121,18 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2026, 3, 2, 9, 0))
 
 
+@pytest.fixture(scope="session")
+def font_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Subsetting the fonts takes seconds: once per test session."""
+    return tmp_path_factory.mktemp("fonts")
+
+
 @pytest.fixture
-def config(db_url: str, tmp_path: Path) -> dict:
+def config(db_url: str, tmp_path: Path, font_cache: Path) -> dict:
     return {
         "DATABASE_URL": db_url,
         "DATA_DIR": str(tmp_path / "instance"),
+        "FONT_CACHE_DIR": str(font_cache),
         "PROCEDURES": str(BUNDLED_PROCEDURES),
         "SECRET_KEY": "test-secret",
         "TESTING": True,

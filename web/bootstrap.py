@@ -33,18 +33,34 @@ def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[],
     calendars = deadlines.load_calendars(cfg.calendar_folders(config))
     catalogue = load_catalogue(cfg.procedure_folders(config), calendars=calendars.keys())
     engine = engine or make_engine(str(config["DATABASE_URL"]))
+    data_dir = Path(str(config["DATA_DIR"]))
     services = Services(
         uow=uow_factory(engine),
         catalogue=catalogue,
         calendars=dict(calendars),
         clock=clock or local_clock(str(config.get("TIMEZONE") or "Asia/Ho_Chi_Minh")),
-        blobs=LocalBlobStore(Path(str(config["DATA_DIR"])) / "blobs"),
+        blobs=LocalBlobStore(data_dir / "blobs"),
         max_upload_mb=float(config.get("MAX_UPLOAD_MB") or 20),
+        issuer=make_issuer(config),
+        secret=str(config["SECRET_KEY"]).encode("utf-8"),
+        public_url=str(config.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
+        slips_dir=cfg.slips_folder(config),
+        issue_inline=cfg.truthy(config.get("ISSUE_INLINE", True)),
     )
     services.engine = engine  # type: ignore[attr-defined]
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.load_calendars_from_db()  # the administrator's edited copy wins over the files
     return services
+
+
+def make_issuer(config: dict):
+    """The signing adapter: PKI and fonts under the data dir, opened on first use."""
+    from signing.issuer import DocumentIssuer, passphrase_from
+
+    data_dir = Path(str(config["DATA_DIR"]))
+    fonts = Path(str(config.get("FONT_CACHE_DIR") or data_dir / "fonts"))
+    return DocumentIssuer(data_dir / "pki", passphrase_from(data_dir, config.get("PKI_PASSPHRASE")), fonts,
+                          tsa_url=config.get("TSA_URL") or None)
 
 
 def upgrade_database(url: str) -> None:

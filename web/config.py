@@ -15,6 +15,11 @@ DEFAULTS: dict[str, object] = {
     "SECRET_KEY": None,  # default: generated once into the data dir
     "TIMEZONE": "Asia/Ho_Chi_Minh",
     "MAX_UPLOAD_MB": 20,
+    "PUBLIC_URL": "http://127.0.0.1:8000",  # the address QR codes on documents point to
+    "FONT_CACHE_DIR": None,  # default: <data dir>/fonts (Vietnamese subsets of Debian's fonts)
+    "PKI_PASSPHRASE": None,  # default: generated once into the data dir
+    "TSA_URL": None,  # an RFC 3161 timestamp service; default: in-process with the development PKI
+    "ISSUE_INLINE": True,  # sign documents right after the transition commits (else: motcua issue)
 }
 
 
@@ -38,6 +43,15 @@ def from_environment(overrides: dict | None = None) -> dict:
             config[key[len(prefix):]] = value
     config.update(overrides or {})
     return resolve(config)
+
+
+def slips_folder(config: dict) -> Path | None:
+    found = [folder / "slips" for folder in procedure_folders(config) if (folder / "slips").is_dir()]
+    return found[-1] if found else None
+
+
+def truthy(value: object) -> bool:
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
 
 
 def procedure_folders(config: dict) -> list[Path]:

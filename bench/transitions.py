@@ -1,0 +1,498 @@
+"""``transitions``: persisted workflow transitions per second through the engine's services, against
+the same statements issued through the raw database driver, measured in the same run.
+
+Each worker process walks its own dossiers round-robin, alternating ``request_supplement``
+(specialist) and ``provide_supplement`` (the applicant): the loop processing_appraise <->
+processing_supplement of the birth-registration procedure. Every call is one committed transition
+with its audit event. The raw-driver peer does, per transition, on its own set of dossiers:
+BEGIN (IMMEDIATE on SQLite) / SELECT the dossier (FOR UPDATE on PostgreSQL) / decide the next state
+in a dict / UPDATE the dossier (state, status, version, head of the hash chain) / INSERT the audit
+event with its SHA-256 computed by ``engine.audit.event_hash`` / COMMIT.
+
+After every measurement the benchmark checks (not a timing): the audit rows added equal the
+transitions counted, the dossiers' event counters moved by the same amount, and the hash chain of a
+sample of the dossiers walked verifies.
+"""
+from __future__ import annotations
+
+import cProfile
+import datetime as dt
+import io
+import multiprocessing
+import pstats
+import queue as queue_mod
+import sqlite3
+import threading
+import time
+import traceback
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.common import Backend, CorrectnessError, note
+
+NAME = "transitions"
+UNIT = "transitions/s"
+PROCEDURE = "birth-registration"
+APPRAISE = "processing_appraise"
+SUPPLEMENT = "processing_supplement"
+ITEMS = ["Giấy chứng sinh bản rõ nét", "Ghi rõ nơi sinh"]
+START = dt.datetime(2026, 3, 2, 9, 0)  # Monday morning, a working day: every deadline guard holds
+WARMUP = 10  # transitions per worker before the timed window (committed and checked, not timed)
+AUDIT_SAMPLE_PER_WORKER = 5
+WORKER_START_TIMEOUT = 300.0
+
+PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+class FixedClock:
+    """The clock never moves, so the supplement window (3 working days after receipt) stays open."""
+
+    def __init__(self, when: dt.datetime = START):
+        self.when = when
+
+    def __call__(self) -> dt.datetime:
+        return self.when
+
+
+def birth_form(couple: dict) -> dict:
+    """A complete birth-registration form (placeholder names) for the demo's married couple."""
+    return {
+        "requester_full_name": "Nguyễn Thị A",
+        "requester_residence": "Số 1 phố Đội Cấn, phường Ba Đình, thành phố Hà Nội",
+        "requester_personal_id": couple["wife"],
+        "requester_relationship": "mother",
+        "child_full_name": "Trần Văn C",
+        "child_date_of_birth": "2026-02-20",
+        "child_date_of_birth_in_words": "Ngày hai mươi, tháng hai, năm hai nghìn không trăm hai mươi sáu",
+        "child_sex": "male",
+        "child_ethnicity": "Kinh",
+        "child_nationality": "Việt Nam",
+        "child_place_of_birth": "Bệnh viện Phụ sản Hà Nội",
+        "child_home_town": "Nam Định",
+        "mother_full_name": "Nguyễn Thị A",
+        "mother_birth_year": 1994,
+        "mother_nationality": "Việt Nam",
+        "mother_residence": "Số 1 phố Đội Cấn, phường Ba Đình, thành phố Hà Nội",
+        "mother_personal_id": couple["wife"],
+        "father_full_name": "Trần Văn B",
+        "father_personal_id": couple["husband"],
+        "registration_type": "on_time",
+    }
+
+
+# --------------------------------------------------------------------------- the world
+
+
+@dataclass
+class World:
+    url: str
+    config: dict
+    services: Any
+    applicant: str  # username of the citizen who files every dossier
+    next_state: dict[str, dict[str, Any]]  # raw peer: state -> what the transition writes
+    services_ids: list[str]
+    raw_ids: list[str]
+
+
+def _config(url: str, workdir: Path) -> dict:
+    from web.config import BUNDLED_PROCEDURES
+
+    return {
+        "DATABASE_URL": url,
+        "DATA_DIR": str(workdir / "instance"),
+        "PROCEDURES": str(BUNDLED_PROCEDURES),
+        "SECRET_KEY": "bench-secret",
+    }
+
+
+def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> World:
+    from web.bootstrap import bootstrap
+
+    config = _config(url, workdir)
+    services = bootstrap(config, clock=FixedClock())
+    services.publish_procedures()
+    services.sync_calendars()
+    demo = services.seed_demo(people=60)
+    couple = demo["scenarios"]["married_couple"]
+    citizen = services.actor_for(couple["wife"])
+    clerk = services.actor_for("clerk")
+    leader = services.actor_for("leader")
+    specialist = services.actor_for("specialist")
+
+    total = services_n + raw_n
+    note(f"  setting up {total} dossiers in state {APPRAISE} through the services ...")
+    ids: list[str] = []
+    for _ in range(total):
+        d = services.start_dossier(PROCEDURE, birth_form(couple), citizen)
+        services.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+        services.perform_action(d.id, "submit", citizen)
+        services.perform_action(d.id, "receive", clerk)
+        d = services.perform_action(d.id, "assign", leader)
+        if d.state != APPRAISE:
+            raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
+        ids.append(d.id)
+
+    proc = services.get_procedure(PROCEDURE)
+
+    def actor_fields(actor: Any, role: str) -> dict[str, Any]:
+        return {"account_id": actor.account_id, "name": actor.display_name, "role": role, "agency_id": actor.agency_id}
+
+    next_state = {
+        APPRAISE: {"action": "request_supplement", "to": SUPPLEMENT, "status": proc.state(SUPPLEMENT).status_code,
+                   "actor": actor_fields(specialist, "specialist"), "items": list(ITEMS)},
+        SUPPLEMENT: {"action": "provide_supplement", "to": APPRAISE, "status": proc.state(APPRAISE).status_code,
+                     "actor": actor_fields(citizen, "applicant"), "items": None},
+    }
+    return World(url, config, services, couple["wife"], next_state, ids[:services_n], ids[services_n:])
+
+
+# --------------------------------------------------------------------------- the two paths
+
+
+class ServicesPath:
+    """One transition = one ``Services.perform_action`` call, as the HTTP API makes it."""
+
+    def __init__(self, config: dict, ids: list[str], applicant: str, services: Any = None):
+        from sqlalchemy import select
+
+        from engine.models import Dossier
+        from web.bootstrap import bootstrap
+
+        self.own = services is None
+        self.services = services if services is not None else bootstrap(config, clock=FixedClock())
+        self.specialist = self.services.actor_for("specialist")
+        self.applicant = self.services.actor_for(applicant)
+        self.ids = ids
+        self.i = 0
+        with self.services.uow(write=False) as uow:
+            self.states = dict(uow.session.execute(select(Dossier.id, Dossier.state).where(Dossier.id.in_(ids))).all())
+
+    def step(self) -> None:
+        did = self.ids[self.i % len(self.ids)]
+        self.i += 1
+        if self.states[did] == APPRAISE:
+            view = self.services.perform_action(did, "request_supplement", self.specialist, items=ITEMS)
+        else:
+            view = self.services.perform_action(did, "provide_supplement", self.applicant)
+        self.states[did] = view.state
+
+    def close(self) -> None:
+        if self.own:
+            self.services.engine.dispose()
+
+
+class RawPath:
+    """The same transition through sqlite3 / psycopg directly (the ceiling the services are compared to)."""
+
+    SELECT = "SELECT state, version_counter, event_count, last_event_hash FROM dossiers WHERE id = {p}"
+    UPDATE = ("UPDATE dossiers SET state = {p}, status_code = {p}, version_counter = {p}, updated_at = {p}, "
+              "event_count = {p}, last_event_hash = {p} WHERE id = {p} AND version_counter = {p}")
+    INSERT = ("INSERT INTO dossier_events (dossier_id, seq, action, actor_account_id, actor_name, role, agency_id, "
+              "from_state, to_state, at, comment, reason, items, details, prev_hash, hash) VALUES ({values})")
+
+    def __init__(self, url: str, ids: list[str], next_state: dict[str, dict[str, Any]]):
+        from sqlalchemy.engine import make_url
+
+        self.ids = ids
+        self.i = 0
+        self.next_state = next_state
+        self.now = START
+        parsed = make_url(url)
+        self.pg = parsed.get_backend_name() == "postgresql"
+        if self.pg:
+            import psycopg
+            from psycopg.types.json import Jsonb
+
+            self.jsonb = Jsonb
+            self.conn: Any = psycopg.connect(parsed.set(drivername="postgresql").render_as_string(hide_password=False))
+            p = "%s"
+            self.select = self.SELECT.format(p=p) + " FOR UPDATE"
+            self.at_param = self.now
+        else:
+            # the engine's own settings (engine/store.py make_engine): WAL, synchronous=FULL, foreign keys
+            self.conn = sqlite3.connect(parsed.database, timeout=30, isolation_level=None, check_same_thread=False)
+            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+                self.conn.execute(f"PRAGMA {pragma}")
+            p = "?"
+            self.select = self.SELECT.format(p=p)
+            # the text SQLAlchemy's SQLite DateTime stores, so the engine reads back the same value
+            self.at_param = self.now.isoformat(sep=" ", timespec="microseconds")
+        self.update = self.UPDATE.format(p=p)
+        self.insert = self.INSERT.format(values=", ".join([p] * 16))
+
+    def _json(self, value: Any) -> Any:
+        if value is None:
+            return None
+        if self.pg:
+            return self.jsonb(value)
+        import json
+
+        return json.dumps(value)
+
+    def step(self) -> None:
+        from engine.audit import event_hash
+
+        did = self.ids[self.i % len(self.ids)]
+        self.i += 1
+        conn = self.conn
+        try:
+            if not self.pg:
+                conn.execute("BEGIN IMMEDIATE")
+            state, version, count, head = conn.execute(self.select, (did,)).fetchone()
+            nxt = self.next_state[state]
+            actor = nxt["actor"]
+            fields = {
+                "dossier_id": did, "seq": (count or 0) + 1, "action": nxt["action"], "actor_account_id": actor["account_id"],
+                "actor_name": actor["name"], "role": actor["role"], "agency_id": actor["agency_id"], "from_state": state,
+                "to_state": nxt["to"], "at": self.now, "comment": None, "reason": None, "items": nxt["items"],
+                "details": None, "prev_hash": head,
+            }
+            digest = event_hash(fields)
+            cur = conn.execute(self.update, (nxt["to"], nxt["status"], version + 1, self.at_param, fields["seq"], digest,
+                                             did, version))
+            if cur.rowcount != 1:
+                raise CorrectnessError(f"raw UPDATE of dossier {did} matched {cur.rowcount} rows")
+            conn.execute(self.insert, (
+                did, fields["seq"], fields["action"], actor["account_id"], actor["name"], actor["role"], actor["agency_id"],
+                state, nxt["to"], self.at_param, None, None, self._json(nxt["items"]), None, head, digest,
+            ))
+            if self.pg:
+                conn.commit()
+            else:
+                conn.execute("COMMIT")
+        except BaseException:
+            if self.pg:
+                conn.rollback()
+            elif conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+
+    def close(self) -> None:
+        self.conn.close()
+
+
+# --------------------------------------------------------------------------- worker processes
+
+
+def _worker(kind: str, args: dict, seconds: float, warmup: int, barrier: Any, results: Any) -> None:
+    path: Any = None
+    try:
+        if kind == "services":
+            path = ServicesPath(args["config"], args["ids"], args["applicant"])
+        else:
+            path = RawPath(args["config"]["DATABASE_URL"], args["ids"], args["next_state"])
+        for _ in range(warmup):
+            path.step()
+        barrier.wait(timeout=WORKER_START_TIMEOUT)
+        started = time.monotonic()
+        end = started + seconds
+        n = 0
+        while time.monotonic() < end:
+            path.step()
+            n += 1
+        results.put({"warmup": warmup, "count": n, "elapsed": time.monotonic() - started, "error": None})
+    except BaseException:  # noqa: BLE001 - reported to the parent, which fails the benchmark
+        try:
+            barrier.abort()
+        finally:
+            results.put({"warmup": 0, "count": 0, "elapsed": 0.0, "error": traceback.format_exc()})
+    finally:
+        if path is not None:
+            try:
+                path.close()
+            except Exception:  # noqa: BLE001
+                pass
+
+
+@dataclass
+class Measurement:
+    kind: str
+    procs: int
+    committed: int  # warm-up plus timed transitions: what the database must show
+    timed: int
+    elapsed: float
+
+    @property
+    def rate(self) -> float:
+        return self.timed / self.elapsed if self.elapsed > 0 else 0.0
+
+
+def _measure(kind: str, world: World, ids: list[str], procs: int, per_worker: int, seconds: float) -> Measurement:
+    ctx = multiprocessing.get_context("spawn")  # each worker builds its own engine and connections
+    barrier = ctx.Barrier(procs + 1)
+    results = ctx.Queue()
+    chunks = [ids[w * per_worker:(w + 1) * per_worker] for w in range(procs)]
+    workers = [
+        ctx.Process(
+            target=_worker, daemon=True, name=f"bench-{kind}-{w}",
+            args=(kind, {"config": world.config, "ids": chunk, "applicant": world.applicant,
+                         "next_state": world.next_state}, seconds, WARMUP, barrier, results),
+        )
+        for w, chunk in enumerate(chunks)
+    ]
+    try:
+        for w in workers:
+            w.start()
+        try:
+            barrier.wait(timeout=WORKER_START_TIMEOUT)
+        except threading.BrokenBarrierError:
+            pass  # a worker failed while starting: its report says why
+        reports = []
+        for _ in workers:
+            try:
+                reports.append(results.get(timeout=seconds + WORKER_START_TIMEOUT))
+            except queue_mod.Empty:
+                raise RuntimeError(f"a {kind} worker stopped without reporting") from None
+        errors = [r["error"] for r in reports if r["error"]]
+        if errors:
+            raise RuntimeError(f"{kind} worker failed:\n{errors[0]}")
+        for w in workers:
+            w.join(timeout=60)
+    finally:
+        for w in workers:
+            if w.is_alive():
+                w.terminate()
+                w.join(timeout=10)
+        results.close()
+    return Measurement(kind, procs, sum(r["warmup"] + r["count"] for r in reports), sum(r["count"] for r in reports),
+                       max(r["elapsed"] for r in reports))
+
+
+def _totals(services: Any) -> tuple[int, int]:
+    from sqlalchemy import func, select
+
+    from engine.models import Dossier, DossierEvent
+
+    with services.uow(write=False) as uow:
+        events = uow.session.execute(select(func.count()).select_from(DossierEvent)).scalar_one()
+        counters = uow.session.execute(select(func.coalesce(func.sum(Dossier.event_count), 0))).scalar_one()
+    return int(events), int(counters)
+
+
+def _check(world: World, before: tuple[int, int], m: Measurement, ids: list[str], per_worker: int) -> int:
+    """The correctness assertions of one measurement; returns the number of audit chains verified."""
+    events, counters = _totals(world.services)
+    if events - before[0] != m.committed:
+        raise CorrectnessError(f"{m.kind} x{m.procs}: {events - before[0]} audit rows added for {m.committed} "
+                               "transitions counted")
+    if counters - before[1] != m.committed:
+        raise CorrectnessError(f"{m.kind} x{m.procs}: the dossiers' event counters moved by {counters - before[1]}, "
+                               f"not {m.committed}")
+    sample = [did for w in range(m.procs) for did in ids[w * per_worker:w * per_worker + AUDIT_SAMPLE_PER_WORKER]]
+    for did in sample:
+        report = world.services.verify_audit(did)
+        if report.problems:
+            raise CorrectnessError(f"{m.kind} x{m.procs}: audit chain of {did} broken: {report.problems[:3]}")
+    return len(sample)
+
+
+# --------------------------------------------------------------------------- entry points
+
+
+def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: list[int], dossiers: int) -> dict:
+    """Measure services vs raw driver at each process count; return the JSON-line object."""
+    max_procs = max(procs)
+    world = _build_world(url, workdir, services_n=dossiers * max_procs, raw_n=dossiers * max_procs)
+    figures: dict[str, Any] = {}
+    baseline: dict[str, Any] = {"driver": "psycopg" if backend.name == "postgresql" else "sqlite3"}
+    committed_checked = 0
+    chains = 0
+    try:
+        for n in procs:
+            for kind, ids in (("raw", world.raw_ids), ("services", world.services_ids)):
+                before = _totals(world.services)
+                m = _measure(kind, world, ids, n, dossiers, seconds)
+                chains += _check(world, before, m, ids, dossiers)
+                committed_checked += m.committed
+                figures[f"{kind}_{n}p"] = round(m.rate, 1)
+                figures[f"{kind}_committed_{n}p"] = m.committed
+                note(f"  {kind:8s} x{n}: {m.rate:,.0f} {UNIT} ({m.timed} timed + {m.committed - m.timed} warm-up, checked)")
+            raw = figures[f"raw_{n}p"]
+            figures[f"ratio_{n}p"] = round(figures[f"services_{n}p"] / raw, 3) if raw else None
+            baseline[f"raw_{n}p"] = figures[f"raw_{n}p"]
+    finally:
+        world.services.engine.dispose()
+    figures["events_checked"] = committed_checked  # audit rows asserted equal to transitions committed
+    figures["audit_chains_verified"] = chains
+    figures["seconds"] = seconds
+    figures["dossiers_per_process"] = dossiers
+    return {
+        "name": f"{NAME}.{backend.name}",
+        "unit": UNIT,
+        "figures": figures,
+        "baseline": baseline,
+        "ratio": figures[f"ratio_{min(procs)}p"],  # 1 process unless --procs leaves it out
+    }
+
+
+def format_text(result: dict) -> str:
+    f = result["figures"]
+    procs = sorted(int(k[len("services_"):-1]) for k in f if k.startswith("services_") and k.endswith("p")
+                   and k[len("services_"):-1].isdigit())
+    lines = [
+        f"{result['name']}  ({result['unit']}, {f['seconds']:g} s per measurement, "
+        f"{f['dossiers_per_process']} dossiers per process; raw driver: {result['baseline']['driver']})",
+        f"  {'procs':>5}  {'services':>10}  {'raw driver':>10}  {'services/raw':>12}",
+    ]
+    for n in procs:
+        ratio = f.get(f"ratio_{n}p")
+        lines.append(f"  {n:>5}  {f[f'services_{n}p']:>10,.0f}  {f[f'raw_{n}p']:>10,.0f}  "
+                     f"{'-' if ratio is None else format(ratio, '.3f'):>12}")
+    lines.append(f"  checked: {f['events_checked']} audit rows == transitions committed; "
+                 f"{f['audit_chains_verified']} hash chains verified")
+    lines.append(f"  ratio at {min(procs)} process(es), goal >= 0.5: {result['ratio']}")
+    return "\n".join(lines)
+
+
+def profile(backend: Backend, url: str, workdir: Path, *, seconds: float, dossiers: int, top: int = 15) -> str:
+    """Profile the services path in this process for ``seconds``: where a transition spends its time."""
+    from sqlalchemy import event
+
+    world = _build_world(url, workdir, services_n=dossiers, raw_n=0)
+    engine = world.services.engine
+    statements: Counter[str] = Counter()
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        words = statement.split()
+        verb = words[0].upper() if words else ""
+        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+            table = next((w for i, w in enumerate(words) if i > 0 and words[i - 1].upper() in ("FROM", "INTO", "UPDATE")),
+                         "?")
+            statements[f"{verb} {table.strip(chr(34))}"] += 1
+        else:
+            statements[" ".join(words[:3])] += 1
+
+    try:
+        path = ServicesPath(world.config, world.services_ids, world.applicant, services=world.services)
+        for _ in range(WARMUP):
+            path.step()
+        event.listen(engine, "before_cursor_execute", count)
+        prof = cProfile.Profile()
+        n = 0
+        end = time.monotonic() + seconds
+        prof.enable()
+        while time.monotonic() < end:
+            path.step()
+            n += 1
+        prof.disable()
+        event.remove(engine, "before_cursor_execute", count)
+    finally:
+        engine.dispose()
+    out = io.StringIO()
+    out.write(f"{NAME}.{backend.name} profile: {n} transitions through Services.perform_action in one process, "
+              f"{seconds:g} s under cProfile (rates under a profiler are not benchmark figures)\n\n")
+    out.write("SQL statements per transition (driver cursor executions):\n")
+    for stmt, c in statements.most_common():
+        out.write(f"  {c / max(n, 1):6.2f}  {stmt}\n")
+    out.write(f"  {sum(statements.values()) / max(n, 1):6.2f}  total (statements the driver sends by itself are not seen\n"
+              "          here: psycopg's BEGIN / COMMIT / ROLLBACK, the pool's pre-ping; sqlite3's COMMIT)\n\n")
+    stats = pstats.Stats(prof, stream=out)
+    stats.sort_stats("cumulative")
+    out.write(f"Top {top} cumulative entries inside engine/ and sqlalchemy:\n")
+    stats.print_stats(r"(/engine/|/sqlalchemy/)", top)
+    out.write(f"Top {top} entries by own time (anywhere):\n")
+    stats.sort_stats("tottime")
+    stats.print_stats(top)
+    return out.getvalue()

@@ -1,0 +1,41 @@
+"""The benchmark entry point runs end to end on SQLite and prints a well-formed JSON line.
+
+A smoke test only: a very short run with one process; no timing is asserted, only that
+transitions were committed and that the benchmark's own correctness checks ran.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_transitions_benchmark_prints_one_json_line_with_checked_counts(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MOTCUA_DATABASE_URL"}
+    env["TMPDIR"] = str(tmp_path)  # the benchmark's temporary database lands here, and must be gone after
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "transitions", "--json", "--seconds", "0.3", "--procs", "1",
+         "--backend", "sqlite", "--dossiers", "10"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stdout
+    result = json.loads(lines[0])
+
+    assert set(result) == {"name", "unit", "figures", "baseline", "ratio"}
+    assert result["name"] == "transitions.sqlite"
+    assert result["unit"] == "transitions/s"
+    figures, baseline = result["figures"], result["baseline"]
+    for key in ("services_1p", "raw_1p", "services_committed_1p", "raw_committed_1p", "ratio_1p"):
+        assert figures[key] > 0, key
+    assert baseline["raw_1p"] == figures["raw_1p"]
+    assert result["ratio"] == figures["ratio_1p"]
+    # the correctness assertions ran: every committed transition's audit row was counted, chains verified
+    assert figures["events_checked"] == figures["services_committed_1p"] + figures["raw_committed_1p"]
+    assert figures["audit_chains_verified"] > 0
+    assert list(tmp_path.iterdir()) == []  # the temporary database was removed
