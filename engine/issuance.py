@@ -284,7 +284,10 @@ class IssuanceMixin:
                 self._load_visible(s, slip.dossier_id, actor)
                 digest, name = slip.pdf_sha256, f"mau-{slip.form}-{slip.number.replace('/', '-')}.pdf"
         if digest is None:
-            raise ActionNotAllowedError("Văn bản đang được ký số; thử lại sau ít phút / the document is still being signed")
+            if kind == "slip" or r.status == "pending":
+                raise ActionNotAllowedError("Văn bản đang được ký số; thử lại sau ít phút / the document is still being signed")
+            raise NotFoundError("Bản ghi này được số hóa từ sổ hộ tịch, không có tệp ký số / "
+                                "this record was digitised from a register and has no signed file")
         return self.blobs.get(digest), name
 
     def _may_read_result(self, actor: Actor, r: Result) -> bool:

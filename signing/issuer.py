@@ -61,7 +61,8 @@ class DocumentIssuer:
         if self._pki is None:
             with self._lock:
                 if self._pki is None:
-                    self._pki = PKI(self.pki_dir, self._passphrase, tsa_url=self._tsa_url)
+                    # opened on first use; created (CAs and TSA only) when this data dir has none yet
+                    self._pki = PKI.ensure(self.pki_dir, self._passphrase, [], tsa_url=self._tsa_url)
         return self._pki
 
     def has_party(self, kind: str, key: str) -> bool:
@@ -71,7 +72,13 @@ class DocumentIssuer:
         return self.pki.root_pem()
 
     def import_pkcs12(self, kind: str, key: str, p12: bytes, password: bytes | None) -> None:
-        self.pki.import_pkcs12(kind, key, p12, password)
+        """Raises ValueError with a readable message for a bad file or password."""
+        from signing.pki import PkiError
+
+        try:
+            self.pki.import_pkcs12(kind, key, p12, password)
+        except PkiError as exc:
+            raise ValueError(str(exc)) from None
 
     def revoke_party(self, kind: str, key: str) -> None:
         self.pki.revoke(kind, key)

@@ -26,7 +26,9 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
-    from web import agency_api, errors
+    from flask_wtf.csrf import CSRFProtect
+
+    from web import agency_api, errors, verify
     from web.bootstrap import bootstrap
 
     config = cfg.from_environment(overrides)
@@ -43,7 +45,10 @@ def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
     app.config["MOTCUA"] = config
     app.extensions["motcua"] = services or bootstrap(config)
     errors.register(app)
+    csrf = CSRFProtect(app)
+    csrf.exempt(agency_api.bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(agency_api.bp)
+    app.register_blueprint(verify.bp)
 
     @app.get("/healthz")
     def healthz():
@@ -57,6 +62,10 @@ def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "same-origin")
         response.headers.setdefault("X-Frame-Options", "DENY")
+        response.headers.setdefault(
+            "Content-Security-Policy",
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
+            "form-action 'self'; base-uri 'none'")
         return response
 
     logging.getLogger("motcua").setLevel(logging.INFO)

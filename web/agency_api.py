@@ -10,7 +10,7 @@ from werkzeug.exceptions import BadRequest
 
 from engine.access import Actor
 from engine.definitions import Procedure
-from engine.errors import AuthenticationError, ValidationError
+from engine.errors import AuthenticationError, PayloadTooLargeError, ValidationError
 from engine.services import Services
 
 bp = Blueprint("agency_api", __name__, url_prefix="/api/v1")
@@ -241,6 +241,74 @@ def list_results():
 @bp.get("/results/<result_id>")
 def get_result(result_id: str):
     return jsonify(as_json(services().get_result(result_id, current_actor())))
+
+
+@bp.get("/results/<result_id>/pdf")
+def result_pdf(result_id: str):
+    content, name = services().document_pdf("result", result_id, current_actor())
+    return _pdf_response(content, name)
+
+
+@bp.get("/slips/<slip_id>/pdf")
+def slip_pdf(slip_id: str):
+    content, name = services().document_pdf("slip", slip_id, current_actor())
+    return _pdf_response(content, name)
+
+
+def _pdf_response(content: bytes, name: str) -> Response:
+    response = Response(content, mimetype="application/pdf")
+    response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(name)
+    return response
+
+
+@bp.post("/results/<result_id>/revoke")
+def revoke_result(result_id: str):
+    body = json_body()
+    return jsonify(as_json(services().revoke_result(result_id, body.get("reason"), current_actor())))
+
+
+@bp.post("/results/<result_id>/supersede")
+def supersede_result(result_id: str):
+    body = json_body()
+    view = services().supersede_result(result_id, body.get("data"), body.get("reason"), current_actor())
+    return jsonify(as_json(view)), 201
+
+
+MAX_VERIFY_BYTES = 32 * 1024 * 1024
+
+
+def uploaded_pdf() -> bytes:
+    """The PDF to verify: a multipart 'file' part, or the raw body (application/pdf)."""
+    if request.mimetype == "multipart/form-data":
+        upload = request.files.get("file")
+        if upload is None:
+            raise ValidationError("a file is required", fields={"file": ["bắt buộc / required"]})
+        data = upload.read(MAX_VERIFY_BYTES + 1)
+    else:
+        data = request.get_data(cache=False)
+    if not data:
+        raise ValidationError("send the PDF as the body or as a multipart 'file'", fields={"file": ["tệp rỗng / empty"]})
+    if len(data) > MAX_VERIFY_BYTES:
+        raise PayloadTooLargeError("the file is larger than 32 MB")
+    return data
+
+
+@bp.post("/verify")
+def verify():
+    report = services().verify_document(uploaded_pdf())
+    body = as_json(report)
+    document = body.pop("document")
+    body["result"] = ({"id": document["id"], "status": document["status"], "number": document["number"],
+                       "title": document["title"], "issuer": document["issuer"], "issued_at": document["issued_at"]}
+                      if document and document["kind"] == "result" else None)
+    body["slip"] = ({"id": document["id"], "status": document["status"], "number": document["number"],
+                     "title": document["title"]} if document and document["kind"] == "slip" else None)
+    return jsonify(body)
+
+
+@bp.get("/trust/root.pem")
+def trust_root():
+    return Response(services().root_pem(), mimetype="application/x-pem-file")
 
 
 @bp.get("/openapi.json")

@@ -53,6 +53,9 @@ def init(demo: bool, people: int) -> None:
         sys.exit(1)
     days = services.sync_calendars()
     click.echo(f"database ready: {_redact(str(config['DATABASE_URL']))}")
+    if not demo:
+        parties = services.ensure_signing_parties()
+        click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
     click.echo(f"procedures: {len(services.catalogue.procedures)} loaded, {len(report.published)} newly published")
     click.echo(f"calendars: {', '.join(sorted(services.calendars))} ({days} days written)")
     if demo:
@@ -60,6 +63,8 @@ def init(demo: bool, people: int) -> None:
         path = Path(config["DATA_DIR"]) / "demo.json"
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         click.echo(f"demo data: {summary['people']} people, agency {summary['agency']['code']}; written to {path}")
+        parties = services.ensure_signing_parties()
+        click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
         click.echo("log in (password for every demo account: %s):" % summary["password"])
         for role, username in summary["staff"].items():
             click.echo(f"  staff {role:<11} {username}")
@@ -150,9 +155,84 @@ def token(username: str) -> None:
 
 @main.command()
 def sweep() -> None:
-    """Deadline sweep: overdue flags, due-soon alerts, expired results."""
-    report = _services().sweep_deadlines()
+    """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending."""
+    services = _services()
+    report = services.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
+    issued = services.issue_pending()
+    click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
+
+
+@main.command()
+@click.option("--limit", default=100, show_default=True)
+def issue(limit: int) -> None:
+    """Render, sign and store documents left pending (after a crash, or with MOTCUA_ISSUE_INLINE=false)."""
+    report = _services().issue_pending(limit=limit)
+    click.echo(f"documents: {report.issued} signed, {report.failed} failed, {report.pending} still pending")
+    sys.exit(1 if report.failed else 0)
+
+
+@main.command()
+@click.argument("file", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
+def verify(file: Path, as_json: bool) -> None:
+    """Verify a signed result or slip: signatures, chain, hash against the store, store status."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        _fail(f"{file}: cannot read: {exc.strerror}", 2)
+    report = _services().verify_document(data)
+    if as_json:
+        import dataclasses
+
+        click.echo(json.dumps(dataclasses.asdict(report), ensure_ascii=False, indent=2, default=str))
+    else:
+        click.echo(f"{file}: {'VALID' if report.valid else 'INVALID'}" + (f" ({report.problem})" if report.problem else ""))
+        for sig in report.signatures:
+            state = "intact" if sig.intact else "MODIFIED"
+            trust = "trusted" if sig.trusted else "NOT TRUSTED"
+            click.echo(f"  {sig.kind}: {sig.signer_name or '?'} ({sig.signer_organization or '?'}), signed {sig.signing_time or '?'}, "
+                       f"timestamp {sig.timestamp_time or 'none'}: {state}, {trust}")
+        if report.document:
+            d = report.document
+            click.echo(f"  store: {d.kind} {d.number} ({d.title}), {d.status}" + (f": {d.status_reason}" if d.status_reason else ""))
+        else:
+            click.echo("  store: not found (sha256 " + report.sha256 + ")")
+    sys.exit(0 if report.valid else 1)
+
+
+@main.group()
+def keys() -> None:
+    """Signing keys and certificates."""
+
+
+@keys.command("import")
+@click.argument("kind", type=click.Choice(["agency", "officer"]))
+@click.argument("key")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+@click.option("--password-env", default=None, help="Name of an environment variable holding the PKCS#12 password.")
+def keys_import(kind: str, key: str, file: Path, password_env: str | None) -> None:
+    """Import a PKCS#12 file as the certificate of an agency (by code) or an officer (by username)."""
+    import os
+
+    password = os.environ.get(password_env, "").encode() if password_env else None
+    try:
+        _services().issuer.import_pkcs12(kind, key, file.read_bytes(), password)
+    except ValueError as exc:
+        _fail(f"{file}: {exc}")
+    click.echo(f"imported {kind} certificate for {key}")
+
+
+@main.group()
+def results() -> None:
+    """The results store."""
+
+
+@results.command("archive")
+def results_archive() -> None:
+    """Upgrade valid results to B-LTA (revocation data and a document timestamp)."""
+    n = _services().archive_results()
+    click.echo(f"{n} result(s) upgraded to B-LTA")
 
 
 @main.group()

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, request
+from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from engine import errors as e
@@ -25,6 +25,11 @@ STATUS = {
 
 
 def error_body(code: str, message: str, fields: dict | None = None, status: int = 400):
+    if not request.path.startswith("/api/") and request.path != "/healthz":
+        # people on the HTML pages get a page, not JSON
+        response = make_response(render_template("error.html", status=status, title=code.replace("_", " "),
+                                                 message=message), status)
+        return response
     response = jsonify({"error": code, "message": message, "fields": fields or {}})
     response.status_code = status
     if status == 401:

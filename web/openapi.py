@@ -30,9 +30,24 @@ def _q(name: str, kind: str = "string") -> dict:
     return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
 
 
+def _with_path_parameters(paths: dict) -> dict:
+    """Declare every {name} of a path as a required path parameter (strict validators ask for it)."""
+    import re
+
+    for path, operations in paths.items():
+        names = re.findall(r"{([^}]+)}", path)
+        for op in operations.values():
+            params = [p for p in op.get("parameters", []) if p.get("in") != "path"]
+            op["parameters"] = [{"name": n, "in": "path", "required": True, "schema": {"type": "string"}}
+                                for n in names] + params
+            if not op["parameters"]:
+                del op["parameters"]
+    return paths
+
+
 def document() -> dict:
     json_obj = {"application/json": {"schema": {"type": "object"}}}
-    return {
+    doc = {
         "openapi": "3.1.0",
         "info": {"title": "MotCua API", "version": "1", "description": "One-stop public-service workflow engine"},
         "components": {
@@ -73,6 +88,19 @@ def document() -> dict:
             "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), params=[_q("holder"), _q("evidence")])},
             "/api/v1/results/{id}": {"get": _op("One stored result", errors=(404,))},
             "/api/v1/openapi.json": {"get": _op("This OpenAPI document", auth=False)},
+            "/api/v1/results/{id}/pdf": {"get": _download("The signed PDF of a result")},
+            "/api/v1/results/{id}/revoke": {"post": _op("Revoke a result (leader of the issuing agency)", body=json_obj,
+                                                          errors=(403, 404, 409, 422))},
+            "/api/v1/results/{id}/supersede": {"post": _op("Issue a corrected result that supersedes this one", body=json_obj,
+                                                             ok=201, errors=(403, 404, 409, 422))},
+            "/api/v1/slips/{id}/pdf": {"get": _download("The sealed PDF of a one-stop slip (forms 01-05)")},
+            "/api/v1/verify": {"post": _op("Verify a PDF: signatures, chain to our root, hash and status in the store",
+                                           auth=False, body={"application/pdf": {"schema": {"type": "string", "format": "binary"}},
+                                                             "multipart/form-data": {"schema": {"type": "object"}}},
+                                           errors=(413, 422))},
+            "/api/v1/trust/root.pem": {"get": _op("The root certificate results chain to", auth=False)},
             "/healthz": {"get": _op("Health", auth=False)},
         },
     }
+    doc["paths"] = _with_path_parameters(doc["paths"])
+    return doc

@@ -291,7 +291,9 @@ def test_calendar_due_rejects_bad_input_with_a_clear_message(tmp_path, args, wor
 def test_sweep_exits_zero_and_prints_counts(demo_dir):
     result = motcua("sweep", data_dir=demo_dir)
     assert result.returncode == 0, result.stderr
-    assert re.fullmatch(r"overdue: \d+ newly flagged; due soon: \d+; results expired: \d+", result.stdout.strip())
+    lines = result.stdout.strip().splitlines()
+    assert re.fullmatch(r"overdue: \d+ newly flagged; due soon: \d+; results expired: \d+", lines[0])
+    assert re.fullmatch(r"documents: \d+ signed, 0 failed, 0 still pending", lines[1])
 
 
 # --------------------------------------------------------------------------- audit trail
