@@ -10,10 +10,10 @@ import json
 import signal
 import sys
 
-from bench import transitions
+from bench import prefill, signing, transitions
 from bench.common import BackendUnavailable, CorrectnessError, note, select_backends, temporary_database
 
-BENCHMARKS = {transitions.NAME: transitions}
+BENCHMARKS = {transitions.NAME: transitions, signing.NAME: signing, prefill.NAME: prefill}
 
 
 def _procs(text: str) -> list[int]:
@@ -45,8 +45,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default=None,
                    help="default: the configured database (MOTCUA_DATABASE_URL), else SQLite")
     p.add_argument("--dossiers", type=_positive(int), default=200, help="dossiers per worker process (default 200)")
+    p.add_argument("--count", type=_positive(int), default=20,
+                   help="signing: timed iterations of each step, after 2 warm-ups (default 20)")
     p.add_argument("--profile", action="store_true",
-                   help="instead of measuring, profile the services path in one process for --seconds")
+                   help="instead of measuring, profile the services path in one process for --seconds "
+                        "(signing: the sign step, --count times)")
     return p
 
 
@@ -62,13 +65,30 @@ def main(argv: list[str] | None = None) -> int:
     if unknown:
         parser().error(f"unknown benchmark(s): {', '.join(unknown)} (known: {', '.join(BENCHMARKS)})")
     names = list(dict.fromkeys(args.names)) or list(BENCHMARKS)
-    try:
-        backends = select_backends(args.backend)
-    except BackendUnavailable as exc:
-        note(f"error: {exc}")
-        return 2
+    backends = []
+    if any(getattr(BENCHMARKS[n], "NEEDS_DATABASE", True) for n in names):
+        try:
+            backends = select_backends(args.backend)
+        except BackendUnavailable as exc:
+            note(f"error: {exc}")
+            return 2
     for name in names:
         module = BENCHMARKS[name]
+        if not getattr(module, "NEEDS_DATABASE", True):  # makes and removes its own temporary folder
+            note(f"{name}: running in a temporary folder ...")
+            try:
+                if args.profile:
+                    print(module.profile(count=args.count), flush=True)
+                    continue
+                result = module.run(count=args.count)
+            except CorrectnessError as exc:
+                note(f"error: {name}: correctness check failed: {exc}")
+                return 1
+            except RuntimeError as exc:  # e.g. the cold-start process failed
+                note(f"error: {name}: {exc}")
+                return 1
+            print(json.dumps(result, ensure_ascii=False) if args.json else module.format_text(result), flush=True)
+            continue
         for backend in backends:
             note(f"{name}.{backend.name}: preparing a temporary database ...")
             try:

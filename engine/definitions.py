@@ -72,7 +72,7 @@ PERSON_ATTRIBUTES = frozenset(
     {
         "full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
         "place_of_birth", "permanent_address", "current_address", "personal_id", "phone", "email",
-        "marital_status", "id_issued_on", "id_issued_by", "birth_year",
+        "marital_status", "id_issued_on", "id_issued_by", "birth_year", "date_of_death",
     }
 )
 IDENTITY_ATTRIBUTES = frozenset({"full_name", "personal_id", "phone", "email"})

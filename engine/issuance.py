@@ -23,6 +23,7 @@ from engine import results as rules
 from engine.access import Actor
 from engine.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
+from engine.reuse import clean_purpose
 from engine.store import next_in_sequence
 
 log = logging.getLogger(__name__)
@@ -268,14 +269,22 @@ class IssuanceMixin:
     def verify_url(self, document_id: str) -> str:
         return f"{self.public_url.rstrip('/')}/verify/{document_id}/{rules.verification_token(self.secret, document_id)}"
 
-    def document_pdf(self, kind: str, document_id: str, actor: Actor) -> tuple[bytes, str]:
-        """The signed PDF of a result (its holders, the issuing agency's staff) or a slip (whoever sees the dossier)."""
-        with self.uow(write=False) as uow:
+    def document_pdf(self, kind: str, document_id: str, actor: Actor, *, purpose: str | None = None) -> tuple[bytes, str]:
+        """The signed PDF of a result (its holders, the issuing agency's staff, readers with a basis, logged)
+        or of a slip (whoever sees the dossier)."""
+        with self.uow() as uow:
             s = uow.session
             if kind == "result":
                 r = s.get(Result, document_id) if _is_id(document_id) else None
-                if r is None or not self._may_read_result(actor, r):
+                if r is None:
                     raise NotFoundError("Không tìm thấy kết quả / result not found")
+                if not self._may_read_result(actor, r):
+                    basis = self._read_basis(s, actor, r)
+                    if basis is None:
+                        raise NotFoundError("Không tìm thấy kết quả / result not found")
+                    self._log_read(s, actor, r, clean_purpose(purpose) if actor.kind == "agency_client"
+                                   else (purpose or "giải quyết hồ sơ / handling a dossier"), basis, "pdf")
+                    uow.commit()
                 digest, name = r.pdf_sha256, f"{r.evidence_type}-{r.number.replace('/', '-')}.pdf"
             else:
                 slip = s.get(Slip, document_id) if _is_id(document_id) else None

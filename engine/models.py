@@ -333,3 +333,33 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Consent(Base):
+    """A citizen's consent for an agency to read their results of one evidence type."""
+
+    __tablename__ = "consents"
+    __table_args__ = (Index("ix_consents_lookup", "personal_id", "agency_id", "evidence_type"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    personal_id: Mapped[str] = mapped_column(String(12))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    evidence_type: Mapped[str] = mapped_column(String(80))
+    granted_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class ResultAccess(Base):
+    """Every read of a result by an agency client or by staff of another agency: who, when, why."""
+
+    __tablename__ = "result_accesses"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id"), index=True)
+    reader_account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    reader_name: Mapped[str] = mapped_column(String(160))
+    reader_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    purpose: Mapped[str] = mapped_column(String(300))
+    basis: Mapped[str] = mapped_column(String(20))  # law (allowed evidence) | consent | dossier
+    what: Mapped[str] = mapped_column(String(20))  # metadata | pdf | list
+    at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)

@@ -35,6 +35,9 @@ from engine.errors import (
 )
 from engine.forms import clean_form
 from engine.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
+from engine.reuse import ReuseMixin, clean_purpose
+from engine.prefill import merge as merge_prefill
+from engine.forms import check_value
 from engine import results as result_rules
 from engine.models import (
     Account,
@@ -55,6 +58,8 @@ from engine.models import (
     new_uuid,
 )
 from engine.store import UnitOfWork, next_in_sequence
+from engine import store
+from engine.store import DossierRow
 from engine.workflow import SERVICE_EFFECTS, ActionContext, available_actions, fire
 
 log = logging.getLogger(__name__)
@@ -192,6 +197,19 @@ class DossierView:
 
 
 @dataclass(frozen=True)
+class TransitionOutcome:
+    """What one transition changed, for callers that do not need the dossier's whole view."""
+
+    id: str
+    state: str
+    status_code: int | None
+    code: str | None
+    due_at: dt.datetime | None
+    version_counter: int
+    event_seq: int  # the audit event this transition appended
+
+
+@dataclass(frozen=True)
 class QueueItem:
     id: str
     code: str | None
@@ -239,7 +257,7 @@ class PublishReport:
 
 
 @dataclass
-class Services(IssuanceMixin):
+class Services(IssuanceMixin, ReuseMixin):
     """The use cases, wired by ``web.bootstrap`` with a unit-of-work factory, the catalogue,
     the calendars, a clock, a blob store and the document issuer (render + sign + verify)."""
 
@@ -254,6 +272,7 @@ class Services(IssuanceMixin):
     public_url: str = "http://127.0.0.1:8000"
     slips_dir: Path | None = None
     issue_inline: bool = True
+    prefiller: Any = None
     _pinned: dict[tuple[str, int], Procedure] = field(default_factory=dict)
 
     # ----------------------------------------------------------------- procedures
@@ -426,6 +445,18 @@ class Services(IssuanceMixin):
             {"procedure": procedure_id, "data": cleaned, "applicant": applicant, "agency": agency_code},
             sort_keys=True, ensure_ascii=False, default=str).encode())
         now = self.clock()
+        # what the state already holds, looked up before any lock is taken
+        applicant_pid = actor.personal_id if actor.is_citizen else applicant
+        prefilled = provenance = None
+        may_file = actor.is_citizen or (actor.is_staff and actor.has_role("clerk") and isinstance(applicant, str)
+                                        and applicant.isdigit() and len(applicant) == 12)
+        if may_file and (not actor.is_citizen or applicant in (None, actor.personal_id)) and self.prefiller is not None:
+            applicant_info = self._applicant_for_actor(actor, applicant_pid)
+            known = actor.is_citizen or bool(applicant_info.full_name)  # a walk-in unknown to the register: no prefill
+            outcome = self._prefill(proc, applicant_info, cleaned, now) if known else None
+            prefilled, provenance, errors = merge_prefill(proc, cleaned, outcome, check_value) if outcome else (None, None, {})
+            if errors:
+                raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=errors)
         with self.uow() as uow:
             s = uow.session
             if idempotency_key and actor.account_id is not None:
@@ -452,13 +483,21 @@ class Services(IssuanceMixin):
             d = Dossier(
                 id=new_uuid(), procedure_id=proc.id, procedure_version=proc.version, agency_id=agency.id,
                 applicant_account_id=applicant_account_id, filed_by_account_id=actor.account_id, channel=channel,
-                state=proc.initial, status_code=proc.state(proc.initial).status_code, data=cleaned, provenance={},
+                state=proc.initial, status_code=proc.state(proc.initial).status_code,
+                data=prefilled if prefilled is not None else cleaned, provenance=provenance or {},
                 created_at=now, updated_at=now, extended=False, supplement_rounds=0, overdue=False,
                 fee_paid=proc.fee_amount == 0, event_count=0,
             )
             s.add(d)
+            s.flush()
+            reused = self._auto_link(s, d, proc, applicant_pid, actor, now)
+            details: dict[str, Any] = {"channel": channel}
+            if provenance:
+                details["prefilled"] = sorted(provenance)  # field names only: values stay in the dossier
+            if reused:
+                details["reused"] = reused
             self._append_event(s, d, actor, "create", None, proc.initial, now, role="applicant" if actor.is_citizen else "clerk",
-                               details={"channel": channel})
+                               details=details)
             if idempotency_key and actor.account_id is not None:
                 s.add(IdempotencyKey(account_id=actor.account_id, key=idempotency_key, request_sha256=request_hash,
                                      dossier_id=d.id, created_at=now))
@@ -525,6 +564,14 @@ class Services(IssuanceMixin):
             return self._view(uow.session, d, actor)
 
     def save_form(self, dossier_id: str, data: Any, actor: Actor, *, expected_version: int | None = None) -> DossierView:
+        with self.uow(write=False) as uow:  # look the sources up before taking the write lock
+            d0 = self._load_visible(uow.session, dossier_id, actor)
+            proc0 = self.procedure_version(d0.procedure_id, d0.procedure_version, uow.session)
+            applicant_account = uow.session.get(Account, d0.applicant_account_id)
+            applicant_info = self._applicant(uow.session, applicant_account, staff_filing=d0.channel != "online")
+            known = dict(d0.data or {})
+        cleaned0, _ = clean_form(proc0, data)
+        outcome = self._prefill(proc0, applicant_info, {**known, **cleaned0}, self.clock())
         with self.uow() as uow:
             s = uow.session
             d = self._load_visible(s, dossier_id, actor)
@@ -540,12 +587,27 @@ class Services(IssuanceMixin):
             if errors:
                 raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
             merged = dict(d.data or {})
+            provenance = dict(d.provenance or {})
+            locked = {k: ["lấy từ cơ sở dữ liệu, không sửa tại đây / comes from a register and cannot be changed here"]
+                      for k in data if k in provenance and not provenance[k].get("editable", True)
+                      and str(cleaned.get(k, "")) != str(merged.get(k, ""))}
+            if locked:
+                raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=locked)
             for key, value in (data or {}).items():
                 if key in cleaned:
+                    if key in provenance and str(cleaned[key]) != str(merged.get(key)):
+                        provenance[key] = {**provenance[key], "declared": True}  # the citizen typed over it
                     merged[key] = cleaned[key]
                 elif value is None or (isinstance(value, str) and not value.strip()):
                     merged.pop(key, None)
+                    provenance.pop(key, None)
+            # values that became available (e.g. the other party's data once their personal id is typed)
+            fresh = {fid: pre for fid, pre in outcome.values.items() if fid not in merged}
+            if fresh:
+                outcome.values = fresh
+                merged, provenance, _ = merge_prefill(proc, merged, outcome, check_value, previous=provenance)
             d.data = merged
+            d.provenance = provenance
             d.updated_at = self.clock()
             uow.commit()
             return self._view(s, d, actor, proc)
@@ -585,10 +647,11 @@ class Services(IssuanceMixin):
             if not req.replaced_by:
                 raise ValidationError("this requirement cannot be taken from the results store",
                                       fields={"requirement": ["phải tải lên / must be uploaded"]})
-            result = s.get(Result, result_id) if isinstance(result_id, str) else None
+            result = s.get(Result, result_id) if isinstance(result_id, str) and len(result_id) <= 36 else None
             applicant = s.get(Account, d.applicant_account_id)
             holders = {h.personal_id for h in result.holders} if result else set()
-            if result is None or applicant.personal_id not in holders:
+            # the applicant's own results, or those of their spouse, parents or children
+            if result is None or not (holders & self._family(applicant.personal_id)):
                 raise NotFoundError("Không có kết quả này trong kho của người nộp / no such result in the applicant's store")
             if result.evidence_type != req.replaced_by:
                 raise ValidationError("wrong kind of result", fields={"result_id": [f"cần {req.replaced_by} / needs {req.replaced_by}"]})
@@ -644,10 +707,30 @@ class Services(IssuanceMixin):
                        reason: str | None = None, items: Any = None, new_due_at: Any = None,
                        expected_version: Any = None) -> DossierView:
         """Fire one workflow action: one transaction, one audit event, exactly one winner under races.
+        Returns the dossier's full view (what the HTTP API answers with).
 
         Documents the action calls for (a result, a slip) are recorded as pending in the same
         transaction and signed after the commit (see engine.issuance).
         """
+        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+                                new_due_at=new_due_at, expected_version=expected_version, with_view=True)[1]
+
+    def fire_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
+                    reason: str | None = None, items: Any = None, new_due_at: Any = None,
+                    expected_version: Any = None) -> TransitionOutcome:
+        """The same transition as ``perform_action`` (same checks, writes, errors and documents), for
+        callers that do not need the dossier's view: batch jobs, imports. Skips reading the documents,
+        events, results and slips back; returns what changed."""
+        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+                                new_due_at=new_due_at, expected_version=expected_version, with_view=False)[0]
+
+    def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, reason: Any, items: Any,
+                    new_due_at: Any, expected_version: Any,
+                    with_view: bool) -> tuple[TransitionOutcome, DossierView | None]:
+        """One transition. The dossier row is read and written back with prebuilt Core statements (see
+        engine.store: one SELECT with the agency and the applicant, one versioned UPDATE of what changed,
+        one INSERT of the audit event, one of the outbox row); slips and results go through the ORM
+        session of the same transaction."""
         comment = _opt_text(comment, "comment")
         reason = _opt_text(reason, "reason")
         items = _items(items)
@@ -656,9 +739,11 @@ class Services(IssuanceMixin):
             raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
         now = self.clock()
         issued: list[str] = []
+        view: DossierView | None = None
         with self.uow() as uow:
             s = uow.session
-            d = self._load_visible(s, dossier_id, actor)
+            conn = s.connection()  # the session's transaction (BEGIN IMMEDIATE on SQLite)
+            d = self._load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action))
             _check_version(d, expected_version)
             proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
             roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
@@ -674,12 +759,14 @@ class Services(IssuanceMixin):
                                 results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0)
             from_state = d.state
             fired = fire(proc, d, action, ctx)
+            if fired.id in SLIP_FOR_ACTION or "record_result" in fired.effects:
+                d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
+                d.has_results = d.has_results or "record_result" in fired.effects
             details: dict[str, Any] = {}
             if "assign_code" in fired.effects:
-                agency = s.get(Agency, d.agency_id)
                 day = now.strftime("%y%m%d")
-                seq = next_in_sequence(s, f"dossier:{agency.id}", day)
-                d.code = f"{agency.code}-{day}-{seq:04d}"
+                seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)
+                d.code = f"{d.agency_code}-{day}-{seq:04d}"
                 details["code"] = d.code
             if "record_result" in fired.effects:
                 issued += self._record_results(s, d, proc, now, actor)
@@ -694,28 +781,34 @@ class Services(IssuanceMixin):
             if "resume_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat() if d.due_at else None
             form = SLIP_FOR_ACTION.get(fired.id)
+            slip = None
             if form is not None:
                 slip = self._queue_slip(s, d, proc, form, (d.event_count or 0) + 1, now, actor,
                                         reason=reason, items=items)
-                s.flush()
+                if slip.id is None:
+                    slip.id = new_uuid()  # known before the insert: the audit event names it
                 issued.append(slip.id)
                 details["slip"] = {"form": form, "number": slip.number, "id": slip.id}
-            self._append_event(s, d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
-                               comment=comment, reason=reason, items=items, details=details or None)
-            s.add(OutboxMessage(topic="dossier.transition", dossier_id=d.id, created_at=now, attempts=0,
-                                payload={"action": fired.id, "from": from_state, "to": d.state,
-                                         "status_code": d.status_code}))
-            s.flush()
-            view = None if (issued and self.issue_inline) else self._view(s, d, actor, proc)
+            event = self._event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
+                                       comment=comment, reason=reason, items=items, details=details or None)
+            # the version check comes before any insert a concurrent winner's rows could collide with
+            store.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
+                                                                          "to": d.state, "status_code": d.status_code})
+            if slip is not None:
+                store.insert_pending(s, slip)
+            s.flush()  # anything else the session holds (results were flushed as they were recorded)
+            if with_view and not (issued and self.issue_inline):
+                view = self._view(s, d, actor, proc)
             uow.commit()
-        if view is None:
+        if issued and self.issue_inline:
             self.issue_pending(ids=issued)
-            return self.get_dossier(dossier_id, actor)
-        return view
+            if with_view:
+                view = self.get_dossier(dossier_id, actor)
+        outcome = TransitionOutcome(d.id, d.state, d.status_code, d.code, d.due_at, d.version_counter, d.event_count)
+        return outcome, view
 
     def _pending_results(self, s: Any, dossier_id: str) -> int:
-        return s.execute(select(func.count()).select_from(Result).where(
-            Result.dossier_id == dossier_id, Result.status == "pending")).scalar_one()
+        return s.connection().execute(store.PENDING_RESULTS, {"dossier_id": dossier_id}).scalar_one()
 
     def _record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime, decider: Actor) -> list[str]:
         agency = s.get(Agency, d.agency_id)
@@ -739,22 +832,57 @@ class Services(IssuanceMixin):
             ids.append(result.id)
         return ids
 
-    def _missing_documents(self, s: Any, d: Dossier, proc: Procedure) -> list[str]:
-        have = set(s.scalars(select(Document.requirement_id).where(
-            Document.dossier_id == d.id, Document.replaced_at.is_(None))))
+    def _missing_documents(self, s: Any, d: Dossier | DossierRow, proc: Procedure) -> list[str]:
+        if isinstance(d, DossierRow):  # a transition: the view, if one is built, reuses the rows
+            have = {doc[1] for doc in self._current_documents(s, d)}
+        else:
+            have = set(s.connection().scalars(store.CURRENT_REQUIREMENTS, {"dossier_id": d.id}))
         return [req.id for req in proc.documents if req.required and req.id not in have]
+
+    @staticmethod
+    def _current_documents(s: Any, d: Dossier | DossierRow) -> list[Any]:
+        """(id, requirement_id, result_id, filename, content_type, size, sha256, added_at) by date added;
+        read once per transition (no transition adds or replaces documents)."""
+        cached = getattr(d, "documents", None) if isinstance(d, DossierRow) else None
+        if cached is None:
+            cached = s.connection().execute(store.CURRENT_DOCUMENTS, {"dossier_id": d.id}).all()
+            if isinstance(d, DossierRow):
+                d.documents = cached
+        return cached
+
+    _result_actions = {}  # type: ignore[var-annotated]  # id(catalogue) -> ids of actions that record results (not a field)
+
+    def _records_documents(self, action: Any) -> bool:
+        """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""
+        if action in SLIP_FOR_ACTION:
+            return True
+        ids = Services._result_actions.get(id(self.catalogue))
+        if ids is None:
+            ids = frozenset(a.id for p in self.catalogue.procedures.values() for a in p.actions
+                            if "record_result" in a.effects)
+            Services._result_actions[id(self.catalogue)] = ids
+        return action in ids
 
     def _append_event(self, s: Any, d: Dossier, actor: Actor, action: str, from_state: str | None, to_state: str,
                       now: dt.datetime, *, role: str, comment: str | None = None, reason: str | None = None,
                       items: list[str] | None = None, details: dict | None = None) -> None:
+        s.add(DossierEvent(**self._event_fields(d, actor, action, from_state, to_state, now, role=role, comment=comment,
+                                                reason=reason, items=items, details=details)))
+
+    @staticmethod
+    def _event_fields(d: Dossier | DossierRow, actor: Actor, action: str, from_state: str | None, to_state: str,
+                      now: dt.datetime, *, role: str, comment: str | None = None, reason: str | None = None,
+                      items: list[str] | None = None, details: dict | None = None) -> dict[str, Any]:
+        """The next audit event of ``d`` (its hash chained to the previous one); moves the dossier's head."""
         fields = dict(dossier_id=d.id, seq=(d.event_count or 0) + 1, action=action, actor_account_id=actor.account_id,
                       actor_name=actor.display_name, role=role, agency_id=actor.agency_id, from_state=from_state,
                       to_state=to_state, at=now, comment=comment, reason=reason, items=items, details=details,
                       prev_hash=d.last_event_hash)
         digest = audit.event_hash(fields)
-        s.add(DossierEvent(**fields, hash=digest))
+        fields["hash"] = digest
         d.event_count = fields["seq"]
         d.last_event_hash = digest
+        return fields
 
     def _load_visible(self, s: Any, dossier_id: str, actor: Actor) -> Dossier:
         d = s.get(Dossier, dossier_id) if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None
@@ -762,42 +890,62 @@ class Services(IssuanceMixin):
             raise NotFoundError("Không tìm thấy hồ sơ / dossier not found")
         return d
 
-    def _view(self, s: Any, d: Dossier, actor: Actor, proc: Procedure | None = None) -> DossierView:
+    def _load_visible_row(self, conn: Any, dossier_id: str, actor: Actor, *, parties: bool = False) -> DossierRow:
+        """``_load_visible`` for a transition: the row with its agency and applicant, one Core SELECT."""
+        d = (store.load_dossier(conn, dossier_id, parties=parties)
+             if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None)
+        if d is None or not can_view_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id):
+            raise NotFoundError("Không tìm thấy hồ sơ / dossier not found")
+        return d
+
+    def _view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None) -> DossierView:
+        """The dossier as its readers see it. One prebuilt Core query per kind (documents, events, results,
+        slips) in the caller's transaction; the agency's code and the applicant come with the row when a
+        transition read it (``DossierRow``), else from one query. Results, rare, are loaded as objects
+        only when the dossier has some."""
         proc = proc if proc is not None and proc.version == d.procedure_version else self.procedure_version(
             d.procedure_id, d.procedure_version, s)
         now = self.clock()
-        agency = s.get(Agency, d.agency_id)
-        applicant = s.get(Account, d.applicant_account_id)
-        docs = s.scalars(select(Document).where(Document.dossier_id == d.id, Document.replaced_at.is_(None))
-                         .order_by(Document.added_at)).all()
-        by_req = {doc.requirement_id: doc for doc in docs}
+        conn = s.connection()
+        key = {"dossier_id": d.id}
+        if isinstance(d, DossierRow):
+            agency_code, applicant_pid, applicant_name = d.agency_code, d.applicant_personal_id, d.applicant_name
+        else:
+            agency_code, applicant_pid, applicant_name = conn.execute(
+                store.PARTIES, {"agency_id": d.agency_id, "account_id": d.applicant_account_id}).one()
+        docs = self._current_documents(s, d)  # id, requirement_id, result_id, filename, type, size, sha256, added_at
+        by_req = {doc[1]: doc for doc in docs}
         requirements = [
             RequirementView(r.id, {"vi": r.label.vi, "en": r.label.en}, r.required, r.id in by_req,
-                            ("result" if by_req[r.id].result_id else "upload") if r.id in by_req else None,
+                            ("result" if by_req[r.id][2] else "upload") if r.id in by_req else None,
                             list(r.accept), r.max_mb, r.replaced_by)
             for r in proc.documents
         ]
-        events = s.scalars(select(DossierEvent).where(DossierEvent.dossier_id == d.id).order_by(DossierEvent.seq)).all()
-        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all()
-        slips = s.scalars(select(Slip).where(Slip.dossier_id == d.id).order_by(Slip.event_seq)).all()
+        events = conn.execute(store.EVENT_LIST, key).all()
+        has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
+        statuses = conn.execute(store.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
+        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all() if statuses else []
+        slips = conn.execute(store.SLIP_LIST, key).all()  # id, form, number, issued_at, status
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         ctx = ActionContext(procedure=proc, calendar=self.calendar(proc.calendar), now=now, roles=roles,
-                            results_pending=sum(1 for r in results if r.status == "pending"))
+                            results_pending=sum(1 for _, status in statuses if status == "pending"))
         actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
+        agency = s.get(Agency, d.agency_id) if results else None
         return DossierView(
             id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
-            title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency.code, channel=d.channel,
-            applicant={"personal_id": applicant.personal_id, "name": applicant.display_name},
+            title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency_code, channel=d.channel,
+            applicant={"personal_id": applicant_pid, "name": applicant_name},
             state=d.state, status_code=d.status_code, data=dict(d.data or {}), provenance=dict(d.provenance or {}),
-            documents=[DocumentView(doc.id, doc.requirement_id, "result" if doc.result_id else "upload", doc.filename,
-                                    doc.content_type, doc.size, doc.sha256, doc.result_id, doc.added_at) for doc in docs],
+            documents=[DocumentView(doc_id, requirement, "result" if result_id else "upload", filename, content_type,
+                                    size, sha256, result_id, added_at)
+                       for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at in docs],
             requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
             due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,
             overdue=_is_overdue(d, proc, now), fee_paid=d.fee_paid, available_actions=actions,
-            events=[EventView(e.seq, e.action, e.actor_name, e.role, e.from_state, e.to_state, e.at, e.comment, e.reason,
-                              e.items, e.details) for e in events],
+            events=[EventView(*e) for e in events],  # seq, action, actor_name, role, from, to, at, comment, reason, items, details
             results=[_result_view(r, agency, self.catalogue, now) for r in results],
-            slips=[SlipView(x.id, x.form, SLIP_TITLES[x.form], x.number, x.issued_at, x.status) for x in slips],
+            slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
+                   for slip_id, form, number, issued_at, status in slips],
             version_counter=d.version_counter,
         )
 
@@ -845,36 +993,60 @@ class Services(IssuanceMixin):
 
     # ----------------------------------------------------------------- results (the store)
 
-    def list_results(self, actor: Actor, *, holder: str | None = None, evidence: str | None = None) -> list[ResultView]:
-        with self.uow(write=False) as uow:
+    def list_results(self, actor: Actor, *, holder: str | None = None, evidence: str | None = None,
+                     purpose: str | None = None) -> list[ResultView]:
+        """A holder's results store; staff: what their agency issued to a holder; an agency client:
+        the holder's results it may read (by law or by the holder's consent), each read logged."""
+        now = self.clock()
+        if actor.kind == "agency_client":
+            purpose = clean_purpose(purpose)
+            if not isinstance(holder, str) or not (holder.isdigit() and len(holder) == 12):
+                raise ValidationError("holder is required", fields={"holder": ["số định danh 12 chữ số / a 12-digit personal id"]})
+        with self.uow(write=actor.kind == "agency_client") as uow:
             s = uow.session
+            q = select(Result).join(ResultHolder).where(Result.status != "pending")
             if actor.is_citizen:
                 if holder not in (None, actor.personal_id):
                     raise PermissionDeniedError("Chỉ xem được kết quả của chính mình / you can only list your own results")
-                holder = actor.personal_id
+                q = q.where(ResultHolder.personal_id == actor.personal_id)
             elif actor.is_staff:
                 if not holder:
                     raise ValidationError("holder is required", fields={"holder": ["bắt buộc / required"]})
+                q = q.where(ResultHolder.personal_id == holder, Result.issuer_agency_id == actor.agency_id)
+            elif actor.kind == "agency_client":
+                q = q.where(ResultHolder.personal_id == holder)
             else:
-                raise PermissionDeniedError("agency reuse of results arrives with consent and purpose checks")
-            q = select(Result).join(ResultHolder).where(ResultHolder.personal_id == holder, Result.status != "pending")
+                raise PermissionDeniedError("not allowed")
             if evidence:
                 q = q.where(Result.evidence_type == evidence)
-            rows = s.scalars(q.order_by(Result.issued_at.desc())).all()
+            rows = s.scalars(q.order_by(Result.issued_at.desc())).unique().all()
+            if actor.kind == "agency_client":
+                readable = [(r, self._read_basis(s, actor, r)) for r in rows]
+                if evidence and rows and not any(b for _, b in readable):
+                    raise PermissionDeniedError(
+                        "Cơ quan không được khai thác loại kết quả này / this client may not read this evidence type")
+                rows = [r for r, b in readable if b]
+                for r, b in readable:
+                    if b:
+                        self._log_read(s, actor, r, purpose, b, "list")
+                uow.commit()
             agencies = {a.id: a for a in s.scalars(select(Agency))}
-            now = self.clock()
             return [_result_view(r, agencies[r.issuer_agency_id], self.catalogue, now) for r in rows]
 
-    def get_result(self, result_id: str, actor: Actor) -> ResultView:
-        with self.uow(write=False) as uow:
+    def get_result(self, result_id: str, actor: Actor, *, purpose: str | None = None) -> ResultView:
+        reader = actor.kind == "agency_client" or actor.is_staff
+        with self.uow(write=reader) as uow:
             s = uow.session
             r = s.get(Result, result_id) if isinstance(result_id, str) and len(result_id) <= 36 else None
             if r is None:
                 raise NotFoundError("Không tìm thấy kết quả / result not found")
-            holders = {h.personal_id for h in r.holders}
-            allowed = (actor.is_citizen and actor.personal_id in holders) or (actor.is_staff and actor.agency_id == r.issuer_agency_id)
-            if not allowed:
-                raise NotFoundError("Không tìm thấy kết quả / result not found")
+            if not self._may_read_result(actor, r):
+                basis = self._read_basis(s, actor, r) if reader else None
+                if basis is None:
+                    raise NotFoundError("Không tìm thấy kết quả / result not found")
+                self._log_read(s, actor, r, clean_purpose(purpose) if actor.kind == "agency_client"
+                               else (purpose or "giải quyết hồ sơ / handling a dossier"), basis, "metadata")
+                uow.commit()
             return _result_view(r, s.get(Agency, r.issuer_agency_id), self.catalogue, self.clock())
 
     # ----------------------------------------------------------------- demo data

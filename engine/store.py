@@ -2,16 +2,18 @@
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, insert, select, update
+from sqlalchemy import Engine, bindparam, create_engine, event, exc, func, insert, inspect, select, true, update
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.errors import ConcurrencyError
-from engine.models import Sequence
+from engine.models import Account, Agency, Document, Dossier, DossierEvent, OutboxMessage, Result, Sequence, Slip
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +43,37 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=10, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip (SELECT 1) on every checkout, i.e. on every unit of work.
+    # A connection that broke while in use is handled anyway: SQLAlchemy recognises the driver's
+    # disconnect error, invalidates that connection and every other pooled one (they were opened
+    # before the break), and the next unit of work connects afresh. What pre-ping still buys is the
+    # first request after a long quiet spell (server restart, firewall idle timeout): only a connection
+    # that sat in the pool longer than IDLE_PING_SECONDS is pinged before use, and recycled after
+    # RECYCLE_SECONDS whatever happens.
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 30.0
+RECYCLE_SECONDS = 3600
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # fresh from connect, or in steady use: a break shows up as a disconnect error instead
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            # the pool discards this connection and checks out (or opens) another one
+            raise exc.DisconnectionError(f"idle connection failed its ping: {err}") from err
 
 
 class UnitOfWork:
@@ -102,6 +134,16 @@ def uow_factory(engine: Engine) -> Callable[..., UnitOfWork]:
     return make
 
 
+_SEQUENCES = Sequence.__table__
+_NEXT_VALUE = (  # prebuilt Core statements: no ORM bulk-update machinery for one counter
+    update(_SEQUENCES)
+    .where(_SEQUENCES.c.scope == bindparam("w_scope"), _SEQUENCES.c.period == bindparam("w_period"))
+    .values(value=_SEQUENCES.c.value + 1)
+    .returning(_SEQUENCES.c.value)
+)
+_FIRST_VALUE = insert(_SEQUENCES)
+
+
 def next_in_sequence(session: Session, scope: str, period: str) -> int:
     """Atomically take the next number of (scope, period): one row, incremented in place.
 
@@ -109,21 +151,16 @@ def next_in_sequence(session: Session, scope: str, period: str) -> int:
     write transaction already holds the database lock. A first use races on INSERT; the loser's
     unique violation is absorbed inside a savepoint and it increments the winner's row.
     """
-    stmt = (
-        update(Sequence)
-        .where(Sequence.scope == scope, Sequence.period == period)
-        .values(value=Sequence.value + 1)
-        .returning(Sequence.value)
-    )
-    value = session.execute(stmt).scalar_one_or_none()
+    key = {"w_scope": scope, "w_period": period}
+    value = session.connection().execute(_NEXT_VALUE, key).scalar_one_or_none()
     if value is not None:
         return int(value)
     try:
         with session.begin_nested():
-            session.execute(insert(Sequence).values(scope=scope, period=period, value=1))
+            session.connection().execute(_FIRST_VALUE, {"scope": scope, "period": period, "value": 1})
         return 1
     except IntegrityError:
-        value = session.execute(stmt).scalar_one()
+        value = session.connection().execute(_NEXT_VALUE, key).scalar_one()
         return int(value)
 
 
@@ -137,3 +174,218 @@ def current_value(session: Session, scope: str, period: str) -> int:
         select(Sequence.value).where(Sequence.scope == scope, Sequence.period == period)
     ).scalar_one_or_none()
     return int(row or 0)
+
+
+# --------------------------------------------------------------------------- a transition's statements (Core)
+#
+# A workflow transition is the engine's hottest write. It reads one dossier row and writes it back with
+# its audit event and an outbox row, so it uses prebuilt Core statements (compiled once per process,
+# a few columns each: on PostgreSQL every column of a result costs the driver a description object)
+# instead of the ORM's unit of work. Slips and results are still built as ORM objects by the code that
+# records them, in the same transaction.
+
+DOSSIERS = Dossier.__table__
+EVENTS = DossierEvent.__table__
+OUTBOX = OutboxMessage.__table__
+DOCUMENTS = Document.__table__
+RESULTS = Result.__table__
+SLIPS = Slip.__table__
+AGENCIES = Agency.__table__
+ACCOUNTS = Account.__table__
+
+DOSSIER_FIELDS: tuple[str, ...] = tuple(c.key for c in DOSSIERS.columns)  # attribute names = column names
+_FIELD_INDEX = tuple(enumerate(DOSSIER_FIELDS))
+_N_DOSSIER = len(DOSSIER_FIELDS)
+_AGENCY_KEYS = tuple(AGENCIES.c.keys())
+_ACCOUNT_KEYS = tuple(ACCOUNTS.c.keys())
+_HAS_RESULTS = select(RESULTS.c.id).where(RESULTS.c.dossier_id == DOSSIERS.c.id).exists()
+
+
+def _load_statement(parties: bool) -> Any:
+    """The dossier, whether it has results, and its agency's code and applicant; with ``parties`` the
+    agency's and the applicant's whole rows (for the slips and results that ask the session for them)."""
+    if parties:
+        extra = [*AGENCIES.c, *ACCOUNTS.c]
+    else:
+        extra = [AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name]
+    return (
+        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra)
+        .join_from(DOSSIERS, AGENCIES, AGENCIES.c.id == DOSSIERS.c.agency_id)
+        .join(ACCOUNTS, ACCOUNTS.c.id == DOSSIERS.c.applicant_account_id)
+        .where(DOSSIERS.c.id == bindparam("dossier_id"))
+    )
+
+
+_LOAD = {False: _load_statement(False), True: _load_statement(True)}
+_INSERT_EVENT = insert(EVENTS).inline()  # inline: no RETURNING of the new id, nobody reads it
+_INSERT_OUTBOX = insert(OUTBOX).inline()
+
+PARTIES = (  # the agency's code and the applicant, for a dossier loaded some other way
+    select(AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name)
+    .select_from(AGENCIES.join(ACCOUNTS, true()))
+    .where(AGENCIES.c.id == bindparam("agency_id"), ACCOUNTS.c.id == bindparam("account_id"))
+)
+CURRENT_DOCUMENTS = (
+    select(DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
+           DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at)
+    .where(DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
+    .order_by(DOCUMENTS.c.added_at)
+)
+CURRENT_REQUIREMENTS = select(DOCUMENTS.c.requirement_id).where(
+    DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
+EVENT_LIST = (
+    select(EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.role, EVENTS.c.from_state, EVENTS.c.to_state,
+           EVENTS.c.at, EVENTS.c.comment, EVENTS.c.reason, EVENTS.c["items"], EVENTS.c.details)
+    .where(EVENTS.c.dossier_id == bindparam("dossier_id"))
+    .order_by(EVENTS.c.seq)
+)
+RESULT_STATUSES = (
+    select(RESULTS.c.id, RESULTS.c.status).where(RESULTS.c.dossier_id == bindparam("dossier_id"))
+    .order_by(RESULTS.c.issued_at)
+)
+PENDING_RESULTS = select(func.count()).select_from(RESULTS).where(
+    RESULTS.c.dossier_id == bindparam("dossier_id"), RESULTS.c.status == "pending")
+SLIP_LIST = (
+    select(SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status)
+    .where(SLIPS.c.dossier_id == bindparam("dossier_id"))
+    .order_by(SLIPS.c.event_seq)
+)
+
+
+class DossierRow:
+    """One dossier as a transition sees it: every column as a plain attribute (the workflow machine
+    and its effects set them as they would on the ORM object), plus what was read with it in the same
+    SELECT: its agency's code, its applicant, whether it has results, and optionally the agency's and
+    the applicant's whole rows. ``changes()`` tells what differs from what was read."""
+
+    __slots__ = (*DOSSIER_FIELDS, "agency_code", "applicant_personal_id", "applicant_name", "has_results",
+                 "documents", "_read", "_parties", "_attached")
+
+    def __init__(self, row: Any, parties: bool):
+        values = tuple(row)
+        for i, name in _FIELD_INDEX:
+            setattr(self, name, values[i])
+        self._read = values[:_N_DOSSIER]
+        self.has_results = bool(values[_N_DOSSIER])
+        rest = values[_N_DOSSIER + 1:]
+        if parties:
+            agency = dict(zip(_AGENCY_KEYS, rest[:len(_AGENCY_KEYS)]))
+            applicant = dict(zip(_ACCOUNT_KEYS, rest[len(_AGENCY_KEYS):]))
+            self._parties: tuple[dict, dict] | None = (agency, applicant)
+            self.agency_code, self.applicant_personal_id = agency["code"], applicant["personal_id"]
+            self.applicant_name = applicant["display_name"]
+        else:
+            self._parties = None
+            self.agency_code, self.applicant_personal_id, self.applicant_name = rest
+        self.documents: list[Any] | None = None  # the current documents, once a guard or the view read them
+        self._attached: list[Any] = []
+
+    def changes(self) -> dict[str, Any]:
+        """The columns whose value differs from the row as read (what the ORM would write)."""
+        read = self._read
+        return {name: getattr(self, name) for i, name in _FIELD_INDEX if getattr(self, name) != read[i]}
+
+    def attach_parties(self, session: Session) -> None:
+        """Put the agency and the applicant, if their rows were read with the dossier, into ``session`` as
+        loaded objects, so that code asking the session for them (slips, results) does not read them again."""
+        if self._parties is None:
+            return
+        for model, values in zip((Agency, Account), self._parties):
+            if session.identity_map.get(session.identity_key(model, values["id"])) is None:
+                obj = model(**values)
+                make_transient_to_detached(obj)
+                session.add(obj)
+                self._attached.append(obj)  # the identity map holds clean objects weakly: keep them alive
+
+
+def load_dossier(conn: Connection, dossier_id: str, *, parties: bool = False) -> DossierRow | None:
+    row = conn.execute(_LOAD[parties], {"dossier_id": dossier_id}).first()
+    return DossierRow(row, parties) if row is not None else None
+
+
+def _versioned_update(fields: tuple[str, ...]) -> Any:
+    return (
+        update(DOSSIERS)
+        .where(DOSSIERS.c.id == bindparam("w_id"), DOSSIERS.c.version_counter == bindparam("w_version"))
+        .values({**{name: bindparam(f"v_{name}") for name in fields}, "version_counter": bindparam("v_version_counter")})
+    )
+
+
+def _all_in_one(fields: tuple[str, ...], event_keys: tuple[str, ...]) -> Any:
+    """PostgreSQL: the versioned UPDATE, the event and the outbox row in one statement (data-modifying
+    CTEs): the two INSERTs take their one row from the UPDATE's RETURNING, so they write nothing when
+    the version check fails, and the transition costs one round trip instead of three."""
+    moved = _versioned_update(fields).returning(DOSSIERS.c.id).cte("moved")
+    logged = insert(EVENTS).from_select(
+        list(event_keys), select(*[bindparam(f"e_{k}", type_=EVENTS.c[k].type) for k in event_keys]).select_from(moved)
+    ).cte("logged")
+    queued = insert(OUTBOX).from_select(
+        list(_OUTBOX_KEYS), select(*[bindparam(f"o_{k}", type_=OUTBOX.c[k].type) for k in _OUTBOX_KEYS]).select_from(moved)
+    ).cte("queued")
+    return select(func.count()).select_from(moved).add_cte(logged, queued)
+
+
+_OUTBOX_KEYS = ("topic", "dossier_id", "payload", "created_at", "sent_at", "attempts")
+_UPDATES: dict[tuple[str, ...], Any] = {}
+_ALL_IN_ONE: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+
+
+def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], outbox_topic: str,
+                     outbox_payload: dict) -> None:
+    """Persist a transition: write what changed in the dossier if the row still has the version that was
+    read, bumping the version; add its audit event (``event``: its fields, ``hash`` included) and its
+    outbox row. Raise ConcurrencyError, writing nothing, when the version moved. Nobody else's write is
+    lost: on PostgreSQL a concurrent writer's UPDATE waits for ours and then matches no row; SQLite
+    writers are serialised by ``BEGIN IMMEDIATE``."""
+    changes = d.changes()
+    changes.pop("version_counter", None)
+    fields = tuple(changes)
+    params = {f"v_{name}": value for name, value in changes.items()}
+    params.update(w_id=d.id, w_version=d.version_counter, v_version_counter=d.version_counter + 1)
+    outbox = {"topic": outbox_topic, "dossier_id": d.id, "payload": outbox_payload, "created_at": event["at"],
+              "sent_at": None, "attempts": 0}
+    if conn.dialect.name == "postgresql":
+        key = (fields, tuple(event))
+        stmt = _ALL_IN_ONE.get(key)
+        if stmt is None:
+            stmt = _ALL_IN_ONE[key] = _all_in_one(*key)
+        params.update({f"e_{k}": v for k, v in event.items()})
+        params.update({f"o_{k}": v for k, v in outbox.items()})
+        moved = conn.execute(stmt, params).scalar_one()
+    else:
+        stmt = _UPDATES.get(fields)
+        if stmt is None:
+            stmt = _UPDATES[fields] = _versioned_update(fields)
+        moved = conn.execute(stmt, params).rowcount
+        if moved == 1:
+            conn.execute(_INSERT_EVENT, event)
+            conn.execute(_INSERT_OUTBOX, outbox)
+    if moved != 1:
+        raise ConcurrencyError(STALE_MESSAGE)
+    d.version_counter += 1
+    d._read = tuple(getattr(d, name) for name in DOSSIER_FIELDS)
+
+
+_INSERTS: dict[Any, Any] = {}
+
+
+def insert_pending(session: Session, obj: Any) -> None:
+    """INSERT one new ORM object (added to ``session``, not yet flushed) with a prebuilt Core statement
+    instead of a unit-of-work flush, and take it out of the session. Only for a plain row: an object
+    with relationships, or one whose mapper spans several tables, is flushed by the session instead."""
+    state = inspect(obj)
+    mapper = state.mapper
+    if not state.pending or mapper.relationships or len(mapper.tables) != 1:
+        session.flush([obj])
+        return
+    table = mapper.local_table
+    stmt = _INSERTS.get(table)
+    if stmt is None:
+        stmt = _INSERTS[table] = insert(table).inline()
+    values = {}
+    for column in table.columns:
+        prop = mapper.get_property_by_column(column)
+        if prop.key in state.dict:  # unset attributes get the column's default, as in a flush
+            values[column.key] = state.dict[prop.key]
+    session.expunge(obj)
+    session.connection().execute(stmt, values)

@@ -40,6 +40,9 @@ class PdfASafeIncrementalWriter(IncrementalPdfFileWriter):
             self.mark_update(self._info)
 
 
+SIGNATURE_ROOM = 16 * 1024
+
+
 def _writer(pdf: bytes) -> PdfASafeIncrementalWriter:
     return PdfASafeIncrementalWriter(io.BytesIO(pdf), strict=False)
 
@@ -55,8 +58,12 @@ def sign_pdf(pdf: bytes, signer: signers.Signer, *, field_name: str, timestamper
     meta = signers.PdfSignatureMetadata(
         field_name=field_name, subfilter=fields.SigSeedSubFilter.PADES, md_algorithm=MD_ALGORITHM,
         reason=reason, location=location)
+    # A fixed room for the CMS spares pyHanko a full trial signature made only to measure its size
+    # (about a third of the signing time); 16 KiB holds a P-256 signature, its chain and a timestamp token
+    # with the TSA's chain several times over. Larger chains (an imported RSA-4096 chain) get more room.
+    reserved = SIGNATURE_ROOM if signer.signing_cert.public_key.algorithm == "ec" else 2 * SIGNATURE_ROOM
     out = signers.sign_pdf(_writer(pdf), meta, signer=signer, timestamper=timestamper,
-                           new_field_spec=fields.SigFieldSpec(field_name))
+                           new_field_spec=fields.SigFieldSpec(field_name), bytes_reserved=reserved)
     return out.getvalue()
 
 

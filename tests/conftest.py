@@ -197,6 +197,9 @@ class Api:
     def patch(self, path: str, **kw):
         return self._call("patch", path, **kw)
 
+    def delete(self, path: str, **kw):
+        return self._call("delete", path, **kw)
+
     def act(self, dossier_id: str, action: str, expect: int = 200, **body):
         r = self.post(f"/api/v1/dossiers/{dossier_id}/actions/{action}", json=body)
         assert r.status_code == expect, (action, r.status_code, r.get_json())

@@ -39,3 +39,39 @@ def test_transitions_benchmark_prints_one_json_line_with_checked_counts(tmp_path
     assert figures["events_checked"] == figures["services_committed_1p"] + figures["raw_committed_1p"]
     assert figures["audit_chains_verified"] > 0
     assert list(tmp_path.iterdir()) == []  # the temporary database was removed
+
+
+def test_signing_benchmark_prints_one_json_line_and_every_signed_file_verified(tmp_path: Path) -> None:
+    env = dict(os.environ)
+    env["TMPDIR"] = str(tmp_path)  # the benchmark's data dir (PKI, fonts) lands here, and must be gone after
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "signing", "--json", "--count", "1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stdout
+    result = json.loads(lines[0])
+
+    assert set(result) == {"name", "unit", "figures", "baseline", "ratio"}
+    assert result["name"] == "signing"
+    assert result["unit"] == "ms"
+    figures, baseline = result["figures"], result["baseline"]
+    for step in ("render", "render_sign_bb", "render_sign_bt", "verify_bt", "upgrade_lta"):
+        assert figures[f"{step}_median_ms"] > 0, step
+        assert figures[f"{step}_p90_ms"] >= figures[f"{step}_median_ms"], step
+    assert baseline == {"step": "render", "median_ms": figures["render_median_ms"],
+                        "p90_ms": figures["render_p90_ms"]}
+    assert result["ratio"] == figures["ratio_bt"] > 0
+    assert figures["ratio_bb"] > 0
+    assert isinstance(figures["goal_met"], bool)
+    # each signature, timestamp and DSS revision makes the file larger
+    assert 0 < figures["pdf_bytes"] < figures["signed_bb_bytes"] < figures["signed_bt_bytes"] \
+        < figures["signed_lta_bytes"]
+    assert figures["count"] == 1
+    # the correctness assertions ran: B-B, B-T and B-LTA of every round (warm-ups included) verified valid
+    assert figures["files_verified"] == 3 * (figures["count"] + figures["warmup_rounds"])
+    assert figures["signatures_per_file"] == 2
+    for key in ("cold_import_ms", "cold_first_render_ms", "cold_process_ms"):
+        assert figures[key] > 0, key
+    assert not list(tmp_path.glob("motcua-bench-*"))  # the temporary data dir was removed

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import math
 from typing import Any
 
@@ -91,6 +92,14 @@ def _refuse_nul() -> None:
 @bp.get("/procedures")
 def list_procedures():
     return jsonify({"procedures": as_json(services().list_procedures())})
+
+
+@bp.get("/procedures/<procedure_id>/prefill")
+def prefill(procedure_id: str):
+    """What the citizen finds already filled in; personal-id fields may be passed as query parameters
+    (e.g. ?husband_personal_id=...) to look up family members they name."""
+    view = services().prefill_for(procedure_id, current_actor(), dict(request.args))
+    return jsonify(as_json(view))
 
 
 @bp.get("/procedures/<procedure_id>")
@@ -234,18 +243,20 @@ def perform_action(dossier_id: str, action: str):
 def list_results():
     actor = current_actor()
     rows = services().list_results(actor, holder=request.args.get("holder") or None,
-                                   evidence=request.args.get("evidence") or None)
+                                   evidence=request.args.get("evidence") or None,
+                                   purpose=request.headers.get("X-Purpose"))
     return jsonify({"results": as_json(rows)})
 
 
 @bp.get("/results/<result_id>")
 def get_result(result_id: str):
-    return jsonify(as_json(services().get_result(result_id, current_actor())))
+    return jsonify(as_json(services().get_result(result_id, current_actor(), purpose=request.headers.get("X-Purpose"))))
 
 
 @bp.get("/results/<result_id>/pdf")
 def result_pdf(result_id: str):
-    content, name = services().document_pdf("result", result_id, current_actor())
+    content, name = services().document_pdf("result", result_id, current_actor(),
+                                            purpose=request.headers.get("X-Purpose"))
     return _pdf_response(content, name)
 
 
@@ -304,6 +315,42 @@ def verify():
     body["slip"] = ({"id": document["id"], "status": document["status"], "number": document["number"],
                      "title": document["title"]} if document and document["kind"] == "slip" else None)
     return jsonify(body)
+
+
+@bp.get("/me/access-log")
+def access_log():
+    return jsonify({"entries": as_json(services().access_log(current_actor()))})
+
+
+@bp.get("/me/consents")
+def list_consents():
+    return jsonify({"consents": as_json(services().list_consents(current_actor()))})
+
+
+@bp.post("/me/consents")
+def grant_consent():
+    body = json_body()
+    view = services().grant_consent(current_actor(), body.get("agency"), body.get("evidence"))
+    return jsonify(as_json(view)), 201
+
+
+@bp.delete("/me/consents/<int:consent_id>")
+def withdraw_consent(consent_id: int):
+    return jsonify(as_json(services().withdraw_consent(current_actor(), consent_id)))
+
+
+@bp.get("/kpis")
+def kpis():
+    def when(name: str):
+        value = request.args.get(name)
+        if not value:
+            return None
+        try:
+            return dt.datetime.fromisoformat(value)
+        except ValueError:
+            raise ValidationError(f"{name} must be an ISO date", fields={name: ["YYYY-MM-DD"]}) from None
+
+    return jsonify(services().kpis(current_actor(), when("from"), when("to")))
 
 
 @bp.get("/trust/root.pem")

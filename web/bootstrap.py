@@ -47,10 +47,23 @@ def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[],
         slips_dir=cfg.slips_folder(config),
         issue_inline=cfg.truthy(config.get("ISSUE_INLINE", True)),
     )
+    services.prefiller = make_prefiller(config, services)
     services.engine = engine  # type: ignore[attr-defined]
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.load_calendars_from_db()  # the administrator's edited copy wins over the files
     return services
+
+
+def make_prefiller(config: dict, services: Services):
+    """The prefill sources: the local population table, or a remote register when configured."""
+    from engine.prefill import Prefiller
+    from engine.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
+
+    url = config.get("POPULATION_URL")
+    population = (HttpPopulationRegister(str(url), timeout=float(config.get("POPULATION_TIMEOUT") or 3))
+                  if url else LocalPopulationRegister(services.uow))
+    titles = {e.id: e.title.vi for e in services.catalogue.evidence_types.values()}
+    return Prefiller(population, DatabaseResults(services.uow, titles, services.clock), titles)
 
 
 def make_issuer(config: dict):

@@ -136,10 +136,37 @@ def procedures_check(dirs: tuple[Path, ...]) -> None:
 
 @procedures.command("list")
 def procedures_list() -> None:
-    """id, code, version, title."""
+    """id, code, version, title; then fields, how many the definition prefills, and the declared-field
+    cut measured on filed dossiers (when the database has any)."""
     services = _services()
+    cuts = {c.id: c for c in _cuts(services)}
     for p in services.list_procedures():
-        click.echo(f"{p.id}\t{p.code}\t{p.version}\t{p.title['vi']}")
+        c = cuts.get(p.id)
+        extra = ""
+        if c is not None:
+            measured = f"{c.measured_cut:.0%} over {c.dossiers} dossier(s)" if c.measured_cut is not None else "no dossier yet"
+            extra = f"\t{c.prefillable}/{c.fields} fields prefillable ({c.definition_cut:.0%}); measured {measured}"
+        click.echo(f"{p.id}\t{p.code}\t{p.version}\t{p.title['vi']}{extra}")
+    if cuts:
+        avg = sum(c.definition_cut for c in cuts.values()) / len(cuts)
+        measured = [c.measured_cut for c in cuts.values() if c.measured_cut is not None]
+        line = f"declared-field cut, catalogue average: {avg:.0%} of fields prefillable"
+        if measured:
+            line += f"; {sum(measured) / len(measured):.0%} measured on filed dossiers"
+        click.echo(line)
+
+
+def _cuts(services):
+    from sqlalchemy import inspect
+
+    engine = getattr(services, "engine", None)
+    if engine is None or not inspect(engine).has_table("dossiers"):
+        from engine.prefill import definition_share
+
+        from engine.reuse import ProcedureCut
+        return [ProcedureCut(p.id, p.code, p.version, p.title.vi, len(p.fields), sum(1 for f in p.fields if f.prefill),
+                             definition_share(p), None, 0) for p in services.catalogue.current()]
+    return services.procedure_cuts()
 
 
 @main.command()

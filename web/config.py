@@ -19,7 +19,9 @@ DEFAULTS: dict[str, object] = {
     "FONT_CACHE_DIR": None,  # default: <data dir>/fonts (Vietnamese subsets of Debian's fonts)
     "PKI_PASSPHRASE": None,  # default: generated once into the data dir
     "TSA_URL": None,  # an RFC 3161 timestamp service; default: in-process with the development PKI
-    "ISSUE_INLINE": True,  # sign documents right after the transition commits (else: motcua issue)
+    "ISSUE_INLINE": True,
+    "POPULATION_URL": None,  # a remote population register (GET <url>/<personal id>); default: the local table
+    "POPULATION_TIMEOUT": 3,  # seconds; a slow register never blocks a form  # sign documents right after the transition commits (else: motcua issue)
 }
 
 

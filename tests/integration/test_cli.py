@@ -17,6 +17,8 @@ import pytest
 from web import create_app
 from web.config import BUNDLED_PROCEDURES, PROJECT_ROOT
 
+BUNDLED_IDS = sorted(p.name for p in BUNDLED_PROCEDURES.iterdir() if (p / "procedure.yaml").is_file())
+
 pytestmark = pytest.mark.database
 
 SCRIPT = Path(sys.executable).with_name("motcua")
@@ -135,7 +137,7 @@ def _write(root: Path, text: str, *, folder: str = "small-permit", template: boo
 def test_procedures_check_accepts_the_bundled_definitions(tmp_path):
     result = motcua("procedures", "check", str(BUNDLED_PROCEDURES), data_dir=tmp_path / "instance")
     assert result.returncode == 0, result.stderr
-    assert result.stdout.startswith("ok: 2 procedure version(s)")
+    assert result.stdout.startswith(f"ok: {len(BUNDLED_IDS)} procedure version(s)")
     assert result.stderr == ""
     # without arguments it checks the configured folders: the bundled ones
     result = motcua("procedures", "check", data_dir=tmp_path / "instance")
@@ -193,11 +195,15 @@ def test_procedures_check_prints_path_line_message_for_each_problem(tmp_path, br
 def test_procedures_list_prints_id_code_version_and_title_without_an_initialised_database(tmp_path):
     result = motcua("procedures", "list", data_dir=tmp_path / "instance")
     assert result.returncode == 0, result.stderr
-    rows = [line.split("\t") for line in result.stdout.strip().splitlines()]
-    assert rows == [
-        ["birth-registration", "1.001193", "1", "Đăng ký khai sinh"],
-        ["marriage-registration", "1.000894", "1", "Đăng ký kết hôn"],
-    ]
+    lines = result.stdout.strip().splitlines()
+    rows = [line.split("\t") for line in lines[:-1]]
+    assert [r[0] for r in rows] == BUNDLED_IDS
+    assert ["birth-registration", "1.001193", "1", "Đăng ký khai sinh"] == rows[0][:4]
+    assert ["marriage-registration", "1.000894", "1", "Đăng ký kết hôn"] in [r[:4] for r in rows]
+    # each row says how many fields the definition prefills; the last line gives the catalogue average
+    assert all(re.fullmatch(r"\d+/\d+ fields prefillable \(\d+%\); measured no dossier yet", r[4]) for r in rows)
+    average = re.fullmatch(r"declared-field cut, catalogue average: (\d+)% of fields prefillable", lines[-1])
+    assert average and int(average.group(1)) >= 40
 
 
 # --------------------------------------------------------------------------- init and demo data
@@ -231,11 +237,11 @@ def test_init_again_is_idempotent(demo_dir, demo_json):
     results = _scalar(demo_dir, "SELECT count(*) FROM results")
     again = motcua("init", "--demo", "--people", "80", data_dir=demo_dir)
     assert again.returncode == 0, again.stderr
-    assert "procedures: 2 loaded, 0 newly published" in again.stdout
+    assert f"procedures: {len(BUNDLED_IDS)} loaded, 0 newly published" in again.stdout
     assert _scalar(demo_dir, "SELECT count(*) FROM people") == people
     assert _scalar(demo_dir, "SELECT count(*) FROM accounts") == accounts
     assert _scalar(demo_dir, "SELECT count(*) FROM results") == results
-    assert _scalar(demo_dir, "SELECT count(*) FROM procedure_versions") == 2
+    assert _scalar(demo_dir, "SELECT count(*) FROM procedure_versions") == len(BUNDLED_IDS)
     rewritten = json.loads((demo_dir / "demo.json").read_text(encoding="utf-8"))
     assert rewritten["scenarios"]["married_couple"] == demo_json["scenarios"]["married_couple"]
     assert rewritten["staff"] == demo_json["staff"]
@@ -305,10 +311,8 @@ def test_audit_verify_finds_an_intact_demo_database(demo_dir):
     assert result.stdout.strip().endswith("intact")
 
 
-MARRIAGE = {
-    "wife_full_name": "Trần Thị B", "wife_date_of_birth": "1996-05-04", "wife_ethnicity": "Kinh",
-    "wife_nationality": "Việt Nam", "wife_residence": "Số 3 phố Kim Mã, phường Ba Đình, thành phố Hà Nội",
-    "wife_marriage_order": 1, "wife_marital_status": "single",
+MARRIAGE = {  # filed by the wife: her own data come from the population register
+    "wife_marriage_order": 1,
     "husband_full_name": "Lê Văn C", "husband_date_of_birth": "1993-11-20", "husband_ethnicity": "Tày",
     "husband_nationality": "Việt Nam", "husband_residence": "Số 8 phố Liễu Giai, phường Ba Đình, thành phố Hà Nội",
     "husband_marriage_order": 1, "husband_marital_status": "single",

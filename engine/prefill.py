@@ -1,0 +1,381 @@
+"""Prefill: fill a form from what the state already holds, and say where each value came from.
+
+Sources are plugins in a registry, named in procedure files:
+  identity    the logged-in account
+  population  a population-register adapter (the applicant, a linked person, or a person whose
+              personal id the form holds)
+  results     valid stored results of the applicant or of a linked person (spouse, father, mother)
+  derived     named derivations of other fields (a date written in words, a copy)
+
+Pure rules: the adapters that reach a database or a remote register implement the small
+protocols below and live outside this module. A source that fails never blocks the form: its
+fields are left to type and the failure is reported by source name only (no personal data).
+"""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from engine.definitions import FieldDef, Procedure
+
+log = logging.getLogger(__name__)
+
+LINKS = ("spouse", "father", "mother")
+SOURCE_LABELS = {
+    "identity": ("tài khoản định danh của bạn", "your identity account"),
+    "population": ("Cơ sở dữ liệu quốc gia về dân cư", "the national population database"),
+    "results": ("kho dữ liệu kết quả", "the results store"),
+    "derived": ("tính từ các trường khác", "derived from other fields"),
+}
+
+
+@dataclass(frozen=True)
+class PersonRecord:
+    """One person of the population register, as the prefill rules see it."""
+
+    personal_id: str
+    attributes: dict[str, Any]
+    spouse: str | None = None
+    father: str | None = None
+    mother: str | None = None
+    children: tuple[str, ...] = ()
+
+    @property
+    def sex(self) -> str | None:
+        return self.attributes.get("sex")
+
+    def linked(self) -> set[str]:
+        return {p for p in (self.spouse, self.father, self.mother, *self.children) if p}
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    id: str
+    evidence_type: str
+    number: str
+    title: str
+    holders: tuple[str, ...]
+    data: dict[str, Any]
+    issued_at: dt.datetime
+
+
+class PopulationRegister(Protocol):
+    def person(self, personal_id: str) -> PersonRecord | None: ...
+
+
+class ResultsStore(Protocol):
+    def valid_results(self, personal_ids: Iterable[str], evidence_types: Iterable[str]) -> list[StoredResult]: ...
+
+
+@dataclass(frozen=True)
+class Applicant:
+    account_id: int | None
+    username: str
+    personal_id: str | None
+    full_name: str
+    phone: str | None = None
+    email: str | None = None
+    is_staff_filing: bool = False  # a clerk filing at the counter sees the register anyway
+
+
+@dataclass(frozen=True)
+class Prefilled:
+    value: Any
+    source: str
+    record: str  # e.g. "person:001...", "result:<uuid>", "account:<username>", "derived:date_in_words"
+    label: str  # where it came from, in words the citizen reads (Vietnamese)
+    label_en: str
+    editable: bool
+    fetched_at: dt.datetime
+
+    def provenance(self) -> dict[str, Any]:
+        return {"source": self.source, "record": self.record, "label": self.label, "label_en": self.label_en,
+                "editable": self.editable, "fetched_at": self.fetched_at.isoformat(), "declared": False}
+
+
+@dataclass
+class PrefillOutcome:
+    values: dict[str, Prefilled] = field(default_factory=dict)
+    failed_sources: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)  # fields about a person the applicant may not look up
+
+    def counts(self, proc: Procedure) -> dict[str, int]:
+        total = len(proc.fields)
+        return {"total": total, "prefilled": len(self.values), "to_declare": total - len(self.values)}
+
+
+# --------------------------------------------------------------------------- derivations
+
+DIGITS = ["không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín"]
+MONTHS = ["một", "hai", "ba", "tư", "năm", "sáu", "bảy", "tám", "chín", "mười", "mười một", "mười hai"]
+
+
+def _below_thousand(n: int, *, full: bool) -> str:
+    hundreds, rest = divmod(n, 100)
+    tens, units = divmod(rest, 10)
+    words: list[str] = []
+    if hundreds or full:
+        words += [DIGITS[hundreds], "trăm"]
+    if tens > 1:
+        words += [DIGITS[tens], "mươi"]
+        if units == 1:
+            words.append("mốt")
+        elif units == 5:
+            words.append("lăm")
+        elif units == 4:
+            words.append("tư")
+        elif units:
+            words.append(DIGITS[units])
+    elif tens == 1:
+        words.append("mười")
+        if units == 5:
+            words.append("lăm")
+        elif units:
+            words.append(DIGITS[units])
+    elif units:
+        if hundreds or full:
+            words.append("linh")
+        words.append(DIGITS[units])
+    return " ".join(words)
+
+
+def number_in_words(n: int) -> str:
+    """Vietnamese words for 0 <= n < 1,000,000 (enough for days and years)."""
+    if n == 0:
+        return "không"
+    thousands, rest = divmod(n, 1000)
+    parts = []
+    if thousands:
+        parts += [_below_thousand(thousands, full=False), "nghìn"]
+    if rest:
+        parts.append(_below_thousand(rest, full=bool(thousands)))
+    return " ".join(p for p in parts if p)
+
+
+def date_in_words(value: Any) -> str | None:
+    """'2026-02-20' -> 'Ngày hai mươi, tháng hai, năm hai nghìn không trăm hai mươi sáu'."""
+    try:
+        day = dt.date.fromisoformat(str(value))
+    except ValueError:
+        return None
+    return f"Ngày {number_in_words(day.day)}, tháng {MONTHS[day.month - 1]}, năm {number_in_words(day.year)}"
+
+
+DERIVATIONS: dict[str, Callable[[list[Any]], Any]] = {
+    "date_in_words": lambda args: date_in_words(args[0]) if args and args[0] else None,
+    "copy_of": lambda args: args[0] if args else None,
+}
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+def person_value(person: PersonRecord, path: str) -> Any:
+    if path == "birth_year":
+        born = person.attributes.get("date_of_birth")
+        return int(str(born)[:4]) if born else None
+    if path == "personal_id":
+        return person.personal_id
+    value = person.attributes.get(path)
+    return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
+
+
+class Prefiller:
+    """Computes a procedure's prefill for one applicant from the registered sources."""
+
+    def __init__(self, population: PopulationRegister, results: ResultsStore,
+                 evidence_titles: dict[str, str] | None = None):
+        self.population = population
+        self.results = results
+        self.evidence_titles = evidence_titles or {}
+
+    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime) -> PrefillOutcome:
+        out = PrefillOutcome()
+        people: dict[str, PersonRecord | None] = {}
+        failed: set[str] = set()
+
+        def person(pid: str | None) -> PersonRecord | None:
+            if not pid:
+                return None
+            if pid not in people:
+                if "population" in failed:
+                    return None
+                try:
+                    people[pid] = self.population.person(pid)
+                except Exception:  # a register that fails or times out never blocks the form
+                    log.warning("prefill source 'population' failed for procedure %s", proc.id, exc_info=True)
+                    failed.add("population")
+                    return None
+            return people[pid]
+
+        me = person(applicant.personal_id)
+
+        def who(of: str) -> PersonRecord | None:
+            if me is None:
+                return None
+            if of == "self":
+                return me
+            if of in LINKS:
+                return person(getattr(me, of))
+            if of in ("wife", "husband"):
+                wanted = "female" if of == "wife" else "male"
+                if me.sex == wanted:
+                    return me
+                spouse = person(me.spouse)
+                return spouse if spouse is not None and spouse.sex == wanted else None
+            return None
+
+        allowed_people = ({me.personal_id} | me.linked()) if me else set()
+        label_pop = SOURCE_LABELS["population"]
+        # identity and population first, then results, then derivations (which read the others)
+        for f in proc.fields:
+            spec = f.prefill
+            if spec is None or spec.source not in ("identity", "population"):
+                continue
+            if spec.source == "identity" and applicant.is_staff_filing:
+                # at the counter the logged-in account is the clerk's: the walk-in's data come from the register
+                if me is not None and (value := person_value(me, spec.path or "")) not in (None, ""):
+                    out.values[f.id] = Prefilled(value, "population", f"person:{me.personal_id}", label_pop[0],
+                                                 label_pop[1], spec.editable, now)
+                continue
+            if spec.source == "identity":
+                value = {"full_name": applicant.full_name, "personal_id": applicant.personal_id,
+                         "phone": applicant.phone, "email": applicant.email}.get(spec.path or "")
+                if value not in (None, ""):
+                    out.values[f.id] = Prefilled(value, "identity", f"account:{applicant.username}",
+                                                 SOURCE_LABELS["identity"][0], SOURCE_LABELS["identity"][1],
+                                                 spec.editable, now)
+                continue
+            if spec.person:
+                # the id the applicant typed, or one a source already filled in (e.g. their own)
+                pid = form.get(spec.person) or (out.values[spec.person].value if spec.person in out.values else None)
+                if not pid:
+                    continue
+                if pid not in allowed_people and not applicant.is_staff_filing:
+                    out.withheld.append(f.id)  # not the applicant's own family: not revealed to them
+                    continue
+                target = person(pid)
+            else:
+                target = who(spec.of)
+            if target is None:
+                continue
+            value = person_value(target, spec.path or "")
+            if value not in (None, ""):
+                out.values[f.id] = Prefilled(value, "population", f"person:{target.personal_id}", label_pop[0],
+                                             label_pop[1], spec.editable, now)
+        self._from_results(proc, out, who, failed, now, form, allowed_people, applicant.is_staff_filing)
+        self._derive(proc, out, form, now)
+        out.failed_sources = sorted(failed)
+        return out
+
+    def _from_results(self, proc: Procedure, out: PrefillOutcome, who: Callable[[str], PersonRecord | None],
+                      failed: set[str], now: dt.datetime, form: dict[str, Any], allowed: set[str],
+                      staff: bool) -> None:
+        wanted = [f for f in proc.fields if f.prefill and f.prefill.source == "results" and f.id not in out.values]
+        if not wanted:
+            return
+        def owner_of(f: FieldDef) -> PersonRecord | None:
+            if not f.prefill.person:
+                return who(f.prefill.of)
+            pid = form.get(f.prefill.person) or (out.values[f.prefill.person].value
+                                                  if f.prefill.person in out.values else None)
+            if not pid or (pid not in allowed and not staff):
+                return None  # someone outside the applicant's family: their results are not looked up
+            return PersonRecord(str(pid), {})
+
+        owners = {f.id: owner_of(f) for f in wanted}
+        pids = {p.personal_id for p in owners.values() if p is not None}
+        types = {f.prefill.path.split(".", 1)[0] for f in wanted}
+        if not pids:
+            return
+        try:
+            stored = self.results.valid_results(pids, types)
+        except Exception:
+            log.warning("prefill source 'results' failed for procedure %s", proc.id, exc_info=True)
+            failed.add("results")
+            return
+        newest: dict[tuple[str, str], StoredResult] = {}
+        for r in sorted(stored, key=lambda r: r.issued_at):
+            for holder in r.holders:
+                newest[(holder, r.evidence_type)] = r
+        for f in wanted:
+            owner = owners[f.id]
+            evidence, _, key = f.prefill.path.partition(".")
+            r = newest.get((owner.personal_id, evidence)) if owner else None
+            if r is None or r.data.get(key) in (None, ""):
+                continue
+            out.values[f.id] = Prefilled(r.data[key], "results", f"result:{r.id}", f"{r.title} số {r.number}",
+                                         f"{r.title} no. {r.number}", f.prefill.editable, now)
+
+    def _derive(self, proc: Procedure, out: PrefillOutcome, form: dict[str, Any], now: dt.datetime) -> None:
+        label = SOURCE_LABELS["derived"]
+        for f in proc.fields:
+            spec = f.prefill
+            if spec is None or spec.source != "derived" or f.id in out.values:
+                continue
+            args = [out.values[a].value if a in out.values else form.get(a) for a in spec.args]
+            if any(a in (None, "") for a in args):
+                continue
+            value = DERIVATIONS[spec.rule](args)
+            if value not in (None, ""):
+                out.values[f.id] = Prefilled(value, "derived", f"derived:{spec.rule}", label[0], label[1],
+                                             spec.editable, now)
+
+
+def merge(proc: Procedure, given: dict[str, Any], outcome: PrefillOutcome,
+          check: Callable[[FieldDef, Any], tuple[Any, str | None]],
+          previous: dict[str, Any] | None = None) -> tuple[dict[str, Any], dict[str, Any], dict[str, list[str]]]:
+    """Combine what the citizen sent with what the sources hold.
+
+    Returns (data, provenance, errors). A prefilled value the citizen did not send is used; one
+    they sent unchanged keeps its source; an editable one they changed is marked declared; a
+    non-editable one they changed is an error (register data is corrected at the register).
+    A source value that does not fit the field (e.g. a marital status the form does not offer)
+    is not used. ``previous`` is the provenance already on the dossier.
+    """
+    data = dict(given)
+    provenance = dict(previous or {})
+    errors: dict[str, list[str]] = {}
+    fields = field_by_id(proc)
+    for fid, pre in outcome.values.items():
+        f = fields[fid]
+        value, problem = check(f, pre.value)
+        if problem:
+            continue
+        if fid in given:
+            if _same(given[fid], value):
+                provenance[fid] = pre.provenance()
+            elif not pre.editable:
+                errors[fid] = [f"lấy từ {pre.label}, không sửa tại đây / comes from {pre.label_en} and cannot be changed here"]
+            else:
+                provenance[fid] = {**pre.provenance(), "declared": True}
+        else:
+            data[fid] = value
+            provenance[fid] = pre.provenance()
+    return data, provenance, errors
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, str) and isinstance(b, str):
+        return a.strip() == b.strip()
+    return a == b or str(a) == str(b)
+
+
+def declared_share(proc: Procedure, provenance: dict[str, Any]) -> float:
+    """Share of the form's fields the citizen did not have to type (prefilled and kept)."""
+    if not proc.fields:
+        return 0.0
+    kept = sum(1 for f in proc.fields if (p := provenance.get(f.id)) and not p.get("declared"))
+    return kept / len(proc.fields)
+
+
+def definition_share(proc: Procedure) -> float:
+    """Share of fields the definition can prefill: the ceiling a dossier can reach."""
+    return sum(1 for f in proc.fields if f.prefill is not None) / len(proc.fields) if proc.fields else 0.0
+
+
+def field_by_id(proc: Procedure) -> dict[str, FieldDef]:
+    return {f.id: f for f in proc.fields}

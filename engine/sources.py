@@ -1,0 +1,116 @@
+"""Adapters of the prefill sources: the local population table, a remote population register over
+HTTP (with timeouts), and the results store. They implement the protocols of engine.prefill."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.models import Person, Result, ResultHolder
+from engine.prefill import PersonRecord, StoredResult
+from engine.store import UnitOfWork
+
+PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
+                 "place_of_birth", "permanent_address", "current_address", "phone", "email", "marital_status",
+                 "id_issued_on", "id_issued_by", "date_of_death")
+
+
+class LocalPopulationRegister:
+    """The default adapter: the people table seeded with synthetic people (demo) or a local copy."""
+
+    def __init__(self, uow: Callable[..., UnitOfWork]):
+        self.uow = uow
+
+    def person(self, personal_id: str) -> PersonRecord | None:
+        with self.uow(write=False) as u:
+            s = u.session
+            p = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+            if p is None:
+                return None
+            ids = {i for i in (p.spouse_id, p.father_id, p.mother_id) if i}
+            by_id = dict(s.execute(select(Person.id, Person.personal_id).where(Person.id.in_(ids))).all()) if ids else {}
+            children = tuple(s.scalars(select(Person.personal_id).where(
+                (Person.father_id == p.id) | (Person.mother_id == p.id))))
+            return PersonRecord(
+                personal_id=p.personal_id,
+                attributes={name: getattr(p, name) for name in PERSON_FIELDS},
+                spouse=by_id.get(p.spouse_id), father=by_id.get(p.father_id), mother=by_id.get(p.mother_id),
+                children=children,
+            )
+
+
+class HttpPopulationRegister:
+    """A remote register: GET <base>/<personal id> returns the person as JSON (404: unknown).
+
+    The JSON carries the attribute names of PERSON_FIELDS plus ``spouse``, ``father``,
+    ``mother`` (personal ids) and ``children`` (a list). Every call has a timeout; a slow or
+    failing register raises, and the prefill leaves its fields to type.
+    """
+
+    def __init__(self, base_url: str, *, timeout: float = 3.0, token: str | None = None):
+        if not base_url.startswith(("http://", "https://")):
+            raise ValueError("the population register URL must be http(s)")
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.token = token
+
+    def person(self, personal_id: str) -> PersonRecord | None:
+        if not (personal_id.isdigit() and len(personal_id) == 12):
+            return None
+        request = urllib.request.Request(f"{self.base_url}/{urllib.parse.quote(personal_id)}",
+                                         headers={"Accept": "application/json"})
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+                body = json.loads(response.read(1_000_000))
+        except urllib.error.HTTPError as exc:
+            if exc.code == 404:
+                return None
+            raise
+        if not isinstance(body, dict):
+            raise ValueError("the population register answered with something other than a JSON object")
+        return PersonRecord(
+            personal_id=personal_id,
+            attributes={name: body.get(name) for name in PERSON_FIELDS},
+            spouse=body.get("spouse"), father=body.get("father"), mother=body.get("mother"),
+            children=tuple(body.get("children") or ()),
+        )
+
+
+class DatabaseResults:
+    """Valid results of given holders from the results store."""
+
+    def __init__(self, uow: Callable[..., UnitOfWork], titles: dict[str, str], clock: Callable[[], dt.datetime]):
+        self.uow = uow
+        self.titles = titles
+        self.clock = clock
+
+    def valid_results(self, personal_ids: Iterable[str], evidence_types: Iterable[str]) -> list[StoredResult]:
+        pids, types = list(personal_ids), list(evidence_types)
+        if not pids or not types:
+            return []
+        now = self.clock()
+        with self.uow(write=False) as u:
+            rows = u.session.scalars(
+                select(Result).join(ResultHolder).where(
+                    ResultHolder.personal_id.in_(pids), Result.evidence_type.in_(types), Result.status == "valid",
+                    (Result.valid_until.is_(None)) | (Result.valid_until > now),
+                ).distinct()
+            ).all()
+            return [StoredResult(r.id, r.evidence_type, r.number, self.titles.get(r.evidence_type, r.evidence_type),
+                                 tuple(h.personal_id for h in r.holders), dict(r.data or {}), r.issued_at)
+                    for r in rows]
+
+
+def person_payload(record: PersonRecord) -> dict[str, Any]:
+    """The JSON a remote register would send for this person (used by tests and tools)."""
+    out = {k: (v.isoformat() if isinstance(v, (dt.date, dt.datetime)) else v) for k, v in record.attributes.items()}
+    out.update(spouse=record.spouse, father=record.father, mother=record.mother, children=list(record.children))
+    return out
