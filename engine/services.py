@@ -111,6 +111,7 @@ class DocumentView:
     sha256: str | None
     result_id: str | None
     added_at: dt.datetime
+    verify_url: str | None = None  # a stored result standing in for paper: where anyone can check it
 
 
 @dataclass(frozen=True)
@@ -937,7 +938,8 @@ class Services(IssuanceMixin, ReuseMixin):
             applicant={"personal_id": applicant_pid, "name": applicant_name},
             state=d.state, status_code=d.status_code, data=dict(d.data or {}), provenance=dict(d.provenance or {}),
             documents=[DocumentView(doc_id, requirement, "result" if result_id else "upload", filename, content_type,
-                                    size, sha256, result_id, added_at)
+                                    size, sha256, result_id, added_at,
+                                    self.verify_url(result_id) if result_id else None)
                        for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at in docs],
             requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
             due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,

@@ -36,6 +36,8 @@ def test_a_married_couple_files_a_birth_registration_with_most_fields_prefilled_
     d = r.get_json()
     reqs = {q["id"]: q for q in d["requirements"]}
     assert reqs["parents_marriage_certificate"] == {**reqs["parents_marriage_certificate"], "satisfied": True, "by": "result"}
+    [linked] = [doc for doc in d["documents"] if doc["by"] == "result"]
+    assert linked["verify_url"].startswith(f"http://127.0.0.1:8000/verify/{couple['marriage_certificate']}/")
     prov = d["provenance"]
     prefilled = [k for k, p in prov.items() if not p["declared"]]
     assert len(prefilled) / 28 >= 0.6, sorted(prov)
