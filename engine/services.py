@@ -728,10 +728,11 @@ class Services(IssuanceMixin, ReuseMixin):
     def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, reason: Any, items: Any,
                     new_due_at: Any, expected_version: Any,
                     with_view: bool) -> tuple[TransitionOutcome, DossierView | None]:
-        """One transition. The dossier row is read and written back with prebuilt Core statements (see
-        engine.store: one SELECT with the agency and the applicant, one versioned UPDATE of what changed,
-        one INSERT of the audit event, one of the outbox row); slips and results go through the ORM
-        session of the same transaction."""
+        """One transition, one transaction. The dossier is read with its agency and applicant in one
+        prebuilt Core SELECT into a plain object the machine fires on, and written back with the audit
+        event and the outbox row by ``store.write_transition`` (a versioned UPDATE of what changed and two
+        INSERTs; one statement on PostgreSQL). Slips and results are built as ORM objects by the code
+        that records them, in the same transaction; the view, if asked for, is read before the commit."""
         comment = _opt_text(comment, "comment")
         reason = _opt_text(reason, "reason")
         items = _items(items)
@@ -792,7 +793,8 @@ class Services(IssuanceMixin, ReuseMixin):
                 details["slip"] = {"form": form, "number": slip.number, "id": slip.id}
             event = self._event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
                                        comment=comment, reason=reason, items=items, details=details or None)
-            # the version check comes before any insert a concurrent winner's rows could collide with
+            # the version check comes before the inserts a concurrent winner's rows would collide with
+            # (the event's and the slip's sequence number in the dossier)
             store.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
                                                                           "to": d.state, "status_code": d.status_code})
             if slip is not None:
@@ -855,6 +857,8 @@ class Services(IssuanceMixin, ReuseMixin):
 
     def _records_documents(self, action: Any) -> bool:
         """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""
+        if not isinstance(action, str):
+            return False  # fire() reports it
         if action in SLIP_FOR_ACTION:
             return True
         ids = Services._result_actions.get(id(self.catalogue))

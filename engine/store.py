@@ -366,7 +366,7 @@ def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], out
     d._read = tuple(getattr(d, name) for name in DOSSIER_FIELDS)
 
 
-_INSERTS: dict[Any, Any] = {}
+_INSERTS: dict[Any, tuple[Any, tuple[tuple[str, str], ...]]] = {}
 
 
 def insert_pending(session: Session, obj: Any) -> None:
@@ -376,16 +376,15 @@ def insert_pending(session: Session, obj: Any) -> None:
     state = inspect(obj)
     mapper = state.mapper
     if not state.pending or mapper.relationships or len(mapper.tables) != 1:
-        session.flush([obj])
+        session.flush()
         return
-    table = mapper.local_table
-    stmt = _INSERTS.get(table)
-    if stmt is None:
-        stmt = _INSERTS[table] = insert(table).inline()
-    values = {}
-    for column in table.columns:
-        prop = mapper.get_property_by_column(column)
-        if prop.key in state.dict:  # unset attributes get the column's default, as in a flush
-            values[column.key] = state.dict[prop.key]
+    plan = _INSERTS.get(mapper)
+    if plan is None:
+        table = mapper.local_table
+        keys = tuple((mapper.get_property_by_column(c).key, c.key) for c in table.columns)
+        plan = _INSERTS[mapper] = (insert(table).inline(), keys)
+    stmt, keys = plan
+    values = state.dict
+    row = {column: values[attr] for attr, column in keys if attr in values}  # unset: the column default, as a flush
     session.expunge(obj)
-    session.connection().execute(stmt, values)
+    session.connection().execute(stmt, row)
