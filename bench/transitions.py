@@ -453,6 +453,27 @@ def format_text(result: dict) -> str:
     return "\n".join(lines)
 
 
+def _statement_label(statement: str) -> str:
+    """``VERB table`` of a statement, the table being the first one named outside parentheses (a subquery
+    does not name a SELECT); ``WITH`` statements list the verbs and tables of their parts."""
+    words = statement.replace("(", " ( ").replace(")", " ) ").split()
+    if not words:
+        return "?"
+    if words[0].upper() == "WITH":
+        parts = [f"{w.upper()} {words[i + 2 if w.upper() == 'INSERT' else i + 1].strip(chr(34))}"
+                 for i, w in enumerate(words[:-2]) if w.upper() in ("INSERT", "UPDATE", "DELETE")]
+        return "WITH " + " + ".join(parts) if parts else " ".join(words[:3])
+    verb = words[0].upper()
+    if verb not in ("SELECT", "INSERT", "UPDATE", "DELETE"):
+        return " ".join(words[:3])
+    depth = 0
+    for i, w in enumerate(words):
+        depth += (w == "(") - (w == ")")
+        if depth == 0 and i > 0 and words[i - 1].upper() in ("FROM", "INTO", "UPDATE"):
+            return f"{verb} {w.strip(chr(34))}"
+    return f"{verb} ?"
+
+
 def profile(backend: Backend, url: str, workdir: Path, *, seconds: float, dossiers: int, top: int = 15) -> str:
     """Profile the services path in this process for ``seconds``: where a transition spends its time."""
     from sqlalchemy import event
@@ -462,14 +483,7 @@ def profile(backend: Backend, url: str, workdir: Path, *, seconds: float, dossie
     statements: Counter[str] = Counter()
 
     def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
-        words = statement.split()
-        verb = words[0].upper() if words else ""
-        if verb in ("SELECT", "INSERT", "UPDATE", "DELETE"):
-            table = next((w for i, w in enumerate(words) if i > 0 and words[i - 1].upper() in ("FROM", "INTO", "UPDATE")),
-                         "?")
-            statements[f"{verb} {table.strip(chr(34))}"] += 1
-        else:
-            statements[" ".join(words[:3])] += 1
+        statements[_statement_label(statement)] += 1
 
     try:
         path = ServicesPath(world.config, world.services_ids, world.applicant, services=world.services)

@@ -133,12 +133,21 @@ class ReuseMixin:
                     for req, r in self._reusable_results(uow.session, proc, applicant.personal_id).items()}
         return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs)
 
-    def _family(self, personal_id: str | None) -> set[str]:
-        """The applicant and the people linked to them in the register (spouse, parents, children)."""
+    def _family(self, personal_id: str | None, session: Any = None) -> set[str]:
+        """The applicant and the people linked to them in the register (spouse, parents, children).
+
+        Inside a transaction pass its ``session``: the local register then reads through it, so a
+        request never holds two database connections at once."""
         if not personal_id:
             return set()
+        population = self.prefiller.population if self.prefiller else None
         try:
-            record = self.prefiller.population.person(personal_id) if self.prefiller else None
+            if population is None:
+                record = None
+            elif session is not None and hasattr(population, "_person"):
+                record = population.person(personal_id, session=session)
+            else:
+                record = population.person(personal_id)
         except Exception:
             log.warning("population register unavailable while resolving linked persons", exc_info=True)
             record = None
@@ -147,7 +156,7 @@ class ReuseMixin:
     def _reusable_results(self, s: Any, proc: Procedure, personal_id: str | None) -> dict[str, Result]:
         """For each requirement a stored result may replace: the newest valid one of the family."""
         wanted = {d.id: d.replaced_by for d in proc.documents if d.replaced_by}
-        family = self._family(personal_id)
+        family = self._family(personal_id, session=s)
         if not wanted or not family:
             return {}
         now = self.clock()

@@ -652,7 +652,7 @@ class Services(IssuanceMixin, ReuseMixin):
             applicant = s.get(Account, d.applicant_account_id)
             holders = {h.personal_id for h in result.holders} if result else set()
             # the applicant's own results, or those of their spouse, parents or children
-            if result is None or not (holders & self._family(applicant.personal_id)):
+            if result is None or not (holders & self._family(applicant.personal_id, session=s)):
                 raise NotFoundError("Không có kết quả này trong kho của người nộp / no such result in the applicant's store")
             if result.evidence_type != req.replaced_by:
                 raise ValidationError("wrong kind of result", fields={"result_id": [f"cần {req.replaced_by} / needs {req.replaced_by}"]})

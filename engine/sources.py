@@ -27,22 +27,28 @@ class LocalPopulationRegister:
     def __init__(self, uow: Callable[..., UnitOfWork]):
         self.uow = uow
 
-    def person(self, personal_id: str) -> PersonRecord | None:
+    def person(self, personal_id: str, session: Any = None) -> PersonRecord | None:
+        """Look a person up; inside a use case's transaction pass its ``session`` so that one request
+        never holds two connections (a pool of N connections must serve N concurrent requests)."""
+        if session is not None:
+            return self._person(session, personal_id)
         with self.uow(write=False) as u:
-            s = u.session
-            p = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
-            if p is None:
-                return None
-            ids = {i for i in (p.spouse_id, p.father_id, p.mother_id) if i}
-            by_id = dict(s.execute(select(Person.id, Person.personal_id).where(Person.id.in_(ids))).all()) if ids else {}
-            children = tuple(s.scalars(select(Person.personal_id).where(
-                (Person.father_id == p.id) | (Person.mother_id == p.id))))
-            return PersonRecord(
-                personal_id=p.personal_id,
-                attributes={name: getattr(p, name) for name in PERSON_FIELDS},
-                spouse=by_id.get(p.spouse_id), father=by_id.get(p.father_id), mother=by_id.get(p.mother_id),
-                children=children,
-            )
+            return self._person(u.session, personal_id)
+
+    def _person(self, s: Any, personal_id: str) -> PersonRecord | None:
+        p = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+        if p is None:
+            return None
+        ids = {i for i in (p.spouse_id, p.father_id, p.mother_id) if i}
+        by_id = dict(s.execute(select(Person.id, Person.personal_id).where(Person.id.in_(ids))).all()) if ids else {}
+        children = tuple(s.scalars(select(Person.personal_id).where(
+            (Person.father_id == p.id) | (Person.mother_id == p.id))))
+        return PersonRecord(
+            personal_id=p.personal_id,
+            attributes={name: getattr(p, name) for name in PERSON_FIELDS},
+            spouse=by_id.get(p.spouse_id), father=by_id.get(p.father_id), mother=by_id.get(p.mother_id),
+            children=children,
+        )
 
 
 class HttpPopulationRegister:

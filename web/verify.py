@@ -22,6 +22,11 @@ def _services():
     return current_app.extensions["motcua"]
 
 
+@bp.get("/")
+def index():
+    return render_template("index.html", procedures=_services().list_procedures())
+
+
 @bp.get("/verify/<document_id>/<token>")
 def document_page(document_id: str, token: str):
     try:

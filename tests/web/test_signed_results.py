@@ -303,3 +303,12 @@ def test_a_worker_killed_between_signing_and_storing_leaves_one_valid_result_aft
     assert services.issue_pending().issued == 0  # nothing left, nothing issued twice
     done = api_as("clerk").act(d["id"], "return_result")
     assert done["state"] == "returned"
+
+
+def test_the_home_page_lists_the_catalogue_and_links_only_to_this_site(client):
+    r = client.get("/")
+    html = r.get_data(as_text=True)
+    assert r.status_code == 200 and '<html lang="vi">' in html
+    assert "Đăng ký khai sinh" in html and "Đăng ký kết hôn" in html
+    assert "http://" not in html and "https://" not in html  # no asset or link to another host
+    assert "default-src 'self'" in r.headers["Content-Security-Policy"]
