@@ -23,6 +23,7 @@ from engine.access import Actor, can_view_dossier, roles_on_dossier
 from engine.blobs import LocalBlobStore
 from engine.definitions import Catalogue, Procedure, parse_procedure
 from engine.errors import (
+    ActionNotAllowedError,
     AuthenticationError,
     ConcurrencyError,
     DefinitionError,
@@ -582,7 +583,7 @@ class Services(IssuanceMixin, ReuseMixin):
             if not may_edit:
                 raise PermissionDeniedError("Chỉ người nộp được sửa tờ khai / only the applicant may change the form")
             if d.state not in EDITABLE_STATES:
-                raise ActionNotAllowedErrorCompat(d.state)
+                raise _not_editable(d.state)
             _check_version(d, expected_version)
             cleaned, errors = clean_form(proc, data)
             if errors:
@@ -688,7 +689,7 @@ class Services(IssuanceMixin, ReuseMixin):
         else:
             raise PermissionDeniedError("Chỉ người nộp hoặc cán bộ tiếp nhận được thêm giấy tờ / only the applicant or a clerk adds documents")
         if d.state not in allowed_states:
-            raise ActionNotAllowedErrorCompat(d.state)
+            raise _not_editable(d.state)
         return d, proc, req
 
     def _replace_documents(self, s: Any, dossier_id: str, requirement_id: str, now: dt.datetime) -> None:
@@ -1130,15 +1131,11 @@ class Services(IssuanceMixin, ReuseMixin):
         return AuditReport(n_d, n_e, problems)
 
 
-class ActionNotAllowedErrorCompat(Exception):
-    """Raised as the engine's ActionNotAllowedError; kept separate so the message names the state."""
-
-    def __new__(cls, state: str):  # type: ignore[misc]
-        from engine.errors import ActionNotAllowedError
-
-        return ActionNotAllowedError(
-            f"Hồ sơ ở trạng thái '{state}' không sửa được / a dossier in state '{state}' cannot be changed"
-        )
+def _not_editable(state: str) -> ActionNotAllowedError:
+    """The error for a change to a dossier in a state that does not take one."""
+    return ActionNotAllowedError(
+        f"Hồ sơ ở trạng thái '{state}' không sửa được / a dossier in state '{state}' cannot be changed"
+    )
 
 
 # --------------------------------------------------------------------------- helpers
