@@ -110,11 +110,17 @@ class ReuseMixin:
 
     def prefill_for(self, procedure_id: str, actor: Actor, hints: dict[str, str] | None = None) -> PrefillView:
         """What a citizen would find already filled in, and where each value comes from."""
-        if not actor.is_citizen:
-            raise PermissionDeniedError("prefill is for citizens (staff file at the counter with 'applicant')")
+        hints = dict(hints or {})
+        applicant_pid = hints.pop("applicant", None)
+        if actor.is_staff:
+            # at the counter: the clerk names the walk-in citizen the dossier is filed for
+            if not (isinstance(applicant_pid, str) and applicant_pid.isdigit() and len(applicant_pid) == 12):
+                raise ValidationError("applicant: a 12-digit personal id", fields={"applicant": ["12 chữ số / 12 digits"]})
+        elif not actor.is_citizen:
+            raise PermissionDeniedError("prefill is for citizens and for staff filing at the counter")
         proc = self.get_procedure(procedure_id)
         form: dict[str, Any] = {}
-        for key, value in (hints or {}).items():
+        for key, value in hints.items():
             f = proc.field(key)
             if f is not None and f.type == "personal_id":
                 norm, problem = check_value(f, value)
@@ -122,7 +128,7 @@ class ReuseMixin:
                     raise ValidationError("invalid personal id", fields={key: [problem]})
                 form[key] = norm
         now = self.clock()
-        applicant = self._applicant_for_actor(actor, None)
+        applicant = self._applicant_for_actor(actor, applicant_pid if actor.is_staff else None)
         outcome = self._prefill(proc, applicant, form, now)
         _, provenance, _ = merge(proc, form, outcome, check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)

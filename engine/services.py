@@ -36,6 +36,7 @@ from engine.errors import (
 )
 from engine.forms import clean_form
 from engine.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
+from engine.portal import PortalMixin
 from engine.reuse import ReuseMixin, clean_purpose
 from engine.prefill import merge as merge_prefill
 from engine.forms import check_value
@@ -259,7 +260,7 @@ class PublishReport:
 
 
 @dataclass
-class Services(IssuanceMixin, ReuseMixin):
+class Services(IssuanceMixin, ReuseMixin, PortalMixin):
     """The use cases, wired by ``web.bootstrap`` with a unit-of-work factory, the catalogue,
     the calendars, a clock, a blob store and the document issuer (render + sign + verify)."""
 
@@ -959,7 +960,7 @@ class Services(IssuanceMixin, ReuseMixin):
     # ----------------------------------------------------------------- queues
 
     def list_dossiers(self, actor: Actor, *, state: str | None = None, procedure: str | None = None,
-                      overdue: bool | None = None, page: int = 1) -> Page:
+                      overdue: bool | None = None, page: int = 1, states: list[str] | None = None) -> Page:
         """Staff: their agency's work queue, by due date. Citizens: their own dossiers, newest first."""
         if not isinstance(page, int) or page < 1 or page > 10_000:
             raise ValidationError("page must be a positive integer", fields={"page": ["số nguyên dương / positive integer"]})
@@ -975,6 +976,8 @@ class Services(IssuanceMixin, ReuseMixin):
                 raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
             if state:
                 q = q.where(Dossier.state == state)
+            if states is not None:
+                q = q.where(Dossier.state.in_(states))
             if procedure:
                 q = q.where(Dossier.procedure_id == procedure)
             if overdue is not None:

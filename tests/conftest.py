@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Callable, Iterator
@@ -210,5 +211,54 @@ class Api:
 def api_as(client, token_for) -> Callable[[str | None], Api]:
     def make(username: str | None) -> Api:
         return Api(client, token_for(username) if username else None)
+
+    return make
+
+
+CSRF_INPUT = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+class WebUser:
+    """The Flask test client as a person using the HTML pages: signs in through the login form and
+    sends every form with the CSRF token a page of the site gave it."""
+
+    def __init__(self, client):
+        self.client = client
+
+    def token(self) -> str:
+        page = self.client.get("/verify").get_data(as_text=True)  # every page with a form carries the token
+        match = CSRF_INPUT.search(page)
+        assert match, "no CSRF token on the page"
+        return match.group(1)
+
+    def login(self, username: str, password: str = "motcua-demo"):
+        response = self.client.post("/login", data={"username": username, "password": password,
+                                                   "csrf_token": self.token()})
+        assert response.status_code == 302, (username, response.status_code)
+        return response
+
+    def get(self, path: str, **kw):
+        return self.client.get(path, **kw)
+
+    def post(self, path: str, data: dict | None = None, *, csrf: bool = True, **kw):
+        body = dict(data or {})
+        if csrf:
+            body.setdefault("csrf_token", self.token())
+        return self.client.post(path, data=body, **kw)
+
+    @staticmethod
+    def text(response) -> str:
+        return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def web_as(app) -> Callable[[str | None], WebUser]:
+    """A signed-in web user (a fresh cookie jar each), e.g. web_as("clerk"); None for a visitor."""
+
+    def make(username: str | None) -> WebUser:
+        user = WebUser(app.test_client())
+        if username:
+            user.login(username)
+        return user
 
     return make

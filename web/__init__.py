@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, jsonify
@@ -25,10 +26,11 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
+def create_app(overrides: dict | None = None, *, services: Any = None, login_provider: Any = None) -> Flask:
+    """The app; ``login_provider`` replaces the local password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
 
-    from web import agency_api, errors, verify
+    from web import admin, agency_api, auth, citizen, clerk, errors, i18n, ui, verify
     from web.bootstrap import bootstrap
 
     config = cfg.from_environment(overrides)
@@ -38,8 +40,12 @@ def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
     app.config.update(
         SECRET_KEY=config["SECRET_KEY"],
         MAX_CONTENT_LENGTH=int(float(config.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024) + 64 * 1024,
+        SESSION_COOKIE_NAME="motcua_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=cfg.secure_cookies(config),
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(config.get("SESSION_HOURS") or 8)),
+        WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
         TESTING=bool(config.get("TESTING", False)),
     )
     app.config["MOTCUA"] = config
@@ -49,6 +55,12 @@ def create_app(overrides: dict | None = None, *, services: Any = None) -> Flask:
     csrf.exempt(agency_api.bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(agency_api.bp)
     app.register_blueprint(verify.bp)
+    i18n.init_app(app, Path(str(config["DATA_DIR"])))
+    ui.init_app(app)
+    auth.init_app(app, login_provider)
+    app.register_blueprint(citizen.bp)
+    app.register_blueprint(clerk.bp)
+    app.register_blueprint(admin.bp)
 
     @app.get("/healthz")
     def healthz():

@@ -19,9 +19,11 @@ DEFAULTS: dict[str, object] = {
     "FONT_CACHE_DIR": None,  # default: <data dir>/fonts (Vietnamese subsets of Debian's fonts)
     "PKI_PASSPHRASE": None,  # default: generated once into the data dir
     "TSA_URL": None,  # an RFC 3161 timestamp service; default: in-process with the development PKI
-    "ISSUE_INLINE": True,
+    "ISSUE_INLINE": True,  # sign documents right after the transition commits (else: motcua issue)
     "POPULATION_URL": None,  # a remote population register (GET <url>/<personal id>); default: the local table
-    "POPULATION_TIMEOUT": 3,  # seconds; a slow register never blocks a form  # sign documents right after the transition commits (else: motcua issue)
+    "SECURE_COOKIES": "auto",  # auto: Secure cookies when PUBLIC_URL is https; true | false to force
+    "SESSION_HOURS": 8,  # a web session (a clerk's working day) before signing in again
+    "POPULATION_TIMEOUT": 3,  # seconds; a slow register never blocks a form
 }
 
 
@@ -50,6 +52,13 @@ def from_environment(overrides: dict | None = None) -> dict:
 def slips_folder(config: dict) -> Path | None:
     found = [folder / "slips" for folder in procedure_folders(config) if (folder / "slips").is_dir()]
     return found[-1] if found else None
+
+
+def secure_cookies(config: dict) -> bool:
+    setting = str(config.get("SECURE_COOKIES") or "auto").strip().lower()
+    if setting == "auto":
+        return str(config.get("PUBLIC_URL") or "").lower().startswith("https://")
+    return truthy(setting)
 
 
 def truthy(value: object) -> bool:

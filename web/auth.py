@@ -1,0 +1,173 @@
+"""Who is signed in to the web pages. The session cookie carries only the account id; the account is
+read again on every request, so a disabled account is out at once.
+
+The login itself is pluggable: a ``LoginProvider`` owns the sign-in pages and calls ``sign_in`` with
+the account it vouches for. ``LocalLogin`` checks a username and an argon2 password; an OpenID
+Connect provider replaces it by registering its own routes (redirect, callback) and mapping the
+identity it receives (the citizen's personal id) to an account with ``Services.actor_for``."""
+from __future__ import annotations
+
+import functools
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
+                   url_for)
+from flask_babel import gettext as _
+
+from engine.access import Actor
+from engine.errors import AuthenticationError
+from web.i18n import safe_next
+
+bp = Blueprint("auth", __name__)
+
+SESSION_KEY = "account_id"
+
+
+class LoginProvider:
+    """The sign-in method. ``login_url`` is where pages send someone who must sign in."""
+
+    name = "base"
+
+    def register(self, app: Flask) -> None:  # pragma: no cover - each provider registers its own routes
+        raise NotImplementedError
+
+    def login_url(self, next_url: str) -> str:
+        raise NotImplementedError
+
+
+class Throttle:
+    """At most ``limit`` failed sign-ins per username in ``window`` seconds (per process)."""
+
+    def __init__(self, limit: int = 8, window: float = 900.0, clock: Callable[[], float] = time.monotonic):
+        self.limit, self.window, self.clock = limit, window, clock
+        self._failures: dict[str, list[float]] = {}
+        self._lock = threading.Lock()
+
+    def blocked(self, key: str) -> bool:
+        with self._lock:
+            recent = [t for t in self._failures.get(key, []) if self.clock() - t < self.window]
+            self._failures[key] = recent
+            return len(recent) >= self.limit
+
+    def failed(self, key: str) -> None:
+        with self._lock:
+            self._failures.setdefault(key, []).append(self.clock())
+            if len(self._failures) > 10_000:  # bounded memory under a spray of names
+                self._failures.pop(next(iter(self._failures)))
+
+    def succeeded(self, key: str) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
+class LocalLogin(LoginProvider):
+    """Username (a citizen's 12-digit personal id, or a staff name) and password, hashed with argon2."""
+
+    name = "local"
+
+    def __init__(self, throttle: Throttle | None = None):
+        self.throttle = throttle or Throttle()
+
+    def register(self, app: Flask) -> None:
+        app.add_url_rule("/login", "auth.login", self.login_page, methods=["GET"])
+        app.add_url_rule("/login", "auth.login_submit", self.login_submit, methods=["POST"])
+
+    def login_url(self, next_url: str) -> str:
+        return url_for("auth.login", next=next_url)
+
+    def login_page(self):
+        if g.get("user") is not None:
+            return redirect(home_for(g.user))
+        return render_template("auth/login.html", next=safe_next(request.args.get("next"), ""), error=None,
+                               username="")
+
+    def login_submit(self):
+        username = (request.form.get("username") or "").strip()
+        password = request.form.get("password") or ""
+        next_url = safe_next(request.form.get("next"), "")
+        key = username.lower()[:80]
+        if self.throttle.blocked(key):
+            return render_template("auth/login.html", next=next_url, username=username,
+                                   error=_("Too many failed attempts. Wait 15 minutes and try again.")), 429
+        try:
+            actor = services().authenticate_password(username, password)
+        except AuthenticationError:
+            self.throttle.failed(key)
+            return render_template("auth/login.html", next=next_url, username=username,
+                                   error=_("Wrong username or password.")), 401
+        self.throttle.succeeded(key)
+        sign_in(actor)
+        return redirect(next_url or home_for(actor))
+
+
+def services() -> Any:
+    return current_app.extensions["motcua"]
+
+
+def sign_in(actor: Actor) -> None:
+    """Start a fresh session for this account (a new cookie: no fixation of an earlier one)."""
+    lang = session.get("lang")
+    session.clear()
+    session.permanent = True
+    session[SESSION_KEY] = actor.account_id
+    if lang:
+        session["lang"] = lang
+    g.user = actor
+
+
+def home_for(actor: Actor) -> str:
+    if actor.is_staff:
+        return url_for("admin.dashboard") if actor.has_role("admin") and len(actor.roles) == 1 else url_for("clerk.queue")
+    if actor.is_citizen:
+        return url_for("citizen.my_dossiers")
+    return url_for("verify.index")
+
+
+@bp.post("/logout")
+def logout():
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("verify.index"))
+
+
+def load_user() -> None:
+    account_id = session.get(SESSION_KEY)
+    g.user = services().actor_by_id(account_id) if account_id is not None else None
+    if account_id is not None and g.user is None:
+        session.clear()  # the account was disabled or removed since
+
+
+def login_required(kind: str | None = None, role: str | None = None):
+    """Send someone not signed in to the login page; refuse a signed-in person of the wrong kind."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = g.get("user")
+            if user is None:
+                target = request.full_path if request.method == "GET" else request.path
+                return redirect(current_app.extensions["motcua_login"].login_url(target.rstrip("?")))
+            if kind is not None and user.kind != kind:
+                abort(403, _("This page is not for your kind of account."))
+            if role is not None and not user.has_role(role):
+                abort(403, _("Your role does not allow this page."))
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def init_app(app: Flask, provider: LoginProvider | None = None) -> None:
+    provider = provider or LocalLogin()
+    app.extensions["motcua_login"] = provider
+    provider.register(app)
+    app.register_blueprint(bp)
+    app.before_request(load_user)
+
+    @app.context_processor
+    def _user() -> dict[str, Any]:
+        return {"user": g.get("user"), "login_url": provider.login_url}

@@ -1,0 +1,168 @@
+"""What every page shares: words for states, actions and inputs, and the workflow drawn as a diagram."""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from flask import Flask
+from flask_babel import lazy_gettext as _l
+from markupsafe import Markup, escape
+
+from web.i18n import pick
+
+STATE_LABELS = {
+    "draft": _l("Draft"),
+    "submitted": _l("Submitted, awaiting reception"),
+    "reception_supplement": _l("Supplement requested at reception"),
+    "refused": _l("Not accepted"),
+    "received": _l("Received"),
+    "processing_supplement": _l("Supplement requested during processing"),
+    "awaiting_decision": _l("Awaiting decision"),
+    "awaiting_payment": _l("Awaiting payment"),
+    "withdrawal_requested": _l("Withdrawal requested"),
+    "stopped": _l("Stopped"),
+    "rejected": _l("Rejected"),
+    "decided": _l("Decided, result ready"),
+    "returned": _l("Result returned"),
+}
+
+ACTION_LABELS = {
+    "submit": _l("Submit"),
+    "file_at_counter": _l("File at the counter"),
+    "receive": _l("Receive"),
+    "request_supplement": _l("Request a supplement"),
+    "provide_supplement": _l("Send the supplement"),
+    "refuse": _l("Refuse to accept"),
+    "assign": _l("Assign for processing"),
+    "request_payment": _l("Request payment"),
+    "confirm_payment": _l("Confirm payment"),
+    "request_withdrawal": _l("Withdraw the dossier"),
+    "stop": _l("Stop processing"),
+    "reject": _l("Reject"),
+    "approve": _l("Approve and sign"),
+    "extend_due": _l("Extend the time limit"),
+    "return_result": _l("Return the result"),
+}
+
+INPUT_LABELS = {
+    "reason": _l("Reason"),
+    "items": _l("Items to supplement (one per line)"),
+    "new_due_at": _l("New due date"),
+    "comment": _l("Comment"),
+}
+
+TIMELINESS_LABELS = {
+    "on_time": _l("On time"),
+    "due_soon": _l("Due soon"),
+    "overdue": _l("Overdue"),
+    "none": _l("No time limit yet"),
+}
+
+# Actions that end or undo something: shown as secondary, asked for confirmation by the page.
+CAUTION_ACTIONS = {"refuse", "reject", "stop", "request_withdrawal"}
+
+
+def state_label(state: str, procedure: Any = None) -> str:
+    if state in STATE_LABELS:
+        return str(STATE_LABELS[state])
+    if state.startswith("processing_") and procedure is not None:
+        step = next((s for s in procedure.steps if f"processing_{s.id}" == state), None)
+        if step is not None:
+            return pick(step.label)
+    return state.replace("_", " ")
+
+
+def action_label(action: str, procedure: Any = None) -> str:
+    if action in ACTION_LABELS:
+        return str(ACTION_LABELS[action])
+    if procedure is not None:
+        step = next((s for s in procedure.steps if s.id == action), None)
+        if step is not None:
+            return pick(step.label)
+    return action.replace("_", " ")
+
+
+# --------------------------------------------------------------------------- the workflow diagram
+
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 176, 44, 24, 40, 12
+
+
+def workflow_layers(procedure: Any) -> list[list[str]]:
+    """States by their distance from the first state (breadth first), so the main path runs down."""
+    edges: dict[str, list[str]] = {}
+    for a in procedure.actions:
+        for src in a.sources:
+            edges.setdefault(src, []).append(a.dest)
+    start = procedure.states[0].id
+    depth = {start: 0}
+    queue = deque([start])
+    while queue:
+        state = queue.popleft()
+        for dest in edges.get(state, []):
+            if dest not in depth:
+                depth[dest] = depth[state] + 1
+                queue.append(dest)
+    layers: list[list[str]] = []
+    for s in procedure.states:
+        if s.id in depth:
+            while len(layers) <= depth[s.id]:
+                layers.append([])
+            layers[depth[s.id]].append(s.id)
+    return layers
+
+
+def workflow_svg(procedure: Any) -> Markup:
+    """The procedure's states and actions as an SVG drawn on the server: no script, no outside asset."""
+    layers = workflow_layers(procedure)
+    finals = {s.id for s in procedure.states if s.final}
+    widest = max(len(layer) for layer in layers)
+    width = widest * BOX_W + (widest - 1) * GAP_X + 2 * PAD
+    height = len(layers) * BOX_H + (len(layers) - 1) * GAP_Y + 2 * PAD
+    pos: dict[str, tuple[float, float]] = {}
+    for row, layer in enumerate(layers):
+        row_w = len(layer) * BOX_W + (len(layer) - 1) * GAP_X
+        x0 = (width - row_w) / 2
+        for col, state in enumerate(layer):
+            pos[state] = (x0 + col * (BOX_W + GAP_X), PAD + row * (BOX_H + GAP_Y))
+    title = escape(pick(procedure.title))
+    parts = [f'<svg class="workflow" xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width:.0f} {height:.0f}" '
+             f'role="img" aria-labelledby="wf-title"><title id="wf-title">{title}</title>',
+             '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" '
+             'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" class="wf-head"/></marker></defs>']
+    drawn: set[tuple[str, str]] = set()
+    for a in procedure.actions:
+        for src in a.sources:
+            if src not in pos or a.dest not in pos or (src, a.dest) in drawn or src == a.dest:
+                continue
+            drawn.add((src, a.dest))
+            (x1, y1), (x2, y2) = pos[src], pos[a.dest]
+            back = y2 <= y1
+            sx, sy = x1 + BOX_W / 2, (y1 if back else y1 + BOX_H)
+            ex, ey = x2 + BOX_W / 2, (y2 + BOX_H if back else y2)
+            if back:  # a way back up (a supplement answered): curve it out to the side
+                bend = max(x1, x2) + BOX_W / 2 + 18
+                parts.append(f'<path class="wf-edge wf-back" d="M{sx + BOX_W / 2:.0f},{y1 + BOX_H / 2:.0f} '
+                             f'C{bend + 40:.0f},{y1 + BOX_H / 2:.0f} {bend + 40:.0f},{y2 + BOX_H / 2:.0f} '
+                             f'{ex + BOX_W / 2:.0f},{y2 + BOX_H / 2:.0f}" marker-end="url(#arrow)"/>')
+            else:
+                parts.append(f'<path class="wf-edge" d="M{sx:.0f},{sy:.0f} C{sx:.0f},{sy + GAP_Y / 2:.0f} '
+                             f'{ex:.0f},{ey - GAP_Y / 2:.0f} {ex:.0f},{ey:.0f}" marker-end="url(#arrow)"/>')
+    for state, (x, y) in pos.items():
+        label = escape(_clip(state_label(state, procedure)))
+        kind = "wf-final" if state in finals else "wf-state"
+        code = next((s.status_code for s in procedure.states if s.id == state), None)
+        parts.append(f'<g class="{kind}"><rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="8"/>'
+                     f'<text x="{x + BOX_W / 2:.0f}" y="{y + BOX_H / 2 + 5:.0f}" text-anchor="middle">'
+                     f'{label}{f" ({code})" if code else ""}</text></g>')
+    parts.append("</svg>")
+    return Markup("".join(parts))
+
+
+def _clip(text: str, limit: int = 26) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.globals.update(state_label=state_label, action_label=action_label, workflow_svg=workflow_svg,
+                                 INPUT_LABELS=INPUT_LABELS, TIMELINESS_LABELS=TIMELINESS_LABELS,
+                                 CAUTION_ACTIONS=CAUTION_ACTIONS)
