@@ -8,9 +8,11 @@ identity it receives (the citizen's personal id) to an account with ``Services.a
 from __future__ import annotations
 
 import functools
+import json
 import threading
 import time
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
@@ -82,7 +84,7 @@ class LocalLogin(LoginProvider):
         if g.get("user") is not None:
             return redirect(home_for(g.user))
         return render_template("auth/login.html", next=safe_next(request.args.get("next"), ""), error=None,
-                               username="")
+                               username="", demo=demo_accounts())
 
     def login_submit(self):
         username = (request.form.get("username") or "").strip()
@@ -90,17 +92,45 @@ class LocalLogin(LoginProvider):
         next_url = safe_next(request.form.get("next"), "")
         key = username.lower()[:80]
         if self.throttle.blocked(key):
-            return render_template("auth/login.html", next=next_url, username=username,
+            return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
                                    error=_("Too many failed attempts. Wait 15 minutes and try again.")), 429
         try:
             actor = services().authenticate_password(username, password)
         except AuthenticationError:
             self.throttle.failed(key)
-            return render_template("auth/login.html", next=next_url, username=username,
+            return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
                                    error=_("Wrong username or password.")), 401
         self.throttle.succeeded(key)
         sign_in(actor)
         return redirect(next_url or home_for(actor))
+
+
+def demo_accounts() -> dict | None:
+    """On a demo installation (``motcua init --demo`` wrote demo.json), the accounts to try, shown on the
+    login page. Synthetic people only; a production installation has no demo.json."""
+    path = Path(str(current_app.config["MOTCUA"]["DATA_DIR"])) / "demo.json"
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
+        return None
+    cached = _demo_cache.get(str(path))
+    if cached is None or cached[0] != stamp:
+        try:
+            summary = json.loads(path.read_text(encoding="utf-8"))
+            scenarios = summary.get("scenarios", {})
+            couple = scenarios.get("married_couple", {})
+            citizens = [(couple.get("wife"), "married_couple_wife"), (couple.get("husband"), "married_couple_husband")]
+            citizens += [(p.get("personal_id"), "single_adult") for p in scenarios.get("single_adults", [])[:2]]
+            demo = {"password": summary.get("password", ""), "staff": list(summary.get("staff", {})),
+                    "citizens": [(pid, kind) for pid, kind in citizens if pid]}
+        except (OSError, ValueError, AttributeError):
+            demo = None
+        cached = (stamp, demo)
+        _demo_cache[str(path)] = cached
+    return cached[1]
+
+
+_demo_cache: dict[str, tuple[int, dict | None]] = {}
 
 
 def services() -> Any:

@@ -58,6 +58,16 @@ TIMELINESS_LABELS = {
     "none": _l("No time limit yet"),
 }
 
+ROLE_LABELS = {
+    "clerk": _l("Reception clerk"),
+    "specialist": _l("Handling officer"),
+    "leader": _l("Leader (approves and signs)"),
+    "records": _l("Records clerk (agency seal)"),
+    "admin": _l("Administrator"),
+    "applicant": _l("Applicant"),
+    "system": _l("System"),
+}
+
 # Actions that end or undo something: shown as secondary, asked for confirmation by the page.
 CAUTION_ACTIONS = {"refuse", "reject", "stop", "request_withdrawal"}
 
@@ -164,5 +174,6 @@ def _clip(text: str, limit: int = 26) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(state_label=state_label, action_label=action_label, workflow_svg=workflow_svg,
-                                 INPUT_LABELS=INPUT_LABELS, TIMELINESS_LABELS=TIMELINESS_LABELS,
+                                 INPUT_LABELS=INPUT_LABELS, TIMELINESS_LABELS=TIMELINESS_LABELS, staff_roles=ROLE_LABELS,
+                                 ROLE_LABELS=ROLE_LABELS,
                                  CAUTION_ACTIONS=CAUTION_ACTIONS)

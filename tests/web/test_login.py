@@ -110,3 +110,18 @@ def test_another_login_provider_can_replace_the_password_login(config, services,
     assert client.get("/login").status_code == 404  # the password login is gone
     assert client.get("/sso/callback").status_code == 302
     assert client.get("/desk/").status_code == 200
+
+
+def test_a_demo_installation_lists_its_demo_accounts_on_the_login_page(web_as, demo, config):
+    import json
+    from pathlib import Path
+
+    user = web_as(None)
+    assert "Tài khoản dùng thử" not in user.text(user.get("/login"))  # no demo.json: a real installation
+    (Path(config["DATA_DIR"]) / "demo.json").write_text(json.dumps(demo, ensure_ascii=False), encoding="utf-8")
+    page = user.text(user.get("/login"))
+    assert "Tài khoản dùng thử" in page and "motcua-demo" in page
+    assert demo["scenarios"]["married_couple"]["wife"] in page
+    for name in ("clerk", "specialist", "leader", "records", "admin"):
+        assert f"<code>{name}</code>" in page
+    assert "Cán bộ tiếp nhận" in page
