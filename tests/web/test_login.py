@@ -1,6 +1,8 @@
 """Signing in to the web pages: argon2 passwords, one message for every failure, sessions, CSRF."""
 from __future__ import annotations
 
+import re
+
 from flask import Flask, redirect, url_for
 
 from web import create_app
@@ -125,3 +127,13 @@ def test_a_demo_installation_lists_its_demo_accounts_on_the_login_page(web_as, d
     for name in ("clerk", "specialist", "leader", "records", "admin"):
         assert f"<code>{name}</code>" in page
     assert "Cán bộ tiếp nhận" in page
+
+
+def test_behind_https_the_session_cookie_is_secure(config, services, demo):
+    app = create_app({**config, "PUBLIC_URL": "https://motcua.example.gov.vn"}, services=services)
+    client = app.test_client()
+    page = client.get("/verify").get_data(as_text=True)
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post("/login", data={"username": "clerk", "password": "motcua-demo", "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert "motcua_session=" in cookie and "Secure" in cookie and "HttpOnly" in cookie
