@@ -74,7 +74,7 @@ def fmt_datetime(value: Any) -> str:
         return ""
     if isinstance(value, str):
         try:
-            value = dt.datetime.fromisoformat(value)
+            value = dt.date.fromisoformat(value) if len(value) == 10 else dt.datetime.fromisoformat(value)
         except ValueError:
             return value
     if isinstance(value, dt.datetime):

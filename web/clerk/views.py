@@ -1,19 +1,294 @@
-"""Clerk desk pages."""
+"""Clerk desk pages: the work queue, a dossier with its documents, history and actions, and the files
+(uploaded scans, slips, results) served for viewing. Every rule is the services'; the views only
+read the request, call one use case and show the outcome."""
 from __future__ import annotations
 
-from flask import render_template
+import math
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote
 
-from web.auth import login_required
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from markupsafe import Markup
+
+from engine.errors import (
+    ActionNotAllowedError,
+    ConcurrencyError,
+    PayloadTooLargeError,
+    UnsupportedMediaError,
+    ValidationError,
+)
+from web.auth import login_required, services
 from web.clerk import bp
+from web.clerk.labels import (
+    CHANNEL_LABELS,
+    DOCUMENT_STATUS,
+    HISTORY_ACTIONS,
+    SLIP_LABELS,
+    display_value,
+    label,
+    source_label,
+)
+from web.i18n import pick
+from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
+
+MAX_PAGE = 10_000
+INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
+# What a served file may do when shown in the dossier page's viewer: nothing but show itself.
+FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'"
+ACTION_INPUTS = ("reason", "items", "new_due_at")
+
+
+@dataclass
+class Failure:
+    """A form on the dossier page that came back with errors (shown next to its fields, status 422)."""
+
+    form: str  # "action:<id>" or "upload"
+    message: str
+    fields: dict[str, list[str]] = field(default_factory=dict)
+    posted: dict[str, str] = field(default_factory=dict)
+    others: list[tuple[str, list[str]]] = field(default_factory=list)  # errors on things the form has no field for
+
+
+@bp.before_request
+def _refuse_nul() -> None:
+    """A NUL character cannot be looked up or stored (PostgreSQL refuses it): a bad request, at the door."""
+    values = list(request.args.items(multi=True))
+    if request.method == "POST":
+        values += list(request.form.items(multi=True))
+    if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in values):
+        abort(400, _("The request holds a character that cannot be stored (NUL)."))
+
+
+# --------------------------------------------------------------------------- the work queue
+
+
+def _state_choices(procedures: list[Any]) -> list[tuple[str, str]]:
+    """Every state a dossier of the catalogue can be in (drafts are not in the queue), in lifecycle order."""
+    seen: dict[str, str] = {}
+    for proc in procedures:
+        for s in proc.states:
+            if s.id != "draft" and s.id not in seen:
+                seen[s.id] = state_label(s.id, proc)
+    return list(seen.items())
 
 
 @bp.get("/")
 @login_required(kind="staff")
 def queue():
-    return render_template("citizen/placeholder.html")
+    svc, actor, args = services(), g.user, request.args
+    procedures = [svc.get_procedure(p.id) for p in svc.list_procedures()]
+    by_id = {p.id: p for p in procedures}
+    states = _state_choices(procedures)
+    errors: dict[str, str] = {}
+
+    procedure = args.get("procedure", "").strip() or None
+    if procedure is not None and procedure not in by_id:
+        errors["procedure"] = _("There is no such procedure; showing every procedure.")
+        procedure = None
+    state = args.get("state", "").strip() or None
+    if state is not None and state not in dict(states):
+        errors["state"] = _("There is no such state; showing every state.")
+        state = None
+    overdue_arg = args.get("overdue", "")
+    if overdue_arg not in ("", "1"):
+        errors["overdue"] = _("Tick the box or leave it empty.")
+    overdue = True if overdue_arg == "1" else None
+    all_arg = args.get("all", "")
+    if all_arg not in ("", "1"):
+        errors["all"] = _("Unknown view; showing your work queue.")
+    show_all = all_arg == "1"
+    page_arg = args.get("page", "1").strip()
+    page = int(page_arg) if page_arg.isdigit() and 1 <= int(page_arg) <= MAX_PAGE else 0
+    if not page:
+        errors["page"] = _("The page number must be a whole number from 1; showing the first page.")
+        page = 1
+
+    # The default view: the states where this person's roles have something to do. A state chosen in
+    # the filter, or the agency-wide toggle, replaces it.
+    scope = None if (show_all or state) else svc.queue_states(actor)
+    result = svc.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page, states=scope)
+    counts = svc.count_queue(actor, states=scope, state=state, procedure=procedure)
+    pages = max(1, math.ceil(result.total / result.page_size)) if result.page_size else 1
+    filters = {k: v for k, v in (("procedure", procedure), ("state", state), ("overdue", "1" if overdue else None),
+                                 ("all", "1" if show_all else None)) if v}
+    return render_template(
+        "clerk/queue.html", page=result, pages=pages, counts=counts, procedures=procedures, by_id=by_id,
+        states=states, chosen={"procedure": procedure, "state": state, "overdue": bool(overdue)}, show_all=show_all,
+        filters=filters, mine_filters={k: v for k, v in filters.items() if k != "all"}, errors=errors,
+        CHANNEL_LABELS=CHANNEL_LABELS, label=label,
+    ), (422 if errors else 200)
 
 
-@bp.get("/counter")
-@login_required(kind="staff", role="clerk")
-def counter():
-    return render_template("citizen/placeholder.html")
+# --------------------------------------------------------------------------- one dossier
+
+
+def _form_rows(proc: Any, data: dict[str, Any], provenance: dict[str, Any]) -> list[tuple[str, list[dict]]]:
+    """The form's values by group, each with where it came from."""
+    groups: dict[str | None, list[dict]] = {}
+    for f in proc.fields:
+        prov = provenance.get(f.id)
+        value = data.get(f.id)
+        if prov and not prov.get("declared"):
+            mark, mark_text = "source", _("Source: %(source)s", source=source_label(prov))
+        elif prov:
+            mark, mark_text = "declared", _("Declared (changed from %(source)s)", source=source_label(prov))
+        elif value not in (None, ""):
+            mark, mark_text = "declared", _("Declared")
+        else:
+            mark, mark_text = None, ""
+        groups.setdefault(f.group, []).append({"id": f.id, "label": f.label, "value": display_value(f, value),
+                                               "mark": mark, "mark_text": mark_text})
+    titles = {gr.id: gr.label for gr in proc.groups}
+    ordered = [gid for gid in titles if gid in groups] + [gid for gid in groups if gid not in titles]
+    return [(titles.get(gid), groups[gid]) for gid in ordered]
+
+
+def _field_label(proc: Any, key: str) -> str:
+    if key in INPUT_LABELS:
+        return str(INPUT_LABELS[key])
+    f = proc.field(key)
+    if f is not None:
+        return pick(f.label)
+    doc = proc.document(key)
+    if doc is not None:
+        return pick(doc.label)
+    return key
+
+
+def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int = 200):
+    desk = services().get_desk_dossier(dossier_id, g.user)
+    d, proc = desk.dossier, desk.procedure
+    if failure is not None:
+        shown = set(ACTION_INPUTS) | {"comment", "confirm", "file", "requirement"}
+        failure.others = [(_field_label(proc, k), v) for k, v in failure.fields.items() if k not in shown]
+    receipt = next((s for s in reversed(d.slips) if s.form == "01"), None)
+    return render_template(
+        "clerk/dossier.html", d=d, proc=proc, desk=desk, rows=_form_rows(proc, d.data, d.provenance),
+        receipt=receipt, failure=failure, caution=CAUTION_ACTIONS, CHANNEL_LABELS=CHANNEL_LABELS,
+        ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
+        HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
+        accept=sorted({t for r in proc.documents for t in r.accept}),
+        verify_urls={r.id: services().verify_url(r.id) for r in d.results},
+    ), status
+
+
+@bp.get("/dossiers/<dossier_id>")
+@login_required(kind="staff")
+def dossier(dossier_id: str):
+    return _render_dossier(dossier_id)
+
+
+def _back(dossier_id: str):
+    return redirect(url_for("clerk.dossier", dossier_id=dossier_id), 303)
+
+
+@bp.post("/dossiers/<dossier_id>/actions/<action>")
+@login_required(kind="staff")
+def act(dossier_id: str, action: str):
+    form = request.form
+    version = form.get("expected_version", "")
+    if not version.isdigit():
+        abort(400, _("The form is incomplete. Reload the dossier page and try again."))
+    inputs: dict[str, Any] = {}
+    if "reason" in form:
+        inputs["reason"] = form["reason"]
+    if "items" in form:
+        inputs["items"] = [line.strip() for line in form["items"].splitlines() if line.strip()]
+    if "new_due_at" in form:
+        inputs["new_due_at"] = form["new_due_at"].strip() or None
+    posted = {k: form.get(k, "") for k in (*ACTION_INPUTS, "comment")}
+    if action in CAUTION_ACTIONS and form.get("confirm") != "yes":
+        return _render_dossier(dossier_id, Failure(
+            f"action:{action}", _("Confirm that you want to do this: it cannot be undone."),
+            {"confirm": [_("Tick the box to confirm.")]}, posted), 422)
+    try:
+        view = services().perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
+                                         expected_version=int(version), **inputs)
+    except ValidationError as exc:
+        return _render_dossier(dossier_id, Failure(f"action:{action}", exc.message, exc.fields, posted), 422)
+    except ConcurrencyError:
+        flash(_("Someone else has just acted on this dossier. The page now shows its latest state: check it "
+                "before you act again."), "error")
+        return _back(dossier_id)
+    except ActionNotAllowedError as exc:
+        flash(_("This action cannot be taken now: %(reason)s", reason=exc.message), "error")
+        return _back(dossier_id)
+    proc = services().procedure_version(view.procedure, view.version)
+    if action == "receive":
+        slip = next((s for s in reversed(view.slips) if s.form == "01"), None)
+        text = _("Received. Dossier code %(code)s, due %(due)s.", code=view.code or "",
+                 due=view.due_at.strftime("%d/%m/%Y %H:%M") if view.due_at else "")
+        if slip is not None:
+            flash(Markup('{} <a href="{}">{}</a>').format(text, url_for("clerk.slip_pdf", slip_id=slip.id),
+                                                          _("Print the receipt slip")), "success")
+        else:
+            flash(text, "success")
+    else:
+        flash(_("Done: %(action)s. The dossier is now: %(state)s.", action=action_label(action, proc),
+                state=state_label(view.state, proc)), "success")
+    return _back(dossier_id)
+
+
+@bp.post("/dossiers/<dossier_id>/documents")
+@login_required(kind="staff")
+def upload(dossier_id: str):
+    requirement = request.form.get("requirement", "")
+    posted = {"requirement": requirement}
+    upload = request.files.get("file")
+    if upload is None or not upload.filename:
+        return _render_dossier(dossier_id, Failure("upload", _("Choose the scanned file to add."),
+                                                   {"file": [_("Choose a file.")]}, posted), 422)
+    content = upload.read()
+    try:
+        services().add_document(dossier_id, requirement, upload.filename, content, g.user)
+    except ValidationError as exc:
+        return _render_dossier(dossier_id, Failure("upload", exc.message, exc.fields, posted), 422)
+    except PayloadTooLargeError as exc:
+        return _render_dossier(dossier_id, Failure("upload", exc.message, {"file": [exc.message]}, posted), 413)
+    except UnsupportedMediaError as exc:
+        return _render_dossier(dossier_id, Failure("upload", exc.message, {"file": [exc.message]}, posted), 415)
+    except ActionNotAllowedError as exc:
+        flash(_("The document could not be added: %(reason)s", reason=exc.message), "error")
+        return _back(dossier_id)
+    flash(_("The scanned document was added to the dossier."), "success")
+    return _back(dossier_id)
+
+
+# --------------------------------------------------------------------------- files
+
+
+def _file_response(content: bytes, mimetype: str, name: str, *, download: bool) -> Response:
+    """A stored file for the desk's viewer: shown inline (PDF, JPEG, PNG only) in a frame of this site,
+    allowed to run nothing; or as a download."""
+    response = Response(content, mimetype=mimetype)
+    inline = not download and mimetype in INLINE_TYPES
+    response.headers["Content-Disposition"] = ("inline" if inline else "attachment") + \
+        "; filename*=UTF-8''" + quote(name, safe="")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/dossiers/<dossier_id>/documents/<document_id>")
+@login_required(kind="staff")
+def document(dossier_id: str, document_id: str):
+    content, mimetype, name = services().document_content(dossier_id, document_id, g.user)
+    return _file_response(content, mimetype, name, download=request.args.get("download") == "1")
+
+
+@bp.get("/slips/<slip_id>.pdf")
+@login_required(kind="staff")
+def slip_pdf(slip_id: str):
+    content, name = services().document_pdf("slip", slip_id, g.user)
+    return _file_response(content, "application/pdf", name, download=request.args.get("download") == "1")
+
+
+@bp.get("/results/<result_id>.pdf")
+@login_required(kind="staff")
+def result_pdf(result_id: str):
+    content, name = services().document_pdf("result", result_id, g.user)
+    return _file_response(content, "application/pdf", name, download=request.args.get("download") == "1")

@@ -1,0 +1,151 @@
+"""The desk's use cases on a real database: the queue's timeliness counts, a dossier as the desk shows it,
+the procedures a counter takes, and filing for a walk-in citizen in one step."""
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
+from engine.models import Account, Agency, ResultAccess
+from tests.web.test_lifecycle_api import PDF, birth_form
+
+pytestmark = pytest.mark.database
+
+WALK_IN_FORM = {"requester_relationship": "self", "issuance_type": "first", "copies_count": 1,
+                "purpose": "Để bổ sung hồ sơ vay vốn ngân hàng"}
+
+
+@pytest.fixture
+def couple(demo) -> dict:
+    return demo["scenarios"]["married_couple"]
+
+
+@pytest.fixture
+def single(demo) -> str:
+    return demo["scenarios"]["single_adults"][0]["personal_id"]
+
+
+def _submitted_birth(services, couple: dict) -> str:
+    citizen = services.actor_for(couple["wife"])
+    d = services.start_dossier("birth-registration", birth_form(couple), citizen)
+    services.add_document(d.id, "medical_birth_notice", "gcs.pdf", PDF, citizen)
+    services.perform_action(d.id, "submit", citizen)
+    return d.id
+
+
+def _other_agency_clerk(services, clock, level: str = "commune") -> object:
+    with services.uow() as uow:
+        agency = Agency(code="000.00.99.H99", name_vi="UBND xã Thử Nghiệm", name_en="Test Commune",
+                        level=level, address=None, calendar="vn")
+        uow.session.add(agency)
+        uow.session.flush()
+        uow.session.add(Account(username="clerk-other", kind="staff", display_name="Cán bộ xã khác", password_hash=None,
+                                roles=["clerk"], agency_id=agency.id, personal_id=None, allowed_evidence=[],
+                                active=True, created_at=clock()))
+        uow.commit()
+    return services.actor_for("clerk-other")
+
+
+def test_the_queue_counts_cover_every_page_and_follow_the_filters(services, couple, clock):
+    clerk = services.actor_for("clerk")
+    first = _submitted_birth(services, couple)
+    services.perform_action(first, "receive", clerk)  # due Tuesday 17:00
+    _submitted_birth(services, couple)
+    assert services.count_queue(clerk) == {"overdue": 0, "due_soon": 1, "on_time": 0, "none": 1}
+    assert services.count_queue(clerk, state="submitted") == {"overdue": 0, "due_soon": 0, "on_time": 0, "none": 1}
+    assert services.count_queue(clerk, states=["received"]) == {"overdue": 0, "due_soon": 1, "on_time": 0, "none": 0}
+    assert services.count_queue(clerk, procedure="marriage-registration") == dict.fromkeys(
+        ("overdue", "due_soon", "on_time", "none"), 0)
+    clock.set(dt.datetime(2026, 3, 4, 8, 0))
+    assert services.count_queue(clerk)["overdue"] == 1
+    # the counts agree with the badges of the list
+    page = services.list_dossiers(clerk)
+    assert sorted(i.timeliness for i in page.items) == ["none", "overdue"]
+    with pytest.raises(PermissionDeniedError):
+        services.count_queue(services.actor_for(couple["wife"]))
+
+
+def test_the_desk_dossier_says_who_may_add_scans_and_names_the_results_reused(services, couple, clock):
+    did = _submitted_birth(services, couple)
+    clerk, specialist = services.actor_for("clerk"), services.actor_for("specialist")
+    desk = services.get_desk_dossier(did, clerk)
+    assert desk.dossier.id == did and desk.procedure.id == "birth-registration" and desk.uploads_open
+    assert not services.get_desk_dossier(did, specialist).uploads_open  # a specialist never adds documents
+    reused = [e for e in desk.evidence.values() if e.requirement == "parents_marriage_certificate"]
+    assert len(reused) == 1 and reused[0].result_id == couple["marriage_certificate"]
+    assert reused[0].number and reused[0].status == "valid" and reused[0].verify_url.startswith("http")
+    services.perform_action(did, "receive", clerk)
+    assert not services.get_desk_dossier(did, clerk).uploads_open  # received: the documents are closed
+    with pytest.raises(NotFoundError):
+        services.get_desk_dossier(did, _other_agency_clerk(services, clock))
+    with pytest.raises(PermissionDeniedError):
+        services.get_desk_dossier(did, services.actor_for(couple["wife"]))
+
+
+def test_reading_the_desk_dossier_of_the_issuing_agency_logs_no_read(services, couple):
+    did = _submitted_birth(services, couple)
+    services.get_desk_dossier(did, services.actor_for("clerk"))
+    with services.uow(write=False) as uow:
+        assert uow.session.query(ResultAccess).count() == 0  # the agency's own results
+
+
+def test_a_commune_counter_takes_the_commune_procedures_only(services, demo, clock):
+    ids = {p.id for p in services.counter_procedures(services.actor_for("clerk"))}
+    assert "marital-status-certification" in ids and "birth-registration" in ids
+    assert "criminal-record-certificate" not in ids  # a province procedure
+    with pytest.raises(PermissionDeniedError):
+        services.counter_procedures(services.actor_for(demo["scenarios"]["married_couple"]["wife"]))
+
+
+def test_filing_for_a_walk_in_creates_a_submitted_prefilled_dossier_once(services, single):
+    clerk = services.actor_for("clerk")
+    d = services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, clerk, applicant=single,
+                                  idempotency_key="quay-1")
+    assert (d.state, d.channel, d.applicant["personal_id"]) == ("submitted", "counter", single)
+    assert [e.action for e in d.events] == ["create", "file_at_counter"]
+    assert d.provenance["subject_full_name"]["source"] == "population"
+    assert d.data["copies_count"] == 1
+    again = services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, clerk, applicant=single,
+                                      idempotency_key="quay-1")
+    assert again.id == d.id and [e.action for e in again.events] == ["create", "file_at_counter"]
+    assert services.list_dossiers(services.actor_for(single)).total == 1
+
+
+def test_an_incomplete_walk_in_form_creates_nothing(services, single):
+    clerk = services.actor_for("clerk")
+    with pytest.raises(ValidationError) as err:
+        services.file_for_walk_in("marital-status-certification", {**WALK_IN_FORM, "purpose": ""}, clerk,
+                                  applicant=single, idempotency_key="quay-2")
+    assert set(err.value.fields) == {"purpose"}
+    with pytest.raises(ValidationError) as err:
+        services.file_for_walk_in("marital-status-certification", {**WALK_IN_FORM, "subject_full_name": "Người Khác"},
+                                  clerk, applicant=single)
+    assert "subject_full_name" in err.value.fields  # a register value is corrected at the register
+    with pytest.raises(ValidationError) as err:
+        services.file_for_walk_in("marital-status-certification", {**WALK_IN_FORM, "copies_count": "nhiều"}, clerk,
+                                  applicant=single)
+    assert "copies_count" in err.value.fields
+    assert services.list_dossiers(services.actor_for(single)).total == 0
+
+
+def test_only_a_clerk_files_at_the_counter_and_only_what_the_agency_handles(services, single, clock):
+    with pytest.raises(PermissionDeniedError):
+        services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, services.actor_for("specialist"),
+                                  applicant=single)
+    with pytest.raises(PermissionDeniedError):
+        services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, services.actor_for(single),
+                                  applicant=single)
+    clerk = services.actor_for("clerk")
+    with pytest.raises(NotFoundError):
+        services.file_for_walk_in("no-such-procedure", WALK_IN_FORM, clerk, applicant=single)
+    with pytest.raises(ValidationError) as err:
+        services.file_for_walk_in("criminal-record-certificate", {}, clerk, applicant=single)
+    assert "procedure" in err.value.fields
+    for bad in ("12345", "00119330164x", None):
+        with pytest.raises(ValidationError) as err:
+            services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, clerk, applicant=bad)
+        assert "applicant" in err.value.fields
+    with pytest.raises(ValidationError) as err:  # nobody with this number in the register
+        services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, clerk, applicant="000000000000")
+    assert set(err.value.fields) == {"applicant"}
