@@ -49,6 +49,7 @@ GUARDS = frozenset(
         "items_given",
         "new_due_date_given",
         "results_issued",
+        "counter_draft",
     }
 )
 EFFECTS = frozenset(
@@ -489,7 +490,7 @@ def _one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[lis
         ActionDef("submit", ("draft",), "submitted", ("applicant",),
                   ("form_complete", "documents_complete"), ("mark_submitted",)),
         ActionDef("file_at_counter", ("draft",), "submitted", ("clerk",),
-                  ("form_complete",), ("mark_submitted",)),
+                  ("counter_draft", "form_complete"), ("mark_submitted",)),
         ActionDef("receive", ("submitted",), "received", ("clerk",),
                   ("form_complete", "documents_complete"), ("assign_code", "start_clock")),
         ActionDef("request_supplement", ("submitted",), "reception_supplement", ("clerk",),

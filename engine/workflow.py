@@ -140,8 +140,15 @@ def _g_results_issued(d: Any, c: ActionContext) -> Exception | None:
     return None
 
 
+def _g_counter_draft(d: Any, c: ActionContext) -> Exception | None:
+    if d.channel != "counter":
+        return ActionNotAllowedError("Hồ sơ trực tuyến do công dân tự nộp / an online draft is submitted by the citizen")
+    return None
+
+
 GUARD_FUNCS: dict[str, Callable[[Any, ActionContext], Exception | None]] = {
     "results_issued": _g_results_issued,
+    "counter_draft": _g_counter_draft,
     "form_complete": _g_form_complete,
     "documents_complete": _g_documents_complete,
     "fee_paid": _g_fee_paid,

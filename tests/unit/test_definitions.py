@@ -460,7 +460,10 @@ def _ids(actions) -> list[str]:
 def test_available_actions_follow_the_state_and_the_roles(birth, context):
     draft = PlainDossier("draft")
     assert _ids(available_actions(birth, draft, frozenset({"applicant"}), context(birth, "applicant"))) == ["submit"]
-    assert _ids(available_actions(birth, draft, frozenset({"clerk"}), context(birth, "clerk"))) == ["file_at_counter"]
+    # a citizen's online draft is theirs to submit; a clerk files only a draft started at the counter
+    assert _ids(available_actions(birth, draft, frozenset({"clerk"}), context(birth, "clerk"))) == []
+    counter_draft = PlainDossier("draft", channel="counter")
+    assert _ids(available_actions(birth, counter_draft, frozenset({"clerk"}), context(birth, "clerk"))) == ["file_at_counter"]
 
     submitted = PlainDossier("submitted")
     clerk = available_actions(birth, submitted, frozenset({"clerk"}), context(birth, "clerk"))

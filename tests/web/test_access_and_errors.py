@@ -675,3 +675,16 @@ def test_the_health_check_answers_without_a_token(client):
     assert r.status_code == 200 and r.get_json() == {"status": "ok"}
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.post("/healthz"), 405, "method_not_allowed")
+
+
+def test_a_clerk_cannot_file_a_citizens_online_draft_at_the_counter(demo, api_as):
+    from tests.web.test_lifecycle_api import birth_form
+
+    couple = demo["scenarios"]["married_couple"]
+    citizen, clerk = api_as(couple["wife"]), api_as("clerk")
+    d = citizen.post("/api/v1/dossiers", json={"procedure": "birth-registration", "data": birth_form(couple)}).get_json()
+    seen = clerk.get(f"/api/v1/dossiers/{d['id']}").get_json()
+    assert "file_at_counter" not in [a["id"] for a in seen["available_actions"]]
+    r = clerk.post(f"/api/v1/dossiers/{d['id']}/actions/file_at_counter", json={})
+    assert r.status_code == 409, r.get_json()
+    assert citizen.get(f"/api/v1/dossiers/{d['id']}").get_json()["state"] == "draft"
