@@ -285,15 +285,15 @@ class IssuanceMixin:
                     self._log_read(s, actor, r, clean_purpose(purpose) if actor.kind == "agency_client"
                                    else (purpose or "giải quyết hồ sơ / handling a dossier"), basis, "pdf")
                     uow.commit()
-                digest, name = r.pdf_sha256, f"{r.evidence_type}-{r.number.replace('/', '-')}.pdf"
+                digest, name, status = r.pdf_sha256, f"{r.evidence_type}-{r.number.replace('/', '-')}.pdf", r.status
             else:
                 slip = s.get(Slip, document_id) if _is_id(document_id) else None
                 if slip is None:
                     raise NotFoundError("Không tìm thấy phiếu / slip not found")
                 self._load_visible(s, slip.dossier_id, actor)
-                digest, name = slip.pdf_sha256, f"mau-{slip.form}-{slip.number.replace('/', '-')}.pdf"
+                digest, name, status = slip.pdf_sha256, f"mau-{slip.form}-{slip.number.replace('/', '-')}.pdf", None
         if digest is None:
-            if kind == "slip" or r.status == "pending":
+            if kind == "slip" or status == "pending":
                 raise ActionNotAllowedError("Văn bản đang được ký số; thử lại sau ít phút / the document is still being signed")
             raise NotFoundError("Bản ghi này được số hóa từ sổ hộ tịch, không có tệp ký số / "
                                 "this record was digitised from a register and has no signed file")

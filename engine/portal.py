@@ -97,6 +97,12 @@ class PortalMixin:
             agency = uow.session.get(Agency, actor.agency_id)
             return AgencyCard(agency.code, {"vi": agency.name_vi, "en": agency.name_en}) if agency else None
 
+    def list_agencies(self) -> list[AgencyCard]:
+        """Every agency by code: what a citizen picks from when opening an evidence type to one by consent."""
+        with self.uow(write=False) as uow:
+            rows = uow.session.execute(select(Agency).order_by(Agency.code)).scalars().all()
+            return [AgencyCard(a.code, {"vi": a.name_vi, "en": a.name_en}) for a in rows]
+
     # ----------------------------------------------------------------- the desk
 
     def queue_states(self, actor: Actor) -> list[str]:

@@ -312,3 +312,10 @@ def test_the_home_page_lists_the_catalogue_and_links_only_to_this_site(client):
     assert "Đăng ký khai sinh" in html and "Đăng ký kết hôn" in html
     assert "http://" not in html and "https://" not in html  # no asset or link to another host
     assert "default-src 'self'" in r.headers["Content-Security-Policy"]
+
+
+def test_the_pdf_of_a_record_digitised_from_a_register_is_a_clear_404_not_a_crash(demo, api_as):
+    couple = demo["scenarios"]["married_couple"]
+    r = api_as(couple["wife"]).get(f"/api/v1/results/{couple['marriage_certificate']}/pdf")
+    assert r.status_code == 404, r.get_data(as_text=True)[:200]
+    assert "không có tệp ký số" in r.get_json()["message"]

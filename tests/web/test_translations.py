@@ -48,3 +48,27 @@ def test_translations_keep_their_placeholders():
 def test_the_catalogue_extraction_finds_the_page_messages():
     found = extracted()
     assert "Sign in" in found and "My dossiers" in found
+
+
+def test_a_message_has_one_translation_across_the_catalogue_files():
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for po in sorted((WEB / "translations" / "vi").glob("*.po")):
+        with po.open("rb") as fh:
+            for m in read_po(fh, locale="vi"):
+                if not m.id or not m.string:
+                    continue
+                if m.id in seen and seen[m.id][1] != m.string:
+                    clashes.append(f"{m.id!r}: {seen[m.id][0]} says {seen[m.id][1]!r}, {po.name} says {m.string!r}")
+                seen.setdefault(m.id, (po.name, m.string))
+    assert not clashes, "\n".join(clashes)
+
+
+def test_dates_show_as_day_month_year_and_date_times_with_the_time():
+    from web.i18n import fmt_date, fmt_datetime
+    import datetime as dt
+
+    assert fmt_datetime("2026-02-20") == "20/02/2026"
+    assert fmt_datetime("2026-02-20T14:05:00") == "20/02/2026 14:05"
+    assert fmt_date(dt.datetime(2026, 3, 2, 9, 0)) == "02/03/2026"
+    assert fmt_datetime(None) == "" and fmt_datetime("not a date") == "not a date"
