@@ -94,7 +94,7 @@ def action_label(action: str, procedure: Any = None) -> str:
 
 # --------------------------------------------------------------------------- the workflow diagram
 
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 176, 44, 24, 40, 12
+BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 184, 48, 22, 40, 12
 
 
 def workflow_layers(procedure: Any) -> list[list[str]]:
@@ -158,18 +158,34 @@ def workflow_svg(procedure: Any) -> Markup:
                 parts.append(f'<path class="wf-edge" d="M{sx:.0f},{sy:.0f} C{sx:.0f},{sy + GAP_Y / 2:.0f} '
                              f'{ex:.0f},{ey - GAP_Y / 2:.0f} {ex:.0f},{ey:.0f}" marker-end="url(#arrow)"/>')
     for state, (x, y) in pos.items():
-        label = escape(_clip(state_label(state, procedure)))
         kind = "wf-final" if state in finals else "wf-state"
         code = next((s.status_code for s in procedure.states if s.id == state), None)
+        lines = _wrap(state_label(state, procedure) + (f" ({code})" if code else ""))
+        top = y + BOX_H / 2 + 5 - (len(lines) - 1) * 8
+        spans = "".join(f'<tspan x="{x + BOX_W / 2:.0f}" y="{top + i * 16:.0f}">{escape(line)}</tspan>'
+                        for i, line in enumerate(lines))
         parts.append(f'<g class="{kind}"><rect x="{x:.0f}" y="{y:.0f}" width="{BOX_W}" height="{BOX_H}" rx="8"/>'
-                     f'<text x="{x + BOX_W / 2:.0f}" y="{y + BOX_H / 2 + 5:.0f}" text-anchor="middle">'
-                     f'{label}{f" ({code})" if code else ""}</text></g>')
+                     f'<text text-anchor="middle">{spans}</text></g>')
     parts.append("</svg>")
     return Markup("".join(parts))
 
 
-def _clip(text: str, limit: int = 26) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
+def _wrap(text: str, width: int = 26) -> list[str]:
+    """At most two lines of about ``width`` characters, cut at spaces; the rest ends in an ellipsis."""
+    lines: list[str] = []
+    current = ""
+    for word in text.split():
+        if current and len(current) + 1 + len(word) > width:
+            lines.append(current)
+            current = word
+        else:
+            current = f"{current} {word}".strip()
+    lines.append(current)
+    if len(lines) > 2:
+        lines = [lines[0], " ".join(lines[1:])]
+    if len(lines[-1]) > width + 2:
+        lines[-1] = lines[-1][: width + 1] + "…"
+    return lines
 
 
 def init_app(app: Flask) -> None:
