@@ -1,25 +1,145 @@
 """The public verification pages: what a result's QR code opens, and an upload form for any PDF."""
 from __future__ import annotations
 
+import datetime as dt
+from typing import Any
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from engine.errors import EngineError, NotFoundError
+from web.i18n import fmt_date, fmt_datetime, locale, pick
 
 bp = Blueprint("verify", __name__)
 
-MAX_BYTES = 20 * 1024 * 1024
+MAX_MB = 20
+MAX_BYTES = MAX_MB * 1024 * 1024
 
-STATUS_TEXT = {
-    "valid": ("Còn hiệu lực", "Valid"),
-    "pending": ("Đang ký số", "Being signed"),
-    "revoked": ("Đã thu hồi", "Revoked"),
-    "superseded": ("Đã được thay thế", "Superseded"),
-    "expired": ("Hết hiệu lực", "Expired"),
+# A stored document's standing (glossary: Còn hiệu lực / Hết hiệu lực / Đã thu hồi / Đã thay thế).
+STATUS_LABELS = {
+    "valid": _l("Valid"),
+    "pending": _l("Being signed"),
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+    "expired": _l("Expired"),
+}
+
+# The reasons the verifier gives (signing.verification PROBLEM_* and the store checks), in words.
+PROBLEM_LABELS = {
+    "not a PDF": _l("the file is not a PDF"),
+    "file too large": _l("the file is too large"),
+    "truncated or damaged file": _l("the file is truncated or damaged"),
+    "no signature": _l("the file carries no digital signature"),
+    "modified after signing": _l("the file was modified after it was signed"),
+    "signer certificate revoked": _l("the signer's certificate has been revoked"),
+    "signed by a key outside the trusted PKI": _l("it was signed by a key outside the trusted certificate chain"),
+    "timestamp not valid or not trusted": _l("the timestamp is not valid or not trusted"),
+    "not issued by this system (unknown to the store)": _l("it was not issued by this system (the store does not know it)"),
+}
+
+# Result data that does not come from the form: named by where it comes from.
+SOURCE_LABELS = {
+    "dossier.code": _l("Dossier code"),
+    "dossier.received_at": _l("Received on"),
+    "agency.name": _l("Issuing agency"),
 }
 
 
 def _services():
     return current_app.extensions["motcua"]
+
+
+def status_label(status: str | None) -> str:
+    return str(STATUS_LABELS.get(status or "", status or ""))
+
+
+def problem_label(problem: str | None) -> str:
+    """The verifier's reason in the page's language (an unknown one is shown as it is)."""
+    if not problem:
+        return ""
+    if problem in PROBLEM_LABELS:
+        return str(PROBLEM_LABELS[problem])
+    prefix = "the document is "
+    if problem.startswith(prefix):
+        return _("the document is %(status)s", status=status_label(problem[len(prefix):]).lower())
+    return problem
+
+
+def local_part(message: str | None) -> str:
+    """Engine messages read "Vietnamese / English": the half in the page's language."""
+    parts = (message or "").split(" / ")
+    if len(parts) == 2 and all(p.strip() for p in parts):
+        return parts[1].strip() if locale() == "en" else parts[0].strip()
+    return message or ""
+
+
+def local_time(value: Any) -> str:
+    """A signature's time (ISO, with its zone, usually UTC) on the agency's clock, dd/mm/yyyy HH:MM."""
+    if isinstance(value, str):
+        try:
+            value = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+    if isinstance(value, dt.datetime) and value.tzinfo is not None:
+        zone = str(current_app.config["MOTCUA"].get("TIMEZONE") or "Asia/Ho_Chi_Minh")
+        value = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
+    return fmt_datetime(value)
+
+
+def _date(value: Any) -> str:
+    if isinstance(value, str):
+        try:
+            value = dt.date.fromisoformat(value[:10])
+        except ValueError:
+            return value
+    return fmt_date(value)
+
+
+def content_rows(document: Any) -> list[tuple[str, str]]:
+    """The stored result's data as (label, value) rows, labelled from the procedure that issues it."""
+    data = {k: v for k, v in (document.data or {}).items() if v not in (None, "")}
+    if not data:
+        return []
+    catalogue = _services().catalogue
+    fields: dict[str, Any] = {}
+    sources: dict[str, str] = {}
+    for proc in catalogue.current():
+        for result in proc.results:
+            evidence = catalogue.evidence_types.get(result.evidence)
+            if document.title not in {result.title.vi, evidence.title.vi if evidence else None}:
+                continue
+            for key, source in result.data:
+                sources.setdefault(key, source)
+                kind, _dot, name = source.partition(".")
+                field = proc.field(name) if kind == "form" else None
+                if field is not None:
+                    fields.setdefault(key, field)
+    rows = []
+    for key, value in data.items():
+        field = fields.get(key)
+        if field is not None:
+            label = pick(field.label)
+            option = next((o for o in field.options if o.value == str(value)), None)
+            if option is not None:
+                value = pick(option.label)
+            elif field.type == "date":
+                value = _date(value)
+            elif field.type == "boolean":
+                value = _("Yes") if value in (True, "true", "1", 1) else _("No")
+        else:
+            source = sources.get(key, "")
+            label = str(SOURCE_LABELS.get(source, key.replace("_", " ")))
+            if source.endswith("_at"):
+                value = fmt_datetime(value)
+        rows.append((label, str(value)))
+    return rows
+
+
+@bp.context_processor
+def _helpers() -> dict[str, Any]:
+    return {"status_label": status_label, "problem_label": problem_label, "local_time": local_time, "max_mb": MAX_MB}
 
 
 @bp.get("/")
@@ -33,12 +153,12 @@ def document_page(document_id: str, token: str):
         document, check = _services().verification_page(document_id, token)
     except NotFoundError:
         return render_template("verify/not_found.html"), 404
-    return render_template("verify/document.html", document=document, check=check, status_text=STATUS_TEXT)
+    return render_template("verify/document.html", document=document, check=check, rows=content_rows(document))
 
 
 @bp.get("/verify")
 def upload_form():
-    return render_template("verify/upload.html", report=None, error=None, status_text=STATUS_TEXT)
+    return render_template("verify/upload.html", report=None, error=None)
 
 
 @bp.post("/verify")
@@ -46,13 +166,12 @@ def upload():
     upload = request.files.get("file")
     data = upload.read(MAX_BYTES + 1) if upload is not None else b""
     if not data:
-        return render_template("verify/upload.html", report=None, status_text=STATUS_TEXT,
-                               error="Hãy chọn một tệp PDF / choose a PDF file"), 422
+        return render_template("verify/upload.html", report=None, error=_("Choose a PDF file.")), 422
     if len(data) > MAX_BYTES:
-        return render_template("verify/upload.html", report=None, status_text=STATUS_TEXT,
-                               error="Tệp lớn hơn 20 MB / the file is larger than 20 MB"), 413
+        return render_template("verify/upload.html", report=None,
+                               error=_("The file is larger than %(mb)s MB.", mb=MAX_MB)), 413
     try:
         report = _services().verify_document(data)
     except EngineError as exc:
-        return render_template("verify/upload.html", report=None, status_text=STATUS_TEXT, error=exc.message), 422
-    return render_template("verify/upload.html", report=report, error=None, status_text=STATUS_TEXT)
+        return render_template("verify/upload.html", report=None, error=local_part(exc.message)), 422
+    return render_template("verify/upload.html", report=report, error=None)
