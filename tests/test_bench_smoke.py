@@ -66,9 +66,11 @@ def test_signing_benchmark_prints_one_json_line_and_every_signed_file_verified(t
     assert figures["ratio_bb"] > 0
     assert isinstance(figures["goal_met"], bool)
     # signatures and the DSS revision make the file larger; a timestamp token fits in the room
-    # reserved for each signature, so B-T is as large as B-B, not larger
-    assert 0 < figures["pdf_bytes"] < figures["signed_bb_bytes"] <= figures["signed_bt_bytes"] \
-        < figures["signed_lta_bytes"]
+    # reserved for each signature, so B-T is about as large as B-B (a few bytes either way: the
+    # length of DER integers in the signatures and of the date strings varies from run to run)
+    assert 0 < figures["pdf_bytes"] < figures["signed_bb_bytes"] < figures["signed_lta_bytes"]
+    assert abs(figures["signed_bt_bytes"] - figures["signed_bb_bytes"]) < 256
+    assert figures["signed_bt_bytes"] < figures["signed_lta_bytes"]
     assert figures["count"] == 1
     # the correctness assertions ran: B-B, B-T and B-LTA of every round (warm-ups included) verified valid
     assert figures["files_verified"] == 3 * (figures["count"] + figures["warmup_rounds"])
