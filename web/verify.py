@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import EngineError, NotFoundError
+from engine.errors import NotFoundError, ValidationError
 from web.i18n import fmt_date, fmt_datetime, locale, pick
 
 bp = Blueprint("verify", __name__)
@@ -172,6 +172,6 @@ def upload():
                                error=_("The file is larger than %(mb)s MB.", mb=MAX_MB)), 413
     try:
         report = _services().verify_document(data)
-    except EngineError as exc:
+    except ValidationError as exc:
         return render_template("verify/upload.html", report=None, error=local_part(exc.message)), 422
     return render_template("verify/upload.html", report=report, error=None)
