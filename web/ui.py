@@ -68,6 +68,25 @@ ROLE_LABELS = {
     "system": _l("System"),
 }
 
+CHANNEL_LABELS = {
+    "online": _l("Online"),
+    "counter": _l("At the one-stop counter"),
+    "postal": _l("By post"),
+}
+
+RESULT_STATUS_LABELS = {
+    "valid": _l("Valid"),
+    "pending": _l("Being signed"),
+    "revoked": _l("Revoked"),
+    "superseded": _l("Superseded"),
+    "expired": _l("Expired"),
+}
+
+# Events in a dossier's history that are not workflow actions.
+EVENT_LABELS = {
+    "create": _l("Dossier created"),
+}
+
 # Actions that end or undo something: shown as secondary, asked for confirmation by the page.
 CAUTION_ACTIONS = {"refuse", "reject", "stop", "request_withdrawal"}
 

@@ -323,7 +323,7 @@ def test_the_document_endpoint_serves_the_upload_inline_under_a_strict_policy(su
     clerk = web_as("clerk")
     r = clerk.get(f"/desk/dossiers/{d['id']}/documents/{doc['id']}")
     assert r.status_code == 200 and r.data == PDF and r.mimetype == "application/pdf"
-    assert r.headers["Content-Disposition"] == "inline; filename*=UTF-8''giay-chung-sinh.pdf"
+    assert r.headers["Content-Disposition"] == 'inline; filename="giay-chung-sinh.pdf"'
     assert r.headers["Content-Security-Policy"] == FILE_CSP
     assert r.headers["X-Frame-Options"] == "SAMEORIGIN"
     assert r.headers["X-Content-Type-Options"] == "nosniff"

@@ -3,9 +3,9 @@ the citizen does on it (edit the form, add documents, submit, answer a supplemen
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
-from flask import Response, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -14,6 +14,7 @@ from engine.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundErro
 from engine.services import EDITABLE_STATES
 from web.auth import login_required, services
 from web.citizen import bp, forms
+from web.downloads import file_response
 from web.citizen.words import EVENT_LABELS, NEXT_STEP, RESULT_STATUS_LABELS, ROLE_LABELS, label_of, say
 from web.i18n import pick
 from web.ui import action_label
@@ -115,20 +116,7 @@ def link_result(dossier_id: str):
 @login_required(kind="citizen")
 def document(dossier_id: str, document_id: str):
     content, mime, name = services().document_content(dossier_id, document_id, g.user)
-    return attachment(content, mime, name)
-
-
-def attachment(content: bytes, mime: str, name: str) -> Response:
-    """A download: never shown inline, whatever its type."""
-    response = Response(content, mimetype=mime)
-    fallback = "".join(ch if ch.isascii() and (ch.isalnum() or ch in "._-") else "_" for ch in name) or "document"
-    value = f'attachment; filename="{fallback}"'
-    if fallback != name:
-        value += "; filename*=UTF-8''" + quote(name, safe="")
-    response.headers["Content-Disposition"] = value
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return file_response(content, mime, name)
 
 
 # --------------------------------------------------------------------------- actions
@@ -180,7 +168,7 @@ def pdf_download(kind: str, document_id: str):
         return render_template("citizen/unavailable.html", status=409, message=say(exc.message)), 409
     except NotFoundError as exc:
         return render_template("citizen/unavailable.html", status=404, message=say(exc.message)), 404
-    return attachment(content, "application/pdf", name)
+    return file_response(content, "application/pdf", name)
 
 
 # --------------------------------------------------------------------------- the page

@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import locale
+from web.ui import CHANNEL_LABELS, EVENT_LABELS, RESULT_STATUS_LABELS, ROLE_LABELS  # noqa: F401  (the pages' words)
 
 TIME_UNITS = {
     "working_days": (_l("working day"), _l("working days")),
@@ -28,29 +29,6 @@ ONLINE_LABELS = {
     "none": _l("Not online"),
 }
 
-CHANNEL_LABELS = {
-    "online": _l("Online"),
-    "counter": _l("At the one-stop counter"),
-    "postal": _l("By post"),
-}
-
-ROLE_LABELS = {
-    "applicant": _l("Applicant"),
-    "clerk": _l("Reception clerk"),
-    "specialist": _l("Handling officer"),
-    "leader": _l("Leader"),
-    "records": _l("Records clerk"),
-    "admin": _l("Administrator"),
-    "system": _l("System"),
-}
-
-RESULT_STATUS_LABELS = {
-    "valid": _l("Valid"),
-    "pending": _l("Being signed"),
-    "revoked": _l("Revoked"),
-    "superseded": _l("Superseded"),
-    "expired": _l("Expired"),
-}
 
 ACCESS_BASIS_LABELS = {
     "law": _l("By law"),
@@ -64,9 +42,6 @@ ACCESS_WHAT_LABELS = {
     "pdf": _l("Downloaded the file"),
 }
 
-EVENT_LABELS = {
-    "create": _l("Dossier created"),
-}
 
 # What a citizen waits for or does in each state (drafts and supplements have their own panel).
 NEXT_STEP = {

@@ -9,17 +9,9 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import pick
+from web.ui import CHANNEL_LABELS, RESULT_STATUS_LABELS  # noqa: F401  (the desk's words)
+from web.ui import EVENT_LABELS as HISTORY_ACTIONS  # noqa: F401
 
-CHANNEL_LABELS = {
-    "online": _l("Online"),
-    "counter": _l("At the counter"),
-    "postal": _l("By post"),
-}
-
-# Actions that appear in the history but are not workflow actions.
-HISTORY_ACTIONS = {
-    "create": _l("Dossier created"),
-}
 
 SLIP_LABELS = {
     "01": _l("Receipt and appointment slip (form 01)"),
@@ -29,14 +21,7 @@ SLIP_LABELS = {
     "05": _l("Stop notice (form 05)"),
 }
 
-DOCUMENT_STATUS = {
-    "valid": _l("Valid"),
-    "pending": _l("Being signed"),
-    "revoked": _l("Revoked"),
-    "superseded": _l("Superseded"),
-    "expired": _l("Expired"),
-    "unreadable": _l("Not readable by your agency"),
-}
+DOCUMENT_STATUS = {**RESULT_STATUS_LABELS, "unreadable": _l("Not readable by your agency")}
 
 
 def label(table: dict[str, Any], key: str | None) -> str:

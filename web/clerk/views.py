@@ -6,9 +6,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import quote
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -30,13 +29,11 @@ from web.clerk.labels import (
     label,
     source_label,
 )
+from web.downloads import file_response
 from web.i18n import pick
 from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
 
 MAX_PAGE = 10_000
-INLINE_TYPES = {"application/pdf", "image/jpeg", "image/png"}
-# What a served file may do when shown in the dossier page's viewer: nothing but show itself.
-FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'"
 ACTION_INPUTS = ("reason", "items", "new_due_at")
 
 
@@ -259,36 +256,22 @@ def upload(dossier_id: str):
 # --------------------------------------------------------------------------- files
 
 
-def _file_response(content: bytes, mimetype: str, name: str, *, download: bool) -> Response:
-    """A stored file for the desk's viewer: shown inline (PDF, JPEG, PNG only) in a frame of this site,
-    allowed to run nothing; or as a download."""
-    response = Response(content, mimetype=mimetype)
-    inline = not download and mimetype in INLINE_TYPES
-    response.headers["Content-Disposition"] = ("inline" if inline else "attachment") + \
-        "; filename*=UTF-8''" + quote(name, safe="")
-    response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
 @bp.get("/dossiers/<dossier_id>/documents/<document_id>")
 @login_required(kind="staff")
 def document(dossier_id: str, document_id: str):
     content, mimetype, name = services().document_content(dossier_id, document_id, g.user)
-    return _file_response(content, mimetype, name, download=request.args.get("download") == "1")
+    return file_response(content, mimetype, name, inline=request.args.get("download") != "1")
 
 
 @bp.get("/slips/<slip_id>.pdf")
 @login_required(kind="staff")
 def slip_pdf(slip_id: str):
     content, name = services().document_pdf("slip", slip_id, g.user)
-    return _file_response(content, "application/pdf", name, download=request.args.get("download") == "1")
+    return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")
 
 
 @bp.get("/results/<result_id>.pdf")
 @login_required(kind="staff")
 def result_pdf(result_id: str):
     content, name = services().document_pdf("result", result_id, g.user)
-    return _file_response(content, "application/pdf", name, download=request.args.get("download") == "1")
+    return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")
