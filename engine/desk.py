@@ -173,3 +173,68 @@ class DeskMixin:
             return self.get_dossier(view.id, actor)  # the same form sent twice at once: the other one filed it
         except ValidationError:
             return self.get_dossier(view.id, actor)
+
+
+# --------------------------------------------------------------------------- a demo's working morning
+
+# What the demo's citizens ask a certificate of marital status for, in their own words.
+DEMO_PURPOSES = (
+    "Để bổ sung hồ sơ vay vốn mua nhà tại ngân hàng",
+    "Để làm thủ tục chuyển nhượng quyền sử dụng đất",
+    "Để đăng ký kết hôn tại Ủy ban nhân dân phường Ba Đình",
+    "Để hoàn thiện hồ sơ xin việc",
+    "Để làm thủ tục nhận con nuôi",
+    "Để bổ sung hồ sơ du học",
+    "Để làm hồ sơ xuất khẩu lao động",
+    "Để làm thủ tục thừa kế",
+)
+
+# How far each demo dossier has come, as the actions that brought it there (and by which staff role).
+DEMO_STAGES = (
+    (),
+    (),
+    (("request_supplement", "clerk"),),
+    (("receive", "clerk"),),
+    (("receive", "clerk"), ("assign", "leader")),
+    (("receive", "clerk"), ("assign", "leader")),
+    (("receive", "clerk"), ("assign", "leader"), ("appraise", "specialist")),
+    (("receive", "clerk"), ("assign", "leader"), ("appraise", "specialist"), ("approve", "leader"),
+     ("return_result", "clerk")),
+)
+
+
+class DemoQueueMixin:
+    uow: Any
+
+    def seed_demo_queue(self, summary: dict[str, Any]) -> int:
+        """A working morning for the demo agency, so that every staff role finds work in its queue:
+        certificates of marital status filed online by demo citizens (never the ones the login page
+        offers), each carried to a different stage through the ordinary use cases. Does nothing when
+        the agency already has dossiers. Returns how many it filed."""
+        from engine.models import Account, Person
+
+        svc: Any = self
+        clerk = svc.actor_for("clerk")
+        if svc.list_dossiers(clerk).total:
+            return 0
+        named = {str(v) for scenario in summary.get("scenarios", {}).values()
+                 for v in (scenario.values() if isinstance(scenario, dict) else
+                           [p.get("personal_id") for p in scenario if isinstance(p, dict)])}
+        with self.uow(write=False) as uow:
+            pids = uow.session.scalars(
+                select(Account.username).join(Person, Person.personal_id == Account.personal_id)
+                .where(Account.kind == "citizen", Person.date_of_death.is_(None))
+                .order_by(Account.id)).all()
+        applicants = [pid for pid in pids if pid not in named][:len(DEMO_STAGES)]
+        staff = {role: svc.actor_for(role) for role in ("clerk", "leader", "specialist")}
+        for i, (pid, stage) in enumerate(zip(applicants, DEMO_STAGES)):
+            citizen = svc.actor_for(pid)
+            form = {"requester_relationship": "self", "issuance_type": "first",
+                    "purpose": DEMO_PURPOSES[i % len(DEMO_PURPOSES)], "copies_count": 1 + i % 2}
+            d = svc.start_dossier("marital-status-certification", form, citizen, idempotency_key=f"demo-queue-{pid}")
+            d = svc.perform_action(d.id, "submit", citizen)
+            for action, role in stage:
+                extra = {"items": ["Bản chụp Giấy chứng nhận kết hôn trước đây (nếu có)",
+                                   "Ghi rõ người dự định kết hôn và nơi đăng ký"]} if action == "request_supplement" else {}
+                d = svc.perform_action(d.id, action, staff[role], **extra)
+        return len(applicants)

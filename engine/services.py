@@ -36,7 +36,7 @@ from engine.errors import (
 )
 from engine.forms import clean_form
 from engine.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
-from engine.desk import DeskMixin
+from engine.desk import DemoQueueMixin, DeskMixin
 from engine.portal import PortalMixin
 from engine.reuse import ReuseMixin, clean_purpose
 from engine.prefill import merge as merge_prefill
@@ -261,7 +261,7 @@ class PublishReport:
 
 
 @dataclass
-class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin):
+class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin):
     """The use cases, wired by ``web.bootstrap`` with a unit-of-work factory, the catalogue,
     the calendars, a clock, a blob store and the document issuer (render + sign + verify)."""
 

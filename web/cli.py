@@ -65,12 +65,16 @@ def init(demo: bool, people: int) -> None:
         click.echo(f"demo data: {summary['people']} people, agency {summary['agency']['code']}; written to {path}")
         parties = services.ensure_signing_parties()
         click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
+        filed = services.seed_demo_queue(summary)
+        if filed:
+            click.echo(f"demo work queue: {filed} dossiers at every stage from submitted to returned")
         click.echo("log in (password for every demo account: %s):" % summary["password"])
         for role, username in summary["staff"].items():
             click.echo(f"  staff {role:<11} {username}")
         click.echo(f"  agency client {summary['agency_client']}")
         couple = summary["scenarios"]["married_couple"]
         click.echo(f"  citizen (wife of a married couple) {couple['wife']}")
+        click.echo("in the browser: http://127.0.0.1:8000/login (the page lists these accounts)")
         click.echo("a bearer token for the API: motcua token USERNAME")
 
 

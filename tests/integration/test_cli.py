@@ -349,7 +349,8 @@ def test_audit_verify_detects_an_edited_event_and_a_deleted_last_event(dossiers_
     data_dir, received, submitted = dossiers_dir
     result = motcua("audit", "verify", data_dir=data_dir)
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip() == "2 dossier(s), 5 event(s): intact"
+    # the demo's own work queue (8 dossiers, 30 events) and this test's two dossiers (5 events)
+    assert result.stdout.strip() == "10 dossier(s), 35 event(s): intact"
 
     # someone edits the receipt comment directly in the database
     with contextlib.closing(sqlite3.connect(_db(data_dir))) as conn:

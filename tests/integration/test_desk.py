@@ -149,3 +149,23 @@ def test_only_a_clerk_files_at_the_counter_and_only_what_the_agency_handles(serv
     with pytest.raises(ValidationError) as err:  # nobody with this number in the register
         services.file_for_walk_in("marital-status-certification", WALK_IN_FORM, clerk, applicant="000000000000")
     assert set(err.value.fields) == {"applicant"}
+
+
+def test_the_demo_queue_gives_every_staff_role_work_and_is_seeded_once(services, demo):
+    filed = services.seed_demo_queue(demo)
+    assert filed == 8
+    clerk, leader, specialist = (services.actor_for(u) for u in ("clerk", "leader", "specialist"))
+    everything = services.list_dossiers(clerk).items
+    states = sorted(item.state for item in everything)
+    assert states == sorted(["submitted", "submitted", "reception_supplement", "received", "processing_appraise",
+                             "processing_appraise", "awaiting_decision", "returned"])
+    named = {demo["scenarios"]["married_couple"]["wife"]} | {p["personal_id"] for p in demo["scenarios"]["single_adults"]}
+    applicants = {services.get_dossier(item.id, clerk).applicant["personal_id"] for item in everything}
+    assert len(applicants) == 8 and not applicants & named  # the login page's citizens start with no dossiers
+    assert services.list_dossiers(clerk, states=services.queue_states(clerk)).total >= 3
+    assert "awaiting_decision" in {i.state for i in services.list_dossiers(leader, states=services.queue_states(leader)).items}
+    assert "processing_appraise" in {i.state for i in services.list_dossiers(specialist, states=services.queue_states(specialist)).items}
+    returned = next(i for i in everything if i.state == "returned")
+    assert services.get_dossier(returned.id, clerk).results[0].status == "valid"
+    assert services.seed_demo_queue(demo) == 0  # idempotent
+    assert services.list_dossiers(clerk).total == 8
