@@ -280,7 +280,7 @@ class PageFactory:
         page = context.new_page()
         page.on("console", guard.on_console)
         page.on("pageerror", guard.on_page_error)
-        page.set_default_timeout(15_000)
+        page.set_default_timeout(30_000)  # generous: CI runs the browser beside the whole suite on 2 cores
         self._guards[id(page)] = guard
         return page
 

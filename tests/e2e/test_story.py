@@ -35,7 +35,7 @@ def act(page, action: str, **inputs: str) -> None:
     assert form.count() == 1, f"the page offers no '{action}' action"
     for name, value in inputs.items():
         form.locator(f'[name="{name}"]').fill(value)
-    with page.expect_navigation():
+    with page.expect_navigation(wait_until="domcontentloaded"):
         form.locator('button[type="submit"]').click()
 
 
@@ -70,7 +70,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     assert path(mother) == "/procedures/birth-registration"
     assert mother.locator("svg.workflow").count() == 1
     shoot(mother, "procedure-page")
-    with mother.expect_navigation():
+    with mother.expect_navigation(wait_until="domcontentloaded"):
         mother.locator("main").get_by_role("link", name="Nộp hồ sơ trực tuyến").first.click()
     assert path(mother) == "/procedures/birth-registration/apply"
 
@@ -91,7 +91,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     form.locator('[name="child_place_of_birth"]').fill("Bệnh viện Phụ sản Hà Nội")
     form.locator('[name="registration_type"]').select_option("on_time")
     shoot(mother, "citizen-filing-form")
-    with mother.expect_navigation():
+    with mother.expect_navigation(wait_until="domcontentloaded"):
         form.locator('button[type="submit"]').click()
     match = re.fullmatch(r"/my/dossiers/([0-9a-f-]{36})", path(mother))
     assert match, mother.url
@@ -104,7 +104,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     upload = mother.locator('main form.upload:has(input[name="requirement"][value="medical_birth_notice"])')
     upload.locator('input[type="file"]').set_input_files(
         files=[{"name": "giay-chung-sinh.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    with mother.expect_navigation():
+    with mother.expect_navigation(wait_until="domcontentloaded"):
         upload.locator('button[type="submit"]').click()
     shoot(mother, "citizen-draft-ready")
     act(mother, "submit")
@@ -117,7 +117,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     row = clerk.locator(f'main a[href="/desk/dossiers/{dossier_id}"]')
     assert row.count() == 1, "the submitted dossier is in the clerk's queue"
     shoot(clerk, "clerk-queue")
-    with clerk.expect_navigation():
+    with clerk.expect_navigation(wait_until="domcontentloaded"):
         row.click()
     assert {"receive", "request_supplement", "refuse"} <= offered_actions(clerk)
     assert "approve" not in offered_actions(clerk)
@@ -133,12 +133,12 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     shoot(mother, "citizen-supplement-requested")
     edit = mother.locator('main form[action$="/form"]')
     edit.locator('[name="child_place_of_birth"]').fill("Khoa Sản, Bệnh viện Phụ sản Hà Nội")
-    with mother.expect_navigation():
+    with mother.expect_navigation(wait_until="domcontentloaded"):
         edit.locator('button[type="submit"]').click()
     upload = mother.locator('main form.upload:has(input[name="requirement"][value="medical_birth_notice"])')
     upload.locator('input[type="file"]').set_input_files(
         files=[{"name": "giay-chung-sinh-ro-net.pdf", "mimeType": "application/pdf", "buffer": PDF}])
-    with mother.expect_navigation():
+    with mother.expect_navigation(wait_until="domcontentloaded"):
         upload.locator('button[type="submit"]').click()
     act(mother, "provide_supplement")
     assert "Đã nộp, chờ tiếp nhận" in mother.locator("main").inner_text()
