@@ -7,8 +7,9 @@ and prints the receipt; the leader assigns it, the specialist appraises it, the 
 signs; the clerk returns the result. The mother downloads the signed birth certificate, and a
 stranger who was never signed in opens the link in its QR code and sees that it is genuine.
 
-Every page is checked (no sideways scrolling at 360 px, labels, one h1, lang) and photographed at
-phone and desktop widths into build/artifacts/e2e/. No page asks any other host for anything.
+Every browser runs with JavaScript off: the whole story works with forms and links alone. Every
+page is checked (no sideways scrolling at 360 px, labels, one h1, lang) and photographed at phone
+and desktop widths into build/artifacts/e2e/. No page asks any other host for anything.
 """
 from __future__ import annotations
 
@@ -59,7 +60,8 @@ def qr_url_of(pdf: bytes) -> str:
 
 def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_server, new_page, shoot, login):
     couple = live_server.demo["scenarios"]["married_couple"]
-    mother = new_page()
+    # JavaScript is off in every browser of the story: each core flow works with forms and links alone
+    mother = new_page(java_script_enabled=False)
     login(mother, couple["wife"])
     assert path(mother) == "/my/dossiers"
     shoot(mother, "citizen-my-dossiers-empty")
@@ -111,7 +113,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     assert "Đã nộp, chờ tiếp nhận" in mother.locator("main").inner_text()
 
     # --- the reception clerk finds it in the queue and asks for a supplement
-    clerk = new_page()
+    clerk = new_page(java_script_enabled=False)
     login(clerk, "clerk")
     assert path(clerk) == "/desk/"
     row = clerk.locator(f'main a[href="/desk/dossiers/{dossier_id}"]')
@@ -156,11 +158,11 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     shoot(clerk, "clerk-received-with-receipt")
 
     # --- the leader assigns, the specialist appraises, the leader approves and signs
-    leader = new_page()
+    leader = new_page(java_script_enabled=False)
     login(leader, "leader")
     leader.goto(f"/desk/dossiers/{dossier_id}")
     act(leader, "assign")
-    specialist = new_page()
+    specialist = new_page(java_script_enabled=False)
     login(specialist, "specialist")
     specialist.goto(f"/desk/dossiers/{dossier_id}")
     assert "approve" not in offered_actions(specialist)
@@ -196,7 +198,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     # --- a stranger, never signed in, scans the QR code and opens what it says
     url = qr_url_of(pdf)
     assert url.startswith(f"{live_server.url}/verify/"), url
-    stranger = new_page(width=360)
+    stranger = new_page(width=360, java_script_enabled=False)
     stranger.goto(url)
     verdict = stranger.locator("main .verdict")
     assert "ok" in verdict.get_attribute("class")
