@@ -221,3 +221,30 @@ def test_one_citizen_cannot_open_anothers_dossier_or_result_by_url(live_server, 
         assert response.status == 404, address
         assert "Trần Minh Khôi" not in stranger.content()
     assert stranger.request.post(f"/my/dossiers/{d.id}/actions/submit").status in (400, 404)
+
+
+def test_a_clerk_files_for_a_walk_in_citizen_at_the_counter_on_a_small_screen(live_server, new_page, shoot, login):
+    walk_in = next(p["personal_id"] for p in live_server.demo["scenarios"]["single_adults"] if p["sex"] == "male")
+    clerk = new_page(width=360, java_script_enabled=False)
+    login(clerk, "clerk")
+    clerk.goto("/desk/counter")
+    clerk.locator("#personal_id").fill(walk_in)
+    with clerk.expect_navigation(wait_until="domcontentloaded"):
+        clerk.locator('main form[action="/desk/counter"] button[type="submit"]').click()
+    shoot(clerk, "counter-person-found")
+    with clerk.expect_navigation(wait_until="domcontentloaded"):
+        clerk.locator("main").get_by_role("link", name="Cấp Giấy xác nhận tình trạng hôn nhân").click()
+    assert clerk.locator("main .source").count() >= 8  # the register fills the person's details
+    form = clerk.locator('main form[action$="/desk/counter/marital-status-certification"]')
+    form.locator('[name="requester_relationship"]').select_option("self")
+    form.locator('[name="issuance_type"]').select_option("first")
+    form.locator('[name="purpose"]').fill("Để bổ sung hồ sơ vay vốn ngân hàng")
+    form.locator('[name="copies_count"]').fill("1")
+    shoot(clerk, "counter-form")
+    with clerk.expect_navigation(wait_until="domcontentloaded"):
+        form.locator('button[type="submit"]:not([name="lookup"])').click()
+    assert re.fullmatch(r"/desk/dossiers/[0-9a-f-]{36}", path(clerk)), clerk.url
+    assert "Đã nộp, chờ tiếp nhận" in clerk.locator("main").inner_text()
+    act(clerk, "receive")
+    assert clerk.get_by_role("link", name="In giấy tiếp nhận").count() >= 1
+    shoot(clerk, "counter-received")
