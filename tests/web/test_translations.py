@@ -72,3 +72,9 @@ def test_dates_show_as_day_month_year_and_date_times_with_the_time():
     assert fmt_datetime("2026-02-20T14:05:00") == "20/02/2026 14:05"
     assert fmt_date(dt.datetime(2026, 3, 2, 9, 0)) == "02/03/2026"
     assert fmt_datetime(None) == "" and fmt_datetime("not a date") == "not a date"
+
+
+def test_every_vietnamese_translation_is_still_used_by_a_page():
+    used = extracted()
+    stale = sorted(msgid for msgid in vietnamese() if msgid not in used)
+    assert not stale, "translations no page uses any more:\n" + "\n".join(stale)
