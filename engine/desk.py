@@ -64,24 +64,18 @@ class DeskMixin:
         without a time limit yet (over every page; the same filters as ``list_dossiers`` but overdue)."""
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
-        from engine.services import _timeliness  # the one rule behind the queue's badges
+        from engine.services import queue_where, timeliness  # services imports this module
 
         now = self.clock()
         counts = dict.fromkeys(TIMELINESS, 0)
         with self.uow(write=False) as uow:
             s = uow.session
-            q = select(Dossier.procedure_id, Dossier.procedure_version, Dossier.due_at, Dossier.overdue,
-                       Dossier.closed_at, Dossier.decided_at).where(
-                Dossier.agency_id == actor.agency_id, Dossier.state != "draft")
-            if state:
-                q = q.where(Dossier.state == state)
-            if states is not None:
-                q = q.where(Dossier.state.in_(states))
-            if procedure:
-                q = q.where(Dossier.procedure_id == procedure)
+            q = queue_where(select(Dossier.procedure_id, Dossier.procedure_version, Dossier.due_at, Dossier.overdue,
+                                   Dossier.closed_at, Dossier.decided_at), actor,
+                            state=state, states=states, procedure=procedure)
             for row in s.execute(q):
                 proc = self.procedure_version(row.procedure_id, row.procedure_version, s)
-                counts[_timeliness(row, proc, now, self.calendar(proc.calendar))] += 1
+                counts[timeliness(row, proc, now, self.calendar(proc.calendar))] += 1
         return counts
 
     # ----------------------------------------------------------------- one dossier at the desk

@@ -968,19 +968,7 @@ class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin
         now = self.clock()
         with self.uow(write=False) as uow:
             s = uow.session
-            q = select(Dossier)
-            if actor.is_staff:
-                q = q.where(Dossier.agency_id == actor.agency_id, Dossier.state != "draft")
-            elif actor.is_citizen:
-                q = q.where(Dossier.applicant_account_id == actor.account_id)
-            else:
-                raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
-            if state:
-                q = q.where(Dossier.state == state)
-            if states is not None:
-                q = q.where(Dossier.state.in_(states))
-            if procedure:
-                q = q.where(Dossier.procedure_id == procedure)
+            q = queue_where(select(Dossier), actor, state=state, states=states, procedure=procedure)
             if overdue is not None:
                 late = and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
                             or_(Dossier.overdue.is_(True), Dossier.due_at < now))
@@ -998,7 +986,7 @@ class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin
                 proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
                 items.append(QueueItem(d.id, d.code, d.procedure_id, {"vi": proc.title.vi, "en": proc.title.en},
                                        names.get(d.applicant_account_id, ""), d.channel, d.state, d.status_code,
-                                       d.received_at, d.due_at, _timeliness(d, proc, now, self.calendar(proc.calendar)),
+                                       d.received_at, d.due_at, timeliness(d, proc, now, self.calendar(proc.calendar)),
                                        d.version_counter))
             return Page(items, page, PAGE_SIZE, total)
 
@@ -1105,7 +1093,7 @@ class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin
             soon = 0
             for d in s.scalars(select(Dossier).where(open_q, Dossier.overdue.is_(False), Dossier.due_at >= now)):
                 proc = self.procedure_version(d.procedure_id, d.procedure_version, s)
-                if _timeliness(d, proc, now, self.calendar(proc.calendar)) == "due_soon":
+                if timeliness(d, proc, now, self.calendar(proc.calendar)) == "due_soon":
                     soon += 1
                     s.add(OutboxMessage(topic="dossier.due_soon", dossier_id=d.id, created_at=now, attempts=0,
                                         payload={"due_at": d.due_at.isoformat()}))
@@ -1246,7 +1234,26 @@ def _is_overdue(d: Dossier, proc: Procedure, now: dt.datetime) -> bool:
     return bool(d.overdue) or deadlines.is_overdue(d.due_at, now)
 
 
-def _timeliness(d: Dossier, proc: Procedure, now: dt.datetime, cal: deadlines.Calendar) -> str:
+def queue_where(q: Any, actor: Actor, *, state: str | None = None, states: list[str] | None = None,
+                procedure: str | None = None) -> Any:
+    """The dossiers a queue shows: the staff's agency's (drafts aside) or the citizen's own, filtered."""
+    if actor.is_staff:
+        q = q.where(Dossier.agency_id == actor.agency_id, Dossier.state != "draft")
+    elif actor.is_citizen:
+        q = q.where(Dossier.applicant_account_id == actor.account_id)
+    else:
+        raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
+    if state:
+        q = q.where(Dossier.state == state)
+    if states is not None:
+        q = q.where(Dossier.state.in_(states))
+    if procedure:
+        q = q.where(Dossier.procedure_id == procedure)
+    return q
+
+
+def timeliness(d: Any, proc: Procedure, now: dt.datetime, cal: deadlines.Calendar) -> str:
+    """on_time | due_soon | overdue | none: the one rule behind the queue's badges and alerts."""
     if d.due_at is None:
         return "none"
     if _is_overdue(d, proc, now):
