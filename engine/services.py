@@ -480,6 +480,12 @@ class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin
                     raise ValidationError("Nhập số định danh của người nộp / the applicant's personal id is required",
                                           fields={"applicant": ["bắt buộc / required"]})
                 agency = s.get(Agency, actor.agency_id)
+                if "counter" not in proc.channels:
+                    raise ValidationError("Thủ tục này không nhận hồ sơ tại quầy / this procedure is not filed at the counter",
+                                          fields={"procedure": ["không nộp trực tiếp / not at the counter"]})
+                if agency is None or agency.level != proc.authority:
+                    raise ValidationError("Cơ quan không có thẩm quyền giải quyết thủ tục này / this agency does not handle the procedure",
+                                          fields={"procedure": ["không có thẩm quyền / not competent for this procedure"]})
                 applicant_account_id = self._walk_in_account(s, applicant, now).id
                 channel = "counter"
             else:

@@ -688,3 +688,14 @@ def test_a_clerk_cannot_file_a_citizens_online_draft_at_the_counter(demo, api_as
     r = clerk.post(f"/api/v1/dossiers/{d['id']}/actions/file_at_counter", json={})
     assert r.status_code == 409, r.get_json()
     assert citizen.get(f"/api/v1/dossiers/{d['id']}").get_json()["state"] == "draft"
+
+
+def test_a_clerk_files_through_the_api_only_what_the_agency_handles(demo, api_as):
+    single = demo["scenarios"]["single_adults"][0]["personal_id"]
+    clerk = api_as("clerk")
+    # the criminal record certificate is a provincial procedure: a commune's counter does not take it
+    r = clerk.post("/api/v1/dossiers", json={"procedure": "criminal-record-certificate", "data": {}, "applicant": single})
+    assert r.status_code == 422, r.get_json()
+    assert "procedure" in r.get_json()["fields"]
+    r = clerk.post("/api/v1/dossiers", json={"procedure": "marital-status-certification", "data": {}, "applicant": single})
+    assert r.status_code == 201, r.get_json()
