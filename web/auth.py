@@ -11,6 +11,7 @@ import functools
 import json
 import threading
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -28,16 +29,18 @@ bp = Blueprint("auth", __name__)
 SESSION_KEY = "account_id"
 
 
-class LoginProvider:
+class LoginProvider(ABC):
     """The sign-in method. ``login_url`` is where pages send someone who must sign in."""
 
     name = "base"
 
-    def register(self, app: Flask) -> None:  # pragma: no cover - each provider registers its own routes
-        raise NotImplementedError
+    @abstractmethod
+    def register(self, app: Flask) -> None:
+        """Add the provider's own routes (a form, or a redirect and a callback) to the app."""
 
+    @abstractmethod
     def login_url(self, next_url: str) -> str:
-        raise NotImplementedError
+        """Where to send someone who must sign in, to come back to ``next_url``."""
 
 
 class Throttle:

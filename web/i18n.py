@@ -69,6 +69,17 @@ def pick(text: Any) -> str:
     return str(text)
 
 
+def local_text(message: Any) -> str:
+    """An engine message written "tiếng Việt / English": the half in the page's language; other text as it is."""
+    if message is None:
+        return ""
+    text = str(message)
+    vi, sep, en = text.partition(" / ")
+    if not sep or not vi.strip() or not en.strip():
+        return text
+    return en.strip() if locale() == "en" else vi.strip()
+
+
 def fmt_datetime(value: Any) -> str:
     if not value:
         return ""
@@ -121,5 +132,5 @@ def init_app(app: Flask, data_dir: Path) -> None:
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = str(target)
     Babel(app, locale_selector=select_locale)
     app.register_blueprint(bp)
-    app.jinja_env.filters.update(pick=pick, datetime=fmt_datetime, date=fmt_date, money=fmt_money)
+    app.jinja_env.filters.update(pick=pick, datetime=fmt_datetime, date=fmt_date, money=fmt_money, local_text=local_text)
     app.jinja_env.globals.update(locale=locale, LANGUAGES=LANGUAGES)

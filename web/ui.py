@@ -5,10 +5,11 @@ from collections import deque
 from typing import Any
 
 from flask import Flask
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from web.i18n import pick
+from web.i18n import fmt_date, pick
 
 STATE_LABELS = {
     "draft": _l("Draft"),
@@ -89,6 +90,31 @@ EVENT_LABELS = {
 
 # Actions that end or undo something: shown as secondary, asked for confirmation by the page.
 CAUTION_ACTIONS = {"refuse", "reject", "stop", "request_withdrawal"}
+
+
+def label_of(table: dict[str, Any], key: str | None) -> str:
+    """A code's words from one of the tables above; an unknown code as readable text."""
+    if key is None:
+        return ""
+    return str(table[key]) if key in table else key.replace("_", " ")
+
+
+def display_value(field: Any, value: Any) -> str:
+    """A form value as a person reads it: the option's label, Yes/No, a date as dd/mm/yyyy."""
+    if value is None or value == "":
+        return ""
+    if field is None:
+        return str(value)
+    if field.type == "select":
+        option = next((o for o in field.options if o.value == str(value)), None)
+        return pick(option.label) if option else str(value)
+    if field.type == "boolean":
+        return _("Yes") if value is True or value in ("true", "1", "on") else _("No")
+    if field.type == "date":
+        return fmt_date(str(value))
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
 
 
 def state_label(state: str, procedure: Any = None) -> str:

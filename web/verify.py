@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.errors import NotFoundError, ValidationError
-from web.i18n import fmt_date, fmt_datetime, locale, pick
+from web.i18n import fmt_date, fmt_datetime, local_text, pick
 
 bp = Blueprint("verify", __name__)
 
@@ -65,14 +65,6 @@ def problem_label(problem: str | None) -> str:
     if problem.startswith(prefix):
         return _("the document is %(status)s", status=status_label(problem[len(prefix):]).lower())
     return problem
-
-
-def local_part(message: str | None) -> str:
-    """Engine messages read "Vietnamese / English": the half in the page's language."""
-    parts = (message or "").split(" / ")
-    if len(parts) == 2 and all(p.strip() for p in parts):
-        return parts[1].strip() if locale() == "en" else parts[0].strip()
-    return message or ""
 
 
 def local_time(value: Any) -> str:
@@ -173,5 +165,5 @@ def upload():
     try:
         report = _services().verify_document(data)
     except ValidationError as exc:
-        return render_template("verify/upload.html", report=None, error=local_part(exc.message)), 422
+        return render_template("verify/upload.html", report=None, error=local_text(exc.message)), 422
     return render_template("verify/upload.html", report=report, error=None)

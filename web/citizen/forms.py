@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from web.citizen.words import say, source_mark
-from web.i18n import fmt_date, pick
+from web.ui import display_value
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -51,21 +51,6 @@ class Section:
     id: str
     label: Any
     entries: list[Entry]
-
-
-def display_value(f: Any, value: Any) -> str:
-    if value is None or value == "":
-        return ""
-    if f.type == "select":
-        option = next((o for o in f.options if o.value == str(value)), None)
-        return pick(option.label) if option else str(value)
-    if f.type == "boolean":
-        return _("Yes") if value in (True, "true") else _("No")
-    if f.type == "date":
-        return fmt_date(str(value))
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def as_input(value: Any, ftype: str) -> str:

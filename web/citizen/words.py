@@ -8,8 +8,9 @@ from typing import Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from web.i18n import local_text as say  # noqa: F401  (engine messages in the page's language)
 from web.i18n import locale
-from web.ui import CHANNEL_LABELS, EVENT_LABELS, RESULT_STATUS_LABELS, ROLE_LABELS  # noqa: F401  (the pages' words)
+from web.ui import CHANNEL_LABELS, EVENT_LABELS, RESULT_STATUS_LABELS, ROLE_LABELS, label_of  # noqa: F401  (the pages' words)
 
 TIME_UNITS = {
     "working_days": (_l("working day"), _l("working days")),
@@ -70,23 +71,6 @@ def time_limit_text(value: Any, unit: str | None) -> str:
     if words is None:
         return f"{number} {unit or ''}".strip()
     return f"{number} {words[0] if number == '1' else words[1]}"
-
-
-def label_of(table: dict[str, Any], key: str | None) -> str:
-    if key is None:
-        return ""
-    return str(table[key]) if key in table else key.replace("_", " ")
-
-
-def say(message: Any) -> str:
-    """An engine message ("tiếng Việt / English") in the page's language; other text as it is."""
-    if message is None:
-        return ""
-    text = str(message)
-    vi, sep, en = text.partition(" / ")
-    if not sep:
-        return text
-    return en if locale() == "en" else vi
 
 
 def fold(text: Any) -> str:

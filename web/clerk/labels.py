@@ -2,14 +2,13 @@
 history's own actions, and a form value shown as text."""
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from web.i18n import pick
-from web.ui import CHANNEL_LABELS, RESULT_STATUS_LABELS  # noqa: F401  (the desk's words)
+from web.ui import CHANNEL_LABELS, RESULT_STATUS_LABELS, display_value  # noqa: F401  (the desk's words)
+from web.ui import label_of as label  # noqa: F401
 from web.ui import EVENT_LABELS as HISTORY_ACTIONS  # noqa: F401
 
 
@@ -22,33 +21,6 @@ SLIP_LABELS = {
 }
 
 DOCUMENT_STATUS = {**RESULT_STATUS_LABELS, "unreadable": _l("Not readable by your agency")}
-
-
-def label(table: dict[str, Any], key: str | None) -> str:
-    if key is None:
-        return ""
-    return str(table[key]) if key in table else key.replace("_", " ")
-
-
-def display_value(field: Any, value: Any) -> str:
-    """A form value as a person reads it: the option's label, Yes/No, a date as dd/mm/yyyy."""
-    if value is None or value == "":
-        return ""
-    if field is None:
-        return str(value)
-    if field.type == "select":
-        option = next((o for o in field.options if o.value == str(value)), None)
-        return pick(option.label) if option else str(value)
-    if field.type == "boolean":
-        return _("Yes") if value is True or value in ("true", "1", "on") else _("No")
-    if field.type == "date":
-        try:
-            return dt.date.fromisoformat(str(value)).strftime("%d/%m/%Y")
-        except ValueError:
-            return str(value)
-    if field.type == "number" and isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
 
 
 def source_label(provenance: dict[str, Any] | None) -> str:
