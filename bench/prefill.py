@@ -36,7 +36,7 @@ def _family_of_six(services: Any, demo: dict) -> str:
     """The married couple's wife gets both parents and two children in the register, and 50 results."""
     from sqlalchemy import select
 
-    from engine.models import Agency, Person, Result, ResultHolder
+    from engine.adapters.models import Agency, Person, Result, ResultHolder
 
     couple = demo["scenarios"]["married_couple"]
     with services.uow() as uow:

@@ -3,7 +3,7 @@
 A :class:`~signing.issuer.DocumentIssuer` with a fresh development PKI (an agency seal and a leader
 officer, through ``ensure_parties``) and a font cache, both in a temporary folder (no database),
 renders the real birth-certificate template of ``procedures/birth-registration`` with the context
-the engine passes (``engine.issuance._result_job``: result, agency, data with every key of the
+the engine passes (``engine.usecases.issuance._result_job``: result, agency, data with every key of the
 result's data mapping, signers; the issuer adds qr_svg and verify_url) and the result JSON as the
 attachment. Each round, after 2 warm-up rounds, times in turn:
 
@@ -115,7 +115,7 @@ FIELDS = ["Sig1-leader", "Sig2-agency"]
 
 @dataclass
 class Job:
-    """What ``engine.issuance`` hands to ``DocumentIssuer.issue`` for one birth certificate."""
+    """What ``engine.usecases.issuance`` hands to ``DocumentIssuer.issue`` for one birth certificate."""
 
     template: Path
     context: dict[str, Any]
@@ -132,7 +132,7 @@ def birth_certificate_job(secret: bytes = b"bench-secret") -> Job:
     """The birth-certificate job, its data keys taken from the procedure's result mapping."""
     import yaml
 
-    from engine.results import verification_token
+    from engine.rules.results import verification_token
 
     spec = yaml.safe_load((PROCEDURE_DIR / "procedure.yaml").read_text("utf-8"))["results"][RESULT_KEY]
     keys = list(spec["data"])
@@ -156,7 +156,7 @@ def birth_certificate_job(secret: bytes = b"bench-secret") -> Job:
 
 
 def parties() -> list[dict[str, str]]:
-    """The records ``engine.issuance`` passes to ``ensure_parties`` for these two signers."""
+    """The records ``engine.usecases.issuance`` passes to ``ensure_parties`` for these two signers."""
     return [
         {"kind": "agency", "key": AGENCY["code"], "common_name": AGENCY["name"], "organization": AGENCY["name"]},
         {"kind": "officer", "key": LEADER["username"], "common_name": LEADER["name"],

@@ -7,7 +7,7 @@ processing_supplement of the birth-registration procedure. Every call is one com
 with its audit event. The raw-driver peer does, per transition, on its own set of dossiers:
 BEGIN (IMMEDIATE on SQLite) / SELECT the dossier (FOR UPDATE on PostgreSQL) / decide the next state
 in a dict / UPDATE the dossier (state, status, version, head of the hash chain) / INSERT the audit
-event with its SHA-256 computed by ``engine.audit.event_hash`` / COMMIT.
+event with its SHA-256 computed by ``engine.rules.audit.event_hash`` / COMMIT.
 
 After every measurement the benchmark checks (not a timing): the audit rows added equal the
 transitions counted, the dossiers' event counters moved by the same amount, and the hash chain of a
@@ -149,7 +149,7 @@ class ServicesPath:
     def __init__(self, config: dict, ids: list[str], applicant: str, services: Any = None, lean: bool = False):
         from sqlalchemy import select
 
-        from engine.models import Dossier
+        from engine.adapters.models import Dossier
         from web.bootstrap import bootstrap
 
         self.own = services is None
@@ -225,7 +225,7 @@ class RawPath:
         return json.dumps(value)
 
     def step(self) -> None:
-        from engine.audit import event_hash
+        from engine.rules.audit import event_hash
 
         did = self.ids[self.i % len(self.ids)]
         self.i += 1
@@ -356,7 +356,7 @@ def _measure(kind: str, world: World, ids: list[str], procs: int, per_worker: in
 def _totals(services: Any) -> tuple[int, int]:
     from sqlalchemy import func, select
 
-    from engine.models import Dossier, DossierEvent
+    from engine.adapters.models import Dossier, DossierEvent
 
     with services.uow(write=False) as uow:
         events = uow.session.execute(select(func.count()).select_from(DossierEvent)).scalar_one()

@@ -23,7 +23,7 @@ from faker.providers.person.vi_VN import Provider as _ViPersonProvider
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from engine.models import Account, Agency, Person, Result, ResultHolder
+from engine.adapters.models import Account, Agency, Person, Result, ResultHolder
 
 DEMO_PASSWORD = "motcua-demo"
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, text
 
-from engine.models import Base
-from engine.store import make_engine
+from engine.adapters.models import Base
+from engine.adapters.store import make_engine
 from web import create_app
 from web.bootstrap import bootstrap, upgrade_database
 from web.config import BUNDLED_PROCEDURES

@@ -9,10 +9,10 @@ from typing import Any
 from flask import Blueprint, Response, current_app, g, jsonify, request
 from werkzeug.exceptions import BadRequest
 
-from engine.access import Actor
-from engine.definitions import Procedure
-from engine.errors import AuthenticationError, PayloadTooLargeError, ValidationError
-from engine.services import Services
+from engine.rules.access import Actor
+from engine.rules.definitions import Procedure
+from engine.rules.errors import AuthenticationError, PayloadTooLargeError, ValidationError
+from engine.usecases.services import Services
 
 bp = Blueprint("agency_api", __name__, url_prefix="/api/v1")
 

@@ -20,8 +20,8 @@ from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, ren
                    url_for)
 from flask_babel import gettext as _
 
-from engine.access import Actor
-from engine.errors import AuthenticationError
+from engine.rules.access import Actor
+from engine.rules.errors import AuthenticationError
 from web.i18n import safe_next
 
 bp = Blueprint("auth", __name__)

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, inspect
 
-from engine import deadlines
-from engine.blobs import LocalBlobStore
-from engine.definitions import load_catalogue
-from engine.services import Services
-from engine.store import make_engine, uow_factory
+from engine.rules import deadlines
+from engine.adapters.blobs import LocalBlobStore
+from engine.rules.definitions import load_catalogue
+from engine.usecases.services import Services
+from engine.adapters.store import make_engine, uow_factory
 from web import config as cfg
 
 MIGRATIONS = cfg.PROJECT_ROOT / "migrations"
@@ -56,8 +56,8 @@ def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[],
 
 def make_prefiller(config: dict, services: Services):
     """The prefill sources: the local population table, or a remote register when configured."""
-    from engine.prefill import Prefiller
-    from engine.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
+    from engine.rules.prefill import Prefiller
+    from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 
     url = config.get("POPULATION_URL")
     population = (HttpPopulationRegister(str(url), timeout=float(config.get("POPULATION_TIMEOUT") or 3))

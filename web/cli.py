@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from engine.errors import DefinitionError, EngineError
+from engine.rules.errors import DefinitionError, EngineError
 from web import config as cfg
 
 
@@ -123,8 +123,8 @@ def procedures() -> None:
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
 def procedures_check(dirs: tuple[Path, ...]) -> None:
     """Validate definitions; one file:line: message per problem."""
-    from engine import deadlines
-    from engine.definitions import load_catalogue
+    from engine.rules import deadlines
+    from engine.rules.definitions import load_catalogue
 
     config = cfg.from_environment()
     folders = list(dirs) or cfg.procedure_folders(config)
@@ -165,9 +165,9 @@ def _cuts(services):
 
     engine = getattr(services, "engine", None)
     if engine is None or not inspect(engine).has_table("dossiers"):
-        from engine.prefill import definition_share
+        from engine.rules.prefill import definition_share
 
-        from engine.reuse import ProcedureCut
+        from engine.usecases.reuse import ProcedureCut
         return [ProcedureCut(p.id, p.code, p.version, p.title.vi, len(p.fields), sum(1 for f in p.fields if f.prefill),
                              definition_share(p), None, 0) for p in services.catalogue.current()]
     return services.procedure_cuts()

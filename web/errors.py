@@ -6,7 +6,7 @@ import logging
 from flask import Flask, jsonify, make_response, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from engine import errors as e
+from engine.rules import errors as e
 
 log = logging.getLogger(__name__)
 

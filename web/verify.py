@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import NotFoundError, ValidationError
+from engine.rules.errors import NotFoundError, ValidationError
 from web.i18n import fmt_date, fmt_datetime, local_text, pick
 
 bp = Blueprint("verify", __name__)

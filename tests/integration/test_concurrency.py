@@ -16,8 +16,8 @@ import requests
 from sqlalchemy import create_engine, func, select, text
 from werkzeug.serving import make_server
 
-from engine.models import DossierEvent
-from engine.store import make_engine
+from engine.adapters.models import DossierEvent
+from engine.adapters.store import make_engine
 from tests.conftest import FakeClock, postgres_url
 from tests.web.test_lifecycle_api import PDF, birth_form
 from web import create_app

@@ -18,7 +18,7 @@ from engine.demo import (
     date_in_words,
     seed_demo,
 )
-from engine.models import Account, Agency, Base, Person, Result, ResultHolder
+from engine.adapters.models import Account, Agency, Base, Person, Result, ResultHolder
 
 NOW = dt.datetime(2026, 3, 10, 9, 30)
 

@@ -6,8 +6,8 @@ import datetime as dt
 
 import pytest
 
-from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
-from engine.models import Account, Agency, ResultAccess
+from engine.rules.errors import NotFoundError, PermissionDeniedError, ValidationError
+from engine.adapters.models import Account, Agency, ResultAccess
 from tests.web.test_lifecycle_api import PDF, birth_form
 
 pytestmark = pytest.mark.database

@@ -1,4 +1,4 @@
-"""Use cases through engine.services on a real database: versions, clock policies, sweeps, audit."""
+"""Use cases through engine.usecases.services on a real database: versions, clock policies, sweeps, audit."""
 from __future__ import annotations
 
 import datetime as dt
@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select, update
 
-from engine.errors import ActionNotAllowedError, ConcurrencyError, DefinitionError
-from engine.models import DossierEvent, Result
-from engine.store import make_engine
+from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, DefinitionError
+from engine.adapters.models import DossierEvent, Result
+from engine.adapters.store import make_engine
 from tests.web.test_lifecycle_api import PDF, birth_form
 from web.bootstrap import bootstrap
 from web.config import BUNDLED_PROCEDURES

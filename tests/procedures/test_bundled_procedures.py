@@ -7,8 +7,8 @@ import pytest
 from jinja2 import FileSystemLoader, StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine import deadlines
-from engine.definitions import Procedure, load_catalogue
+from engine.rules import deadlines
+from engine.rules.definitions import Procedure, load_catalogue
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 BUNDLED_IDS = sorted(p.parent.name for p in PROCEDURES.glob("*/procedure.yaml"))

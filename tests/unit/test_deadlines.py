@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from engine.deadlines import (
+from engine.rules.deadlines import (
     UNITS,
     WEEKDAYS,
     Calendar,
@@ -25,7 +25,7 @@ from engine.deadlines import (
     working_days_since,
     working_time_between,
 )
-from engine.errors import DefinitionError
+from engine.rules.errors import DefinitionError
 
 CALENDARS = Path(__file__).resolve().parents[2] / "procedures" / "calendars"
 
@@ -267,7 +267,7 @@ def test_calendar_from_days_refuses_unknown_weekday_names():
 
 
 def test_deadlines_module_imports_only_the_standard_library_yaml_and_engine_errors():
-    source = Path(__file__).resolve().parents[2] / "engine" / "deadlines.py"
+    source = Path(__file__).resolve().parents[2] / "engine" / "rules" / "deadlines.py"
     imported = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -276,7 +276,7 @@ def test_deadlines_module_imports_only_the_standard_library_yaml_and_engine_erro
             module = node.module
             imported.add(module if module.startswith("engine") else module.split(".")[0])
     third_party = {name for name in imported if name not in sys.stdlib_module_names}
-    assert third_party == {"yaml", "engine.errors"}
+    assert third_party == {"yaml", "engine.rules.errors"}
 
 
 def test_module_constants_name_weekdays_and_units():

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from engine import deadlines
-from engine.definitions import Catalogue, load_catalogue
-from engine.errors import ActionNotAllowedError, DefinitionError, PermissionDeniedError, ValidationError
-from engine.workflow import ActionContext, available_actions, check_role, fire
+from engine.rules import deadlines
+from engine.rules.definitions import Catalogue, load_catalogue
+from engine.rules.errors import ActionNotAllowedError, DefinitionError, PermissionDeniedError, ValidationError
+from engine.rules.workflow import ActionContext, available_actions, check_role, fire
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 CALENDARS = ["vn"]

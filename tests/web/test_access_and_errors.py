@@ -17,7 +17,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.serving import make_server
 from werkzeug.test import encode_multipart
 
-from engine.models import Account, Agency
+from engine.adapters.models import Account, Agency
 from tests.web.test_lifecycle_api import PDF, birth_form, marriage_form
 
 pytestmark = pytest.mark.database

@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from engine.models import Account, Agency
+from engine.adapters.models import Account, Agency
 from tests.web.test_lifecycle_api import PDF, birth_form
 
 pytestmark = pytest.mark.database

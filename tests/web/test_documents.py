@@ -14,7 +14,7 @@ import pytest
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
-from engine.models import Result
+from engine.adapters.models import Result
 from tests.web.test_lifecycle_api import PDF, birth_form
 
 pytestmark = pytest.mark.database

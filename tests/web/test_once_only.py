@@ -10,9 +10,9 @@ import time
 import pytest
 from sqlalchemy import func, select, update
 
-from engine.models import Person, Result, ResultAccess
-from engine.prefill import Applicant
-from engine.sources import HttpPopulationRegister
+from engine.adapters.models import Person, Result, ResultAccess
+from engine.rules.prefill import Applicant
+from engine.adapters.sources import HttpPopulationRegister
 from tests.web.test_lifecycle_api import PDF, birth_form, marriage_form
 
 pytestmark = pytest.mark.database
@@ -185,7 +185,7 @@ def test_agency_reads_need_a_purpose_and_an_allowed_type_and_every_read_is_in_th
 def test_consent_opens_an_evidence_type_to_an_agency_and_withdrawal_closes_it(demo, api_as, services):
     couple = demo["scenarios"]["married_couple"]
     with services.uow() as uow:  # a marital-status certificate the agency client is not allowed by law
-        from engine.models import ResultHolder
+        from engine.adapters.models import ResultHolder
 
         r = Result(number="9/2026/XNTTHN", procedure_id="marriage-registration", procedure_version=1,
                    result_key="marital-status-certificate", evidence_type="marital-status-certificate",

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select, update
 
-from engine.models import Result
+from engine.adapters.models import Result
 from tests.web.test_lifecycle_api import PDF, birth_form
 
 pytestmark = pytest.mark.database

@@ -10,13 +10,13 @@ from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import ValidationError
+from engine.rules.errors import ValidationError
 from web.admin import bp
 from web.auth import login_required, services
 
 ROLES = ("admin", "leader")
 
-# Each KPI with what it means, in the words of engine.metrics.
+# Each KPI with what it means, in the words of engine.rules.metrics.
 KPIS = (
     ("on_time_rate", _l("On-time rate"),
      _l("Finished dossiers settled by their due date; more than one supplement round counts as late.")),

@@ -4,7 +4,7 @@ from __future__ import annotations
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import ValidationError
+from engine.rules.errors import ValidationError
 from web.auth import login_required, services
 from web.citizen import bp
 from web.citizen.dossiers import pdf_download, verify_link

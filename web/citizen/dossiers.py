@@ -9,9 +9,9 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundError, PayloadTooLargeError,
+from engine.rules.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundError, PayloadTooLargeError,
                            UnsupportedMediaError, ValidationError)
-from engine.services import EDITABLE_STATES
+from engine.usecases.services import EDITABLE_STATES
 from web.auth import login_required, services
 from web.citizen import bp, forms
 from web.downloads import file_response

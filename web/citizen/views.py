@@ -8,7 +8,7 @@ from typing import Any
 from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import IdempotencyConflictError, ValidationError
+from engine.rules.errors import IdempotencyConflictError, ValidationError
 from web.auth import login_required, services
 from web.citizen import bp, forms
 from web.citizen.words import (AUTHORITY_LABELS, CHANNEL_LABELS, ONLINE_LABELS, label_of, matches, say,

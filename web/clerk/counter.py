@@ -9,7 +9,7 @@ from typing import Any
 from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 
-from engine.errors import NotFoundError, ValidationError
+from engine.rules.errors import NotFoundError, ValidationError
 from web.auth import login_required, services
 from web.clerk import bp
 from web.clerk.labels import display_value

@@ -11,7 +11,7 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
-from engine.errors import (
+from engine.rules.errors import (
     ActionNotAllowedError,
     ConcurrencyError,
     PayloadTooLargeError,

@@ -19,12 +19,12 @@ from typing import Any
 
 from sqlalchemy import select, update
 
-from engine import results as rules
-from engine.access import Actor
-from engine.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
-from engine.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
-from engine.reuse import clean_purpose
-from engine.store import next_in_sequence
+from engine.rules import results as rules
+from engine.rules.access import Actor
+from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
+from engine.usecases.reuse import clean_purpose
+from engine.adapters.store import next_in_sequence
 
 log = logging.getLogger(__name__)
 

@@ -1,7 +1,7 @@
 """Load and validate procedure definitions into frozen dataclasses.
 
 A definition is ``procedures/<id>/procedure.yaml`` plus ``templates/``. Loading fails fast: every
-problem is reported as ``file:line: message`` in one :class:`~engine.errors.DefinitionError`.
+problem is reported as ``file:line: message`` in one :class:`~engine.rules.errors.DefinitionError`.
 ``lifecycle: one-stop`` expands into the national one-stop lifecycle (DESIGN.md), with the
 procedure's ``steps`` inside processing and ``decided_by`` closing it; ``workflow:`` spells a
 workflow out instead. Guards, effects, roles and prefill sources are named, never coded, in the
@@ -20,7 +20,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import DefinitionError
+from engine.rules.errors import DefinitionError
 
 ROLES = frozenset({"applicant", "clerk", "specialist", "leader", "records", "admin"})
 STAFF_ROLES = ROLES - {"applicant"}
@@ -35,7 +35,7 @@ SUPPLEMENT_POLICIES = frozenset({"restart", "pause"})
 MIME_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 LANGS = ("vi", "en")
 
-# Named guards and effects: the workflow module implements each name (engine.workflow).
+# Named guards and effects: the workflow module implements each name (engine.rules.workflow).
 GUARDS = frozenset(
     {
         "form_complete",
@@ -66,7 +66,7 @@ EFFECTS = frozenset(
         "close",
     }
 )
-# Prefill sources and what a path may name (engine.prefill implements them).
+# Prefill sources and what a path may name (engine.rules.prefill implements them).
 PREFILL_SOURCES = frozenset({"identity", "population", "results", "derived"})
 PREFILL_WHO = frozenset({"self", "spouse", "father", "mother", "wife", "husband"})
 PERSON_ATTRIBUTES = frozenset(

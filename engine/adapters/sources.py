@@ -1,5 +1,5 @@
 """Adapters of the prefill sources: the local population table, a remote population register over
-HTTP (with timeouts), and the results store. They implement the protocols of engine.prefill."""
+HTTP (with timeouts), and the results store. They implement the protocols of engine.rules.prefill."""
 from __future__ import annotations
 
 import datetime as dt
@@ -12,9 +12,9 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.models import Person, Result, ResultHolder
-from engine.prefill import PersonRecord, StoredResult
-from engine.store import UnitOfWork
+from engine.adapters.models import Person, Result, ResultHolder
+from engine.rules.prefill import PersonRecord, StoredResult
+from engine.adapters.store import UnitOfWork
 
 PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
                  "place_of_birth", "permanent_address", "current_address", "phone", "email", "marital_status",

@@ -19,7 +19,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.definitions import FieldDef, Procedure
+from engine.rules.definitions import FieldDef, Procedure
 
 log = logging.getLogger(__name__)
 

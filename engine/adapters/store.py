@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.orm import Session, make_transient_to_detached, sessionmaker
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.errors import ConcurrencyError
-from engine.models import Account, Agency, Document, Dossier, DossierEvent, OutboxMessage, Result, Sequence, Slip
+from engine.rules.errors import ConcurrencyError
+from engine.adapters.models import Account, Agency, Document, Dossier, DossierEvent, OutboxMessage, Result, Sequence, Slip
 
 log = logging.getLogger(__name__)
 

@@ -18,11 +18,13 @@ import filetype
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine import audit, deadlines
-from engine.access import Actor, can_view_dossier, roles_on_dossier
-from engine.blobs import LocalBlobStore
-from engine.definitions import Catalogue, Procedure, parse_procedure
-from engine.errors import (
+from engine.rules import audit
+
+from engine.rules import deadlines
+from engine.rules.access import Actor, can_view_dossier, roles_on_dossier
+from engine.adapters.blobs import LocalBlobStore
+from engine.rules.definitions import Catalogue, Procedure, parse_procedure
+from engine.rules.errors import (
     ActionNotAllowedError,
     AuthenticationError,
     ConcurrencyError,
@@ -34,15 +36,15 @@ from engine.errors import (
     UnsupportedMediaError,
     ValidationError,
 )
-from engine.forms import clean_form
-from engine.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
-from engine.desk import DemoQueueMixin, DeskMixin
-from engine.portal import PortalMixin
-from engine.reuse import ReuseMixin, clean_purpose
-from engine.prefill import merge as merge_prefill
-from engine.forms import check_value
-from engine import results as result_rules
-from engine.models import (
+from engine.rules.forms import clean_form
+from engine.usecases.issuance import SLIP_FOR_ACTION, SLIP_TITLES, IssuanceMixin
+from engine.usecases.desk import DemoQueueMixin, DeskMixin
+from engine.usecases.portal import PortalMixin
+from engine.usecases.reuse import ReuseMixin, clean_purpose
+from engine.rules.prefill import merge as merge_prefill
+from engine.rules.forms import check_value
+from engine.rules import results as result_rules
+from engine.adapters.models import (
     Account,
     Agency,
     ApiToken,
@@ -60,10 +62,10 @@ from engine.models import (
     Slip,
     new_uuid,
 )
-from engine.store import UnitOfWork, next_in_sequence
-from engine import store
-from engine.store import DossierRow
-from engine.workflow import SERVICE_EFFECTS, ActionContext, available_actions, fire
+from engine.adapters.store import UnitOfWork, next_in_sequence
+from engine.adapters import store
+from engine.adapters.store import DossierRow
+from engine.rules.workflow import SERVICE_EFFECTS, ActionContext, available_actions, fire
 
 log = logging.getLogger(__name__)
 
@@ -720,7 +722,7 @@ class Services(IssuanceMixin, ReuseMixin, PortalMixin, DeskMixin, DemoQueueMixin
         Returns the dossier's full view (what the HTTP API answers with).
 
         Documents the action calls for (a result, a slip) are recorded as pending in the same
-        transaction and signed after the commit (see engine.issuance).
+        transaction and signed after the commit (see engine.usecases.issuance).
         """
         return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
                                 new_due_at=new_due_at, expected_version=expected_version, with_view=True)[1]

@@ -8,21 +8,21 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 
-from engine.access import Actor
-from engine.definitions import Procedure
-from engine.errors import (
+from engine.rules.access import Actor
+from engine.rules.definitions import Procedure
+from engine.rules.errors import (
     ActionNotAllowedError,
     ConcurrencyError,
     NotFoundError,
     PermissionDeniedError,
     ValidationError,
 )
-from engine.forms import check_value, clean_form, missing_fields
-from engine.models import Agency, Dossier
-from engine.prefill import merge as merge_prefill
+from engine.rules.forms import check_value, clean_form, missing_fields
+from engine.adapters.models import Agency, Dossier
+from engine.rules.prefill import merge as merge_prefill
 
 if TYPE_CHECKING:  # services imports this module: the view types are for annotations only
-    from engine.services import DossierView
+    from engine.usecases.services import DossierView
 
 TIMELINESS = ("overdue", "due_soon", "on_time", "none")
 
@@ -64,7 +64,7 @@ class DeskMixin:
         without a time limit yet (over every page; the same filters as ``list_dossiers`` but overdue)."""
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
-        from engine.services import queue_where, timeliness  # services imports this module
+        from engine.usecases.services import queue_where, timeliness  # services imports this module
 
         now = self.clock()
         counts = dict.fromkeys(TIMELINESS, 0)
@@ -205,7 +205,7 @@ class DemoQueueMixin:
         certificates of marital status filed online by demo citizens (never the ones the login page
         offers), each carried to a different stage through the ordinary use cases. Does nothing when
         the agency already has dossiers. Returns how many it filed."""
-        from engine.models import Account, Person
+        from engine.adapters.models import Account, Person
 
         svc: Any = self
         clerk = svc.actor_for("clerk")

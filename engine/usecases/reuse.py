@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine import metrics
-from engine import results as rules
-from engine.access import Actor
-from engine.definitions import Procedure
-from engine.errors import NotFoundError, PermissionDeniedError, ValidationError
-from engine.forms import check_value
-from engine.models import Account, Agency, Consent, Document, Dossier, Person, Result, ResultAccess, ResultHolder
-from engine.prefill import Applicant, PrefillOutcome, declared_share, definition_share, merge
+from engine.rules import metrics
+from engine.rules import results as rules
+from engine.rules.access import Actor
+from engine.rules.definitions import Procedure
+from engine.rules.errors import NotFoundError, PermissionDeniedError, ValidationError
+from engine.rules.forms import check_value
+from engine.adapters.models import Account, Agency, Consent, Document, Dossier, Person, Result, ResultAccess, ResultHolder
+from engine.rules.prefill import Applicant, PrefillOutcome, declared_share, definition_share, merge
 
 log = logging.getLogger(__name__)
 

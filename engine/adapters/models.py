@@ -1,7 +1,7 @@
 """SQLAlchemy 2 models: thin records. The rules live in the pure engine modules.
 
 Date-times are naive local time of the deployment (``MOTCUA_TIMEZONE``, default Asia/Ho_Chi_Minh),
-the same convention as :mod:`engine.deadlines`.
+the same convention as :mod:`engine.rules.deadlines`.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The workflow: one cached ``transitions`` Machine per (procedure, version), fired on any object
 with the dossier's attributes (``state``, ``due_at``, ...). Never ``add_model``; callbacks only set
-attributes. Guards and effects are the named ones of :mod:`engine.definitions`.
+attributes. Guards and effects are the named ones of :mod:`engine.rules.definitions`.
 """
 from __future__ import annotations
 
@@ -12,10 +12,10 @@ from typing import Any
 
 from transitions import Machine, MachineError
 
-from engine import deadlines
-from engine.definitions import ActionDef, Procedure
-from engine.errors import ActionNotAllowedError, PermissionDeniedError, ValidationError
-from engine.forms import missing_fields
+from engine.rules import deadlines
+from engine.rules.definitions import ActionDef, Procedure
+from engine.rules.errors import ActionNotAllowedError, PermissionDeniedError, ValidationError
+from engine.rules.forms import missing_fields
 
 # Effects that need the database (a sequence, the results store): the service runs them after
 # the machine has moved the dossier, inside the same transaction.

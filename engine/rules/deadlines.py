@@ -1,6 +1,6 @@
 """The working-day calendar and the counting of time limits (thời hạn giải quyết).
 
-Pure rules: the standard library, ``yaml`` and :mod:`engine.errors` only.
+Pure rules: the standard library, ``yaml`` and :mod:`engine.rules.errors` only.
 
 **Time.** Every ``datetime`` here is *naive local time* of the deployment (Asia/Ho_Chi_Minh by
 default, ``MOTCUA_TIMEZONE``); an aware ``datetime`` is refused with ``ValueError`` by the
@@ -37,7 +37,7 @@ from typing import Any
 
 import yaml
 
-from engine.errors import DefinitionError
+from engine.rules.errors import DefinitionError
 
 WEEKDAYS = {
     "monday": 0,

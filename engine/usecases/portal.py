@@ -11,9 +11,9 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
-from engine.access import Actor
-from engine.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
-from engine.models import Account, Agency, Person
+from engine.rules.access import Actor
+from engine.rules.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.adapters.models import Account, Agency, Person
 
 log = logging.getLogger(__name__)
 

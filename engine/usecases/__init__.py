@@ -1,0 +1,1 @@
+"""Use cases, one module per concept, each taking its dependencies explicitly."""
