@@ -2,7 +2,7 @@
 
 The applicant has 50 stored results and a family of 6 in the register (spouse, both parents, two
 children); the baseline, measured in the same run, is a single adult with no stored result. Both
-run ``Services.prefill_for("birth-registration", ...)`` (the population register, the results store
+run ``Services.prefill.prefill_for("birth-registration", ...)`` (the population register, the results store
 and the derivations), which is what ``GET /api/v1/procedures/<id>/prefill`` does.
 """
 from __future__ import annotations
@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Backend, CorrectnessError
+from motcua.demo import seed_demo
 
 NAME = "prefill"
 PROCEDURE = "birth-registration"
@@ -27,8 +28,8 @@ def _services(url: str, workdir: Path) -> Any:
     config = {"DATABASE_URL": url, "DATA_DIR": str(workdir / "instance"), "PROCEDURES": str(BUNDLED_PROCEDURES),
               "SECRET_KEY": "bench", "ISSUE_INLINE": False}
     services = bootstrap(config, clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
-    services.publish_procedures()
-    services.sync_calendars()
+    services.procedures.publish_procedures()
+    services.deadlines.sync_calendars()
     return services
 
 
@@ -67,12 +68,12 @@ def _family_of_six(services: Any, demo: dict) -> str:
 
 
 def _timings(services: Any, username: str, count: int) -> tuple[list[float], int]:
-    actor = services.actor_for(username)
-    services.prefill_for(PROCEDURE, actor)  # warm-up
+    actor = services.accounts.actor_for(username)
+    services.prefill.prefill_for(PROCEDURE, actor)  # warm-up
     out, prefilled = [], 0
     for _ in range(count):
         started = time.perf_counter()
-        view = services.prefill_for(PROCEDURE, actor)
+        view = services.prefill.prefill_for(PROCEDURE, actor)
         out.append((time.perf_counter() - started) * 1000)
         prefilled = view.counts["prefilled"]
     return out, prefilled
@@ -86,7 +87,7 @@ def _summary(ms: list[float]) -> dict[str, float]:
 
 def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: list[int], dossiers: int) -> dict:
     services = _services(url, workdir)
-    demo = services.seed_demo(people=120)
+    demo = seed_demo(services, people=120)
     family_applicant = _family_of_six(services, demo)
     single = next(p["personal_id"] for p in demo["scenarios"]["single_adults"])
     count = max(50, int(seconds * 40))
@@ -117,7 +118,7 @@ def profile(backend: Backend, url: str, workdir: Path, *, seconds: float, dossie
     import pstats
 
     services = _services(url, workdir)
-    demo = services.seed_demo(people=120)
+    demo = seed_demo(services, people=120)
     username = _family_of_six(services, demo)
     prof = cProfile.Profile()
     prof.enable()

@@ -31,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.common import Backend, CorrectnessError, note
+from motcua.demo import seed_demo
 
 NAME = "transitions"
 UNIT = "transitions/s"
@@ -103,29 +104,29 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
 
     config = _config(url, workdir)
     services = bootstrap(config, clock=FixedClock())
-    services.publish_procedures()
-    services.sync_calendars()
-    demo = services.seed_demo(people=60)
+    services.procedures.publish_procedures()
+    services.deadlines.sync_calendars()
+    demo = seed_demo(services, people=60)
     couple = demo["scenarios"]["married_couple"]
-    citizen = services.actor_for(couple["wife"])
-    clerk = services.actor_for("clerk")
-    leader = services.actor_for("leader")
-    specialist = services.actor_for("specialist")
+    citizen = services.accounts.actor_for(couple["wife"])
+    clerk = services.accounts.actor_for("clerk")
+    leader = services.accounts.actor_for("leader")
+    specialist = services.accounts.actor_for("specialist")
 
     total = services_n + raw_n
     note(f"  setting up {total} dossiers in state {APPRAISE} through the services ...")
     ids: list[str] = []
     for _ in range(total):
-        d = services.start_dossier(PROCEDURE, birth_form(couple), citizen)
-        services.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-        services.perform_action(d.id, "submit", citizen)
-        services.perform_action(d.id, "receive", clerk)
-        d = services.perform_action(d.id, "assign", leader)
+        d = services.filing.start_dossier(PROCEDURE, birth_form(couple), citizen)
+        services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+        services.actions.perform_action(d.id, "submit", citizen)
+        services.actions.perform_action(d.id, "receive", clerk)
+        d = services.actions.perform_action(d.id, "assign", leader)
         if d.state != APPRAISE:
             raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
         ids.append(d.id)
 
-    proc = services.get_procedure(PROCEDURE)
+    proc = services.procedures.get_procedure(PROCEDURE)
 
     def actor_fields(actor: Any, role: str) -> dict[str, Any]:
         return {"account_id": actor.account_id, "name": actor.display_name, "role": role, "agency_id": actor.agency_id}
@@ -143,8 +144,8 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
 
 
 class ServicesPath:
-    """One transition = one ``Services.perform_action`` call, as the HTTP API makes it (the dossier's full
-    view comes back); with ``lean=True`` one ``Services.fire_action`` call (the same transition, no view)."""
+    """One transition = one ``Services.actions.perform_action`` call, as the HTTP API makes it (the dossier's full
+    view comes back); with ``lean=True`` one ``Services.actions.fire_action`` call (the same transition, no view)."""
 
     def __init__(self, config: dict, ids: list[str], applicant: str, services: Any = None, lean: bool = False):
         from sqlalchemy import select
@@ -154,11 +155,11 @@ class ServicesPath:
 
         self.own = services is None
         self.services = services if services is not None else bootstrap(config, clock=FixedClock())
-        self.specialist = self.services.actor_for("specialist")
-        self.applicant = self.services.actor_for(applicant)
+        self.specialist = self.services.accounts.actor_for("specialist")
+        self.applicant = self.services.accounts.actor_for(applicant)
         self.ids = ids
         self.i = 0
-        self.act = self.services.fire_action if lean else self.services.perform_action
+        self.act = self.services.actions.fire_action if lean else self.services.actions.perform_action
         with self.services.uow(write=False) as uow:
             self.states = dict(uow.session.execute(select(Dossier.id, Dossier.state).where(Dossier.id.in_(ids))).all())
 
@@ -375,7 +376,7 @@ def _check(world: World, before: tuple[int, int], m: Measurement, ids: list[str]
                                f"not {m.committed}")
     sample = [did for w in range(m.procs) for did in ids[w * per_worker:w * per_worker + AUDIT_SAMPLE_PER_WORKER]]
     for did in sample:
-        report = world.services.verify_audit(did)
+        report = world.services.audit.verify_audit(did)
         if report.problems:
             raise CorrectnessError(f"{m.kind} x{m.procs}: audit chain of {did} broken: {report.problems[:3]}")
     return len(sample)
@@ -502,7 +503,7 @@ def profile(backend: Backend, url: str, workdir: Path, *, seconds: float, dossie
     finally:
         engine.dispose()
     out = io.StringIO()
-    out.write(f"{NAME}.{backend.name} profile: {n} transitions through Services.perform_action in one process, "
+    out.write(f"{NAME}.{backend.name} profile: {n} transitions through Services.actions.perform_action in one process, "
               f"{seconds:g} s under cProfile (rates under a profiler are not benchmark figures)\n\n")
     out.write("SQL statements per transition (driver cursor executions):\n")
     for stmt, c in statements.most_common():

@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from engine.adapters.models import Base
-from engine.adapters.store import make_engine
+from engine.adapters.uow import make_engine
 from web import create_app
 from web.bootstrap import bootstrap, upgrade_database
 from web.config import BUNDLED_PROCEDURES
+from motcua.demo import seed_demo
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -144,8 +145,8 @@ def config(db_url: str, tmp_path: Path, font_cache: Path) -> dict:
 def services(config: dict, clock: FakeClock):
     engine = make_engine(config["DATABASE_URL"])
     svc = bootstrap(config, engine=engine, clock=clock)
-    svc.publish_procedures()
-    svc.sync_calendars()
+    svc.procedures.publish_procedures()
+    svc.deadlines.sync_calendars()
     yield svc
     engine.dispose()
 
@@ -153,7 +154,7 @@ def services(config: dict, clock: FakeClock):
 @pytest.fixture
 def demo(services) -> dict:
     """A small seeded world: the demo agency, its staff, families with results in the store."""
-    return services.seed_demo(people=60)
+    return seed_demo(services, people=60)
 
 
 @pytest.fixture
@@ -172,7 +173,7 @@ def token_for(services) -> Callable[[str], str]:
 
     def get(username: str) -> str:
         if username not in cache:
-            cache[username] = services.issue_token(username)
+            cache[username] = services.accounts.issue_token(username)
         return cache[username]
 
     return get

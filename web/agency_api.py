@@ -32,7 +32,7 @@ def current_actor(required: bool = True) -> Actor | None:
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise AuthenticationError("Authorization must be 'Bearer <token>'")
-    g.actor = services().authenticate_token(token.strip())
+    g.actor = services().accounts.authenticate_token(token.strip())
     return g.actor
 
 
@@ -91,20 +91,20 @@ def _refuse_nul() -> None:
 
 @bp.get("/procedures")
 def list_procedures():
-    return jsonify({"procedures": as_json(services().list_procedures())})
+    return jsonify({"procedures": as_json(services().procedures.list_procedures())})
 
 
 @bp.get("/procedures/<procedure_id>/prefill")
 def prefill(procedure_id: str):
     """What the citizen finds already filled in; personal-id fields may be passed as query parameters
     (e.g. ?husband_personal_id=...) to look up family members they name."""
-    view = services().prefill_for(procedure_id, current_actor(), dict(request.args))
+    view = services().prefill.prefill_for(procedure_id, current_actor(), dict(request.args))
     return jsonify(as_json(view))
 
 
 @bp.get("/procedures/<procedure_id>")
 def get_procedure(procedure_id: str):
-    return jsonify(procedure_document(services().get_procedure(procedure_id)))
+    return jsonify(procedure_document(services().procedures.get_procedure(procedure_id)))
 
 
 def _text(t: Any) -> dict | None:
@@ -152,7 +152,7 @@ def create_dossier():
     actor = current_actor()
     body = json_body()
     key = request.headers.get("Idempotency-Key")
-    view = services().start_dossier(
+    view = services().filing.start_dossier(
         body.get("procedure"), body.get("data"), actor, applicant=body.get("applicant"),
         agency_code=body.get("agency"), idempotency_key=key,
     )
@@ -169,7 +169,7 @@ def list_dossiers():
     page = args.get("page", "1")
     if not page.isdigit():
         raise ValidationError("page must be a positive integer", fields={"page": ["số nguyên dương / positive integer"]})
-    result = services().list_dossiers(
+    result = services().desk.list_dossiers(
         actor, state=args.get("state") or None, procedure=args.get("procedure") or None,
         overdue=None if overdue in (None, "") else overdue in ("true", "1"), page=int(page),
     )
@@ -178,7 +178,7 @@ def list_dossiers():
 
 @bp.get("/dossiers/<dossier_id>")
 def get_dossier(dossier_id: str):
-    return jsonify(as_json(services().get_dossier(dossier_id, current_actor())))
+    return jsonify(as_json(services().dossiers.get_dossier(dossier_id, current_actor())))
 
 
 @bp.patch("/dossiers/<dossier_id>")
@@ -187,7 +187,7 @@ def update_dossier(dossier_id: str):
     body = json_body()
     if not isinstance(body.get("data"), dict):
         raise ValidationError("data must be an object of field values", fields={"data": ["bắt buộc / required"]})
-    view = services().save_form(dossier_id, body["data"], actor, expected_version=body.get("expected_version"))
+    view = services().filing.save_form(dossier_id, body["data"], actor, expected_version=body.get("expected_version"))
     return jsonify(as_json(view))
 
 
@@ -200,19 +200,19 @@ def add_document(dossier_id: str):
         if upload is None:
             raise ValidationError("a file is required", fields={"file": ["bắt buộc / required"]})
         content = upload.read()
-        view = services().add_document(dossier_id, requirement, upload.filename, content, actor)
+        view = services().filing.add_document(dossier_id, requirement, upload.filename, content, actor)
     else:
         body = json_body()
         if not body.get("result_id"):
             raise ValidationError("send multipart 'requirement' + 'file', or JSON {requirement, result_id}",
                                   fields={"result_id": ["bắt buộc / required"]})
-        view = services().link_result(dossier_id, body.get("requirement", ""), body["result_id"], actor)
+        view = services().filing.link_result(dossier_id, body.get("requirement", ""), body["result_id"], actor)
     return jsonify(as_json(view)), 201
 
 
 @bp.get("/dossiers/<dossier_id>/documents/<document_id>")
 def get_document(dossier_id: str, document_id: str):
-    content, mime, name = services().document_content(dossier_id, document_id, current_actor())
+    content, mime, name = services().dossiers.document_content(dossier_id, document_id, current_actor())
     response = Response(content, mimetype=mime)
     response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(name)
     response.headers["X-Content-Type-Options"] = "nosniff"
@@ -229,7 +229,7 @@ def _quote(name: str) -> str:
 def perform_action(dossier_id: str, action: str):
     actor = current_actor()
     body = json_body() if request.content_length else {}
-    view = services().perform_action(
+    view = services().actions.perform_action(
         dossier_id, action, actor, comment=body.get("comment"), reason=body.get("reason"), items=body.get("items"),
         new_due_at=body.get("new_due_at"), expected_version=body.get("expected_version"),
     )
@@ -242,7 +242,7 @@ def perform_action(dossier_id: str, action: str):
 @bp.get("/results")
 def list_results():
     actor = current_actor()
-    rows = services().list_results(actor, holder=request.args.get("holder") or None,
+    rows = services().results.list_results(actor, holder=request.args.get("holder") or None,
                                    evidence=request.args.get("evidence") or None,
                                    purpose=request.headers.get("X-Purpose"))
     return jsonify({"results": as_json(rows)})
@@ -250,19 +250,19 @@ def list_results():
 
 @bp.get("/results/<result_id>")
 def get_result(result_id: str):
-    return jsonify(as_json(services().get_result(result_id, current_actor(), purpose=request.headers.get("X-Purpose"))))
+    return jsonify(as_json(services().results.get_result(result_id, current_actor(), purpose=request.headers.get("X-Purpose"))))
 
 
 @bp.get("/results/<result_id>/pdf")
 def result_pdf(result_id: str):
-    content, name = services().document_pdf("result", result_id, current_actor(),
+    content, name = services().results.document_pdf("result", result_id, current_actor(),
                                             purpose=request.headers.get("X-Purpose"))
     return _pdf_response(content, name)
 
 
 @bp.get("/slips/<slip_id>/pdf")
 def slip_pdf(slip_id: str):
-    content, name = services().document_pdf("slip", slip_id, current_actor())
+    content, name = services().results.document_pdf("slip", slip_id, current_actor())
     return _pdf_response(content, name)
 
 
@@ -275,13 +275,13 @@ def _pdf_response(content: bytes, name: str) -> Response:
 @bp.post("/results/<result_id>/revoke")
 def revoke_result(result_id: str):
     body = json_body()
-    return jsonify(as_json(services().revoke_result(result_id, body.get("reason"), current_actor())))
+    return jsonify(as_json(services().results.revoke_result(result_id, body.get("reason"), current_actor())))
 
 
 @bp.post("/results/<result_id>/supersede")
 def supersede_result(result_id: str):
     body = json_body()
-    view = services().supersede_result(result_id, body.get("data"), body.get("reason"), current_actor())
+    view = services().results.supersede_result(result_id, body.get("data"), body.get("reason"), current_actor())
     return jsonify(as_json(view)), 201
 
 
@@ -306,7 +306,7 @@ def uploaded_pdf() -> bytes:
 
 @bp.post("/verify")
 def verify():
-    report = services().verify_document(uploaded_pdf())
+    report = services().verification.verify_document(uploaded_pdf())
     body = as_json(report)
     document = body.pop("document")
     body["result"] = ({"id": document["id"], "status": document["status"], "number": document["number"],
@@ -319,24 +319,24 @@ def verify():
 
 @bp.get("/me/access-log")
 def access_log():
-    return jsonify({"entries": as_json(services().access_log(current_actor()))})
+    return jsonify({"entries": as_json(services().access.access_log(current_actor()))})
 
 
 @bp.get("/me/consents")
 def list_consents():
-    return jsonify({"consents": as_json(services().list_consents(current_actor()))})
+    return jsonify({"consents": as_json(services().access.list_consents(current_actor()))})
 
 
 @bp.post("/me/consents")
 def grant_consent():
     body = json_body()
-    view = services().grant_consent(current_actor(), body.get("agency"), body.get("evidence"))
+    view = services().access.grant_consent(current_actor(), body.get("agency"), body.get("evidence"))
     return jsonify(as_json(view)), 201
 
 
 @bp.delete("/me/consents/<int:consent_id>")
 def withdraw_consent(consent_id: int):
-    return jsonify(as_json(services().withdraw_consent(current_actor(), consent_id)))
+    return jsonify(as_json(services().access.withdraw_consent(current_actor(), consent_id)))
 
 
 @bp.get("/kpis")
@@ -350,12 +350,12 @@ def kpis():
         except ValueError:
             raise ValidationError(f"{name} must be an ISO date", fields={name: ["YYYY-MM-DD"]}) from None
 
-    return jsonify(services().kpis(current_actor(), when("from"), when("to")))
+    return jsonify(services().indicators.kpis(current_actor(), when("from"), when("to")))
 
 
 @bp.get("/trust/root.pem")
 def trust_root():
-    return Response(services().root_pem(), mimetype="application/x-pem-file")
+    return Response(services().issuance.root_pem(), mimetype="application/x-pem-file")
 
 
 @bp.get("/openapi.json")

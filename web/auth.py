@@ -4,7 +4,7 @@ read again on every request, so a disabled account is out at once.
 The login itself is pluggable: a ``LoginProvider`` owns the sign-in pages and calls ``sign_in`` with
 the account it vouches for. ``LocalLogin`` checks a username and an argon2 password; an OpenID
 Connect provider replaces it by registering its own routes (redirect, callback) and mapping the
-identity it receives (the citizen's personal id) to an account with ``Services.actor_for``."""
+identity it receives (the citizen's personal id) to an account with ``Services.accounts.actor_for``."""
 from __future__ import annotations
 
 import functools
@@ -98,7 +98,7 @@ class LocalLogin(LoginProvider):
             return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
                                    error=_("Too many failed attempts. Wait 15 minutes and try again.")), 429
         try:
-            actor = services().authenticate_password(username, password)
+            actor = services().accounts.authenticate_password(username, password)
         except AuthenticationError:
             self.throttle.failed(key)
             return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
@@ -168,7 +168,7 @@ def logout():
 
 def load_user() -> None:
     account_id = session.get(SESSION_KEY)
-    g.user = services().actor_by_id(account_id) if account_id is not None else None
+    g.user = services().accounts.actor_by_id(account_id) if account_id is not None else None
     if account_id is not None and g.user is None:
         session.clear()  # the account was disabled or removed since
 

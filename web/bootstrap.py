@@ -3,16 +3,22 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from typing import Any
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, inspect
 
-from engine.rules import deadlines
+
 from engine.adapters.blobs import LocalBlobStore
-from engine.rules.definitions import load_catalogue
-from engine.usecases.services import Services
-from engine.adapters.store import make_engine, uow_factory
+from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
+from engine.adapters.uow import make_engine, uow_factory
+from engine.rules import deadlines
+from engine.rules.definitions import Catalogue, load_catalogue
+from engine.rules.identity import DEFAULT_PATTERN, PersonalIdRule
+from engine.rules.prefill import Prefiller
+from engine.usecases.links import Links
+from engine.usecases.services import Services, build_services
 from web import config as cfg
 
 MIGRATIONS = cfg.PROJECT_ROOT / "migrations"
@@ -34,36 +40,33 @@ def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[],
     catalogue = load_catalogue(cfg.procedure_folders(config), calendars=calendars.keys())
     engine = engine or make_engine(str(config["DATABASE_URL"]))
     data_dir = Path(str(config["DATA_DIR"]))
-    services = Services(
-        uow=uow_factory(engine),
-        catalogue=catalogue,
-        calendars=dict(calendars),
-        clock=clock or local_clock(str(config.get("TIMEZONE") or "Asia/Ho_Chi_Minh")),
+    uow = uow_factory(engine)
+    clock = clock or local_clock(str(config.get("TIMEZONE") or "Asia/Ho_Chi_Minh"))
+    services = build_services(
+        uow=uow, clock=clock, catalogue=catalogue, calendars=dict(calendars),
         blobs=LocalBlobStore(data_dir / "blobs"),
-        max_upload_mb=float(config.get("MAX_UPLOAD_MB") or 20),
         issuer=make_issuer(config),
-        secret=str(config["SECRET_KEY"]).encode("utf-8"),
-        public_url=str(config.get("PUBLIC_URL") or "http://127.0.0.1:8000"),
+        prefiller=make_prefiller(config, uow, catalogue, clock),
+        links=Links(str(config.get("PUBLIC_URL") or "http://127.0.0.1:8000"), str(config["SECRET_KEY"]).encode("utf-8")),
         slips_dir=cfg.slips_folder(config),
+        max_upload_mb=float(config.get("MAX_UPLOAD_MB") or 20),
         issue_inline=cfg.truthy(config.get("ISSUE_INLINE", True)),
+        personal_ids=PersonalIdRule(str(config.get("PERSONAL_ID_PATTERN") or DEFAULT_PATTERN)),
+        engine=engine,
     )
-    services.prefiller = make_prefiller(config, services)
-    services.engine = engine  # type: ignore[attr-defined]
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
-        services.load_calendars_from_db()  # the administrator's edited copy wins over the files
+        services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files
     return services
 
 
-def make_prefiller(config: dict, services: Services):
+def make_prefiller(config: dict, uow: Callable[..., Any], catalogue: Catalogue,
+                   clock: Callable[[], dt.datetime]) -> Prefiller:
     """The prefill sources: the local population table, or a remote register when configured."""
-    from engine.rules.prefill import Prefiller
-    from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
-
     url = config.get("POPULATION_URL")
     population = (HttpPopulationRegister(str(url), timeout=float(config.get("POPULATION_TIMEOUT") or 3))
-                  if url else LocalPopulationRegister(services.uow))
-    titles = {e.id: e.title.vi for e in services.catalogue.evidence_types.values()}
-    return Prefiller(population, DatabaseResults(services.uow, titles, services.clock), titles)
+                  if url else LocalPopulationRegister(uow))
+    titles = {e.id: e.title.vi for e in catalogue.evidence_types.values()}
+    return Prefiller(population, DatabaseResults(uow, titles, clock), titles)
 
 
 def make_issuer(config: dict):

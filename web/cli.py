@@ -10,6 +10,7 @@ import click
 
 from engine.rules.errors import DefinitionError, EngineError
 from web import config as cfg
+from motcua.demo import seed_demo, seed_demo_queue
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -46,26 +47,26 @@ def init(demo: bool, people: int) -> None:
     services = _services(config)  # fails fast on a broken definition, before touching the database
     upgrade_database(str(config["DATABASE_URL"]))
     try:
-        report = services.publish_procedures()
+        report = services.procedures.publish_procedures()
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
         sys.exit(1)
-    days = services.sync_calendars()
+    days = services.deadlines.sync_calendars()
     click.echo(f"database ready: {_redact(str(config['DATABASE_URL']))}")
     if not demo:
-        parties = services.ensure_signing_parties()
+        parties = services.issuance.ensure_signing_parties()
         click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
     click.echo(f"procedures: {len(services.catalogue.procedures)} loaded, {len(report.published)} newly published")
-    click.echo(f"calendars: {', '.join(sorted(services.calendars))} ({days} days written)")
+    click.echo(f"calendars: {', '.join(sorted(services.deadlines.calendars))} ({days} days written)")
     if demo:
-        summary = services.seed_demo(people=people)
+        summary = seed_demo(services, people=people)
         path = Path(config["DATA_DIR"]) / "demo.json"
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         click.echo(f"demo data: {summary['people']} people, agency {summary['agency']['code']}; written to {path}")
-        parties = services.ensure_signing_parties()
+        parties = services.issuance.ensure_signing_parties()
         click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
-        filed = services.seed_demo_queue(summary)
+        filed = seed_demo_queue(services, summary)
         if filed:
             click.echo(f"demo work queue: {filed} dossiers at every stage from submitted to returned")
         click.echo("log in (password for every demo account: %s):" % summary["password"])
@@ -144,7 +145,7 @@ def procedures_list() -> None:
     cut measured on filed dossiers (when the database has any)."""
     services = _services()
     cuts = {c.id: c for c in _cuts(services)}
-    for p in services.list_procedures():
+    for p in services.procedures.list_procedures():
         c = cuts.get(p.id)
         extra = ""
         if c is not None:
@@ -167,10 +168,10 @@ def _cuts(services):
     if engine is None or not inspect(engine).has_table("dossiers"):
         from engine.rules.prefill import definition_share
 
-        from engine.usecases.reuse import ProcedureCut
+        from engine.usecases.indicators import ProcedureCut
         return [ProcedureCut(p.id, p.code, p.version, p.title.vi, len(p.fields), sum(1 for f in p.fields if f.prefill),
                              definition_share(p), None, 0) for p in services.catalogue.current()]
-    return services.procedure_cuts()
+    return services.indicators.procedure_cuts()
 
 
 @main.command()
@@ -179,7 +180,7 @@ def token(username: str) -> None:
     """Print a bearer token for an account."""
     services = _services()
     try:
-        click.echo(services.issue_token(username))
+        click.echo(services.accounts.issue_token(username))
     except EngineError as exc:
         _fail(f"motcua token: {exc.message}")
 
@@ -188,9 +189,9 @@ def token(username: str) -> None:
 def sweep() -> None:
     """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending."""
     services = _services()
-    report = services.sweep_deadlines()
+    report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
-    issued = services.issue_pending()
+    issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
 
 
@@ -198,7 +199,7 @@ def sweep() -> None:
 @click.option("--limit", default=100, show_default=True)
 def issue(limit: int) -> None:
     """Render, sign and store documents left pending (after a crash, or with MOTCUA_ISSUE_INLINE=false)."""
-    report = _services().issue_pending(limit=limit)
+    report = _services().issuance.issue_pending(limit=limit)
     click.echo(f"documents: {report.issued} signed, {report.failed} failed, {report.pending} still pending")
     sys.exit(1 if report.failed else 0)
 
@@ -212,7 +213,7 @@ def verify(file: Path, as_json: bool) -> None:
         data = file.read_bytes()
     except OSError as exc:
         _fail(f"{file}: cannot read: {exc.strerror}", 2)
-    report = _services().verify_document(data)
+    report = _services().verification.verify_document(data)
     if as_json:
         import dataclasses
 
@@ -248,7 +249,7 @@ def keys_import(kind: str, key: str, file: Path, password_env: str | None) -> No
 
     password = os.environ.get(password_env, "").encode() if password_env else None
     try:
-        _services().issuer.import_pkcs12(kind, key, file.read_bytes(), password)
+        _services().issuance.issuer.import_pkcs12(kind, key, file.read_bytes(), password)
     except ValueError as exc:
         _fail(f"{file}: {exc}")
     click.echo(f"imported {kind} certificate for {key}")
@@ -262,7 +263,7 @@ def results() -> None:
 @results.command("archive")
 def results_archive() -> None:
     """Upgrade valid results to B-LTA (revocation data and a document timestamp)."""
-    n = _services().archive_results()
+    n = _services().issuance.archive_results()
     click.echo(f"{n} result(s) upgraded to B-LTA")
 
 
@@ -289,7 +290,7 @@ def calendar_due(start: str, value: str, unit: str, procedure_id: str | None, co
         _fail(f"motcua calendar due: '{value}' is not a number", 2)
     services = _services()
     try:
-        due = services.compute_due(begin.replace(tzinfo=None), amount, unit, procedure_id, cutoff_applies=counter)
+        due = services.deadlines.compute_due(begin.replace(tzinfo=None), amount, unit, procedure_id, cutoff_applies=counter)
     except EngineError as exc:
         _fail(f"motcua calendar due: {exc.message}", 2)
     click.echo(due.isoformat(timespec="minutes"))
@@ -305,7 +306,7 @@ def audit() -> None:
 def audit_verify(dossier: str | None) -> None:
     """Check every dossier's event hash chain (or one dossier's); exit 1 on any break."""
     try:
-        report = _services().verify_audit(dossier)
+        report = _services().audit.verify_audit(dossier)
     except EngineError as exc:
         _fail(f"motcua audit verify: {exc.message}")
     for p in report.problems:

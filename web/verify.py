@@ -136,13 +136,13 @@ def _helpers() -> dict[str, Any]:
 
 @bp.get("/")
 def index():
-    return render_template("index.html", procedures=_services().list_procedures())
+    return render_template("index.html", procedures=_services().procedures.list_procedures())
 
 
 @bp.get("/verify/<document_id>/<token>")
 def document_page(document_id: str, token: str):
     try:
-        document, check = _services().verification_page(document_id, token)
+        document, check = _services().verification.verification_page(document_id, token)
     except NotFoundError:
         return render_template("verify/not_found.html"), 404
     return render_template("verify/document.html", document=document, check=check, rows=content_rows(document))
@@ -163,7 +163,7 @@ def upload():
         return render_template("verify/upload.html", report=None,
                                error=_("The file is larger than %(mb)s MB.", mb=MAX_MB)), 413
     try:
-        report = _services().verify_document(data)
+        report = _services().verification.verify_document(data)
     except ValidationError as exc:
         return render_template("verify/upload.html", report=None, error=local_text(exc.message)), 422
     return render_template("verify/upload.html", report=report, error=None)

@@ -14,7 +14,7 @@ from sqlalchemy import select
 
 from engine.adapters.models import Person, Result, ResultHolder
 from engine.rules.prefill import PersonRecord, StoredResult
-from engine.adapters.store import UnitOfWork
+from engine.adapters.uow import UnitOfWork
 
 PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
                  "place_of_birth", "permanent_address", "current_address", "phone", "email", "marital_status",
@@ -23,6 +23,8 @@ PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality"
 
 class LocalPopulationRegister:
     """The default adapter: the people table seeded with synthetic people (demo) or a local copy."""
+
+    reads_through_session = True  # a use case may pass its own session (one connection per request)
 
     def __init__(self, uow: Callable[..., UnitOfWork]):
         self.uow = uow

@@ -61,3 +61,20 @@ def verify_chain(dossier_id: str, events: Iterable[Any], *, head_hash: str | Non
     if prev != head_hash:
         problems.append(ChainProblem(dossier_id, None, "the last stored event is not the dossier's last recorded event"))
     return problems
+
+
+def chain_event(d: Any, *, actor_account_id: int | None, actor_name: str, agency_id: int | None, action: str,
+                from_state: str | None, to_state: str, at: dt.datetime, role: str, comment: str | None = None,
+                reason: str | None = None, items: list[str] | None = None,
+                details: dict | None = None) -> dict[str, Any]:
+    """The next audit event of ``d`` (any object with ``id``, ``event_count`` and ``last_event_hash``),
+    its hash chained to the previous one; moves the dossier's head to it."""
+    fields = dict(dossier_id=d.id, seq=(d.event_count or 0) + 1, action=action, actor_account_id=actor_account_id,
+                  actor_name=actor_name, role=role, agency_id=agency_id, from_state=from_state,
+                  to_state=to_state, at=at, comment=comment, reason=reason, items=items, details=details,
+                  prev_hash=d.last_event_hash)
+    digest = event_hash(fields)
+    fields["hash"] = digest
+    d.event_count = fields["seq"]
+    d.last_event_hash = digest
+    return fields

@@ -1,5 +1,6 @@
-"""Use cases of signed documents: results and one-stop slips are recorded as *pending* inside the
-transition that calls for them, then rendered, signed and stored after the commit.
+"""Issuing signed documents. Results and one-stop slips are recorded as *pending* inside the
+transition that calls for them (``record_results``, ``queue_slip``), then rendered, signed and stored
+after the commit (``issue_pending``).
 
 Atomicity: the transition commits the intent (a pending row); the slow work (render, sign) runs
 outside any transaction; one short transaction then moves the row from pending to valid with the
@@ -9,40 +10,44 @@ pending document is never shown as valid, listed in a store or linked as evidenc
 """
 from __future__ import annotations
 
+import calendar
 import datetime as dt
-import hashlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from engine.rules import results as rules
-from engine.rules.access import Actor
-from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
-from engine.usecases.reuse import clean_purpose
-from engine.adapters.store import next_in_sequence
+from engine.adapters.sequences import next_in_sequence
+from engine.adapters.uow import UnitOfWork
+from engine.rules.access import Actor
+from engine.rules.definitions import Procedure
+from engine.rules.errors import ActionNotAllowedError, NotFoundError
+from engine.rules.slips import SLIP_SUFFIX, SLIP_TEMPLATES, SLIP_TITLES
+from engine.usecases.catalogue import Procedures
+from engine.usecases.links import Links
 
 log = logging.getLogger(__name__)
 
-# The action that issues each one-stop form (Circular 01/2018 Art. 9; Circular 03/2025 Appendix I).
-SLIP_FOR_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05"}
-SLIP_TEMPLATES = {"01": "01-receipt.html.j2", "02": "02-supplement.html.j2", "03": "03-refusal.html.j2",
-                  "04": "04-apology.html.j2", "05": "05-stop.html.j2"}
-SLIP_SUFFIX = {"01": "PTN", "02": "PBS", "03": "PTC", "04": "XL", "05": "TBD"}
-SLIP_TITLES = {
-    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "04": "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
-    "05": "Thông báo dừng giải quyết hồ sơ",
-}
 ROLE_TITLES = {"leader": "Chủ tịch", "records": "Văn thư", "clerk": "Công chức tiếp nhận và trả kết quả",
                "specialist": "Công chức thụ lý"}
 UNIT_TEXT = {"working_days": "ngày làm việc", "days": "ngày", "hours": "giờ làm việc", "immediate": ""}
+
+
+class DocumentIssuer(Protocol):
+    """The port the signing adapter implements: render and sign, verify, upgrade, and signing keys."""
+
+    def issue(self, template: Path, context: dict, *, attachment: dict | None, title: str, verify_url: str,
+              signers: list[tuple[str, str, str]]) -> bytes: ...
+    def verify(self, pdf: bytes) -> dict[str, Any]: ...
+    def upgrade(self, pdf: bytes) -> bytes: ...
+    def has_party(self, kind: str, key: str) -> bool: ...
+    def ensure_parties(self, parties: list[dict[str, str]]) -> None: ...
+    def root_pem(self) -> bytes: ...
 
 
 @dataclass(frozen=True)
@@ -52,56 +57,20 @@ class IssueReport:
     pending: int
 
 
-@dataclass(frozen=True)
-class SignatureView:
-    field: str
-    kind: str
-    signer_name: str | None
-    signer_organization: str | None
-    signing_time: str | None
-    timestamp_time: str | None
-    intact: bool
-    trusted: bool
-    covers_whole_document: bool
-    summary: str
-
-
-@dataclass(frozen=True)
-class StoredDocumentView:
-    kind: str  # result | slip
-    id: str
-    number: str
-    title: str
-    issuer: str
-    issued_at: dt.datetime
-    status: str
-    status_reason: str | None
-    hash_matches: bool
-    holders: list[str]
-    data: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class VerificationView:
-    valid: bool
-    problem: str | None
-    sha256: str
-    signatures: list[SignatureView]
-    document: StoredDocumentView | None
-
-
-class IssuanceMixin:
-    """Issuing, reading, verifying, revoking and superseding signed documents (part of Services)."""
-
-    issuer: Any
-    secret: bytes
-    public_url: str
-    slips_dir: Path | None
-    issue_inline: bool
+class Issuance:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
+                 blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None):
+        self.uow = uow
+        self.clock = clock
+        self.procedures = procedures
+        self.blobs = blobs
+        self.issuer = issuer
+        self.links = links
+        self.slips_dir = slips_dir
 
     # ----------------------------------------------------------------- recording (inside a transition)
 
-    def _queue_slip(self, s: Any, d: Dossier, proc: Any, form: str, event_seq: int, now: dt.datetime, actor: Actor,
+    def queue_slip(self, s: Any, d: Dossier, proc: Any, form: str, event_seq: int, now: dt.datetime, actor: Actor,
                     *, reason: str | None, items: list[str] | None) -> Slip:
         agency = s.get(Agency, d.agency_id)
         seq = next_in_sequence(s, f"slip:{agency.id}:{form}", str(now.year))
@@ -133,13 +102,33 @@ class IssuanceMixin:
         s.add(slip)
         return slip
 
-    # ----------------------------------------------------------------- issuing (after the commit)
+    def record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime, decider: Actor) -> list[str]:
+        agency = s.get(Agency, d.agency_id)
+        applicant = s.get(Account, d.applicant_account_id)
+        ids: list[str] = []
+        for spec in proc.results:
+            seq = next_in_sequence(s, f"result:{agency.id}:{spec.number}", str(now.year))
+            number = spec.number.replace("{seq}", str(seq)).replace("{year}", str(now.year))
+            data = {key: _resolve(ref, d, agency, applicant) for key, ref in spec.data}
+            holders = [h for h in (_resolve(ref, d, agency, applicant) for ref in spec.holder) if h]
+            if not holders and applicant.personal_id:
+                holders = [applicant.personal_id]  # e.g. a newborn without a personal id yet: the parent holds it
+            valid_until = add_months(now, spec.validity_months) if spec.validity_months else None
+            result = Result(number=number, dossier_id=d.id, procedure_id=proc.id, procedure_version=proc.version,
+                            result_key=spec.id, evidence_type=spec.evidence, issuer_agency_id=agency.id, issued_at=now,
+                            valid_until=valid_until, status="pending", data=data, issue_attempts=0,
+                            signers=self.result_signers(s, decider, agency, spec.signers))
+            result.holders = [ResultHolder(personal_id=h) for h in dict.fromkeys(holders)]
+            s.add(result)
+            s.flush()
+            ids.append(result.id)
+        return ids
 
     def issue_pending(self, *, ids: list[str] | None = None, limit: int = 100,
                       on_signed: Callable[[str, str], None] | None = None) -> IssueReport:
         """Render, sign and store pending documents (these ids, or the oldest pending ones)."""
         if self.issuer is None:
-            return IssueReport(0, 0, self._count_pending())
+            return IssueReport(0, 0, self.count_pending())
         with self.uow(write=False) as uow:
             s = uow.session
             rq = select(Result.id).where(Result.status == "pending")
@@ -161,11 +150,9 @@ class IssuanceMixin:
                     uow.session.execute(update(model).where(model.id == doc_id).values(
                         issue_attempts=model.issue_attempts + 1, issue_error=f"{type(exc).__name__}"[:300]))
                     uow.commit()
-        return IssueReport(issued, failed, self._count_pending())
+        return IssueReport(issued, failed, self.count_pending())
 
-    def _count_pending(self) -> int:
-        from sqlalchemy import func
-
+    def count_pending(self) -> int:
         with self.uow(write=False) as uow:
             s = uow.session
             return (s.execute(select(func.count()).select_from(Result).where(Result.status == "pending")).scalar_one()
@@ -201,7 +188,7 @@ class IssuanceMixin:
         r = s.get(Result, result_id)
         if r is None or r.status != "pending":
             return None
-        proc = self.procedure_version(r.procedure_id, r.procedure_version, s)
+        proc = self.procedures.procedure_version(r.procedure_id, r.procedure_version, s)
         spec = next(x for x in proc.results if x.id == r.result_key)
         agency = s.get(Agency, r.issuer_agency_id)
         signers = list(r.signers or [])
@@ -215,7 +202,7 @@ class IssuanceMixin:
                         "data": dict(r.data or {}),
                         "signers": [{"name": x["name"], "title": x["title"]} for x in signers]},
             "attachment": attachment, "title": f"{spec.title.vi} {r.number}",
-            "verify_url": self.verify_url(r.id),
+            "verify_url": self.links.verify_url(r.id),
             "signers": [(x["role"], x["kind"], x["key"]) for x in signers],
         }
 
@@ -228,7 +215,7 @@ class IssuanceMixin:
         context["slip"] = dict(context["slip"], number=slip.number)
         return {
             "template": self.slips_dir / SLIP_TEMPLATES[slip.form], "context": context, "attachment": None,
-            "title": f"{SLIP_TITLES[slip.form]} {slip.number}", "verify_url": self.verify_url(slip.id),
+            "title": f"{SLIP_TITLES[slip.form]} {slip.number}", "verify_url": self.links.verify_url(slip.id),
             "signers": [("agency", "agency", agency.code)],
         }
 
@@ -264,174 +251,12 @@ class IssuanceMixin:
             self.issuer.ensure_parties(self._party_records(s, parties))
         return len(parties)
 
-    # ----------------------------------------------------------------- reading and verifying
-
-    def verify_url(self, document_id: str) -> str:
-        return f"{self.public_url.rstrip('/')}/verify/{document_id}/{rules.verification_token(self.secret, document_id)}"
-
-    def document_pdf(self, kind: str, document_id: str, actor: Actor, *, purpose: str | None = None) -> tuple[bytes, str]:
-        """The signed PDF of a result (its holders, the issuing agency's staff, readers with a basis, logged)
-        or of a slip (whoever sees the dossier)."""
-        with self.uow() as uow:
-            s = uow.session
-            if kind == "result":
-                r = s.get(Result, document_id) if _is_id(document_id) else None
-                if r is None:
-                    raise NotFoundError("Không tìm thấy kết quả / result not found")
-                if not self._may_read_result(actor, r):
-                    basis = self._read_basis(s, actor, r)
-                    if basis is None:
-                        raise NotFoundError("Không tìm thấy kết quả / result not found")
-                    self._log_read(s, actor, r, clean_purpose(purpose) if actor.kind == "agency_client"
-                                   else (purpose or "giải quyết hồ sơ / handling a dossier"), basis, "pdf")
-                    uow.commit()
-                digest, name, status = r.pdf_sha256, f"{r.evidence_type}-{r.number.replace('/', '-')}.pdf", r.status
-            else:
-                slip = s.get(Slip, document_id) if _is_id(document_id) else None
-                if slip is None:
-                    raise NotFoundError("Không tìm thấy phiếu / slip not found")
-                self._load_visible(s, slip.dossier_id, actor)
-                digest, name, status = slip.pdf_sha256, f"mau-{slip.form}-{slip.number.replace('/', '-')}.pdf", None
-        if digest is None:
-            if kind == "slip" or status == "pending":
-                raise ActionNotAllowedError("Văn bản đang được ký số; thử lại sau ít phút / the document is still being signed")
-            raise NotFoundError("Bản ghi này được số hóa từ sổ hộ tịch, không có tệp ký số / "
-                                "this record was digitised from a register and has no signed file")
-        return self.blobs.get(digest), name
-
-    def _may_read_result(self, actor: Actor, r: Result) -> bool:
-        holders = {h.personal_id for h in r.holders}
-        return bool((actor.is_citizen and actor.personal_id in holders)
-                    or (actor.is_staff and actor.agency_id == r.issuer_agency_id))
-
-    def verify_document(self, pdf: bytes) -> VerificationView:
-        """Signatures, chain to our root, the file's hash against the store, and the store status."""
-        if self.issuer is None:
-            raise ValidationError("verification is not configured")
-        report = self.issuer.verify(pdf)
-        digest = report["sha256"] or hashlib.sha256(pdf).hexdigest()
-        document = self._stored_document(digest)
-        signatures = [SignatureView(**{k: sig.get(k) for k in SignatureView.__dataclass_fields__})
-                      for sig in report["signatures"]]
-        problem = report["problem"]
-        valid = bool(report["valid"])
-        if valid and document is None:
-            valid, problem = False, "not issued by this system (unknown to the store)"
-        elif valid and document.status != "valid":
-            valid, problem = False, f"the document is {document.status}"
-        return VerificationView(valid, problem, digest, signatures, document)
-
-    def _stored_document(self, digest: str) -> StoredDocumentView | None:
-        now = self.clock()
-        with self.uow(write=False) as uow:
-            s = uow.session
-            r = s.execute(select(Result).where((Result.pdf_sha256 == digest) | (Result.signed_sha256 == digest))).scalars().first()
-            if r is not None:
-                agency = s.get(Agency, r.issuer_agency_id)
-                st = rules.standing(r.status, r.valid_until, now, r.status_reason)
-                title = self.catalogue.evidence_types.get(r.evidence_type)
-                return StoredDocumentView("result", r.id, r.number, title.title.vi if title else r.evidence_type,
-                                          agency.name_vi, r.issued_at, st.status, st.reason, True,
-                                          sorted(h.personal_id for h in r.holders), dict(r.data or {}))
-            slip = s.execute(select(Slip).where(Slip.pdf_sha256 == digest)).scalars().first()
-            if slip is not None:
-                agency = s.get(Agency, slip.issuer_agency_id)
-                return StoredDocumentView("slip", slip.id, slip.number, SLIP_TITLES[slip.form], agency.name_vi,
-                                          slip.issued_at, slip.status, None, True, [], {})
-        return None
-
-    def verification_page(self, document_id: str, token: str) -> tuple[StoredDocumentView, VerificationView | None]:
-        """What the QR code opens: the stored document and a fresh check of its stored file."""
-        if not _is_id(document_id) or not rules.token_matches(self.secret, document_id, token):
-            raise NotFoundError("Mã xác thực không đúng / unknown document or wrong token")
-        now = self.clock()
-        with self.uow(write=False) as uow:
-            s = uow.session
-            r = s.get(Result, document_id)
-            slip = None if r is not None else s.get(Slip, document_id)
-            if r is None and slip is None:
-                raise NotFoundError("Mã xác thực không đúng / unknown document or wrong token")
-            digest = r.pdf_sha256 if r is not None else slip.pdf_sha256
-            if r is not None:
-                agency = s.get(Agency, r.issuer_agency_id)
-                st = rules.standing(r.status, r.valid_until, now, r.status_reason)
-                title = self.catalogue.evidence_types.get(r.evidence_type)
-                doc = StoredDocumentView("result", r.id, r.number, title.title.vi if title else r.evidence_type,
-                                         agency.name_vi, r.issued_at, st.status, st.reason, True,
-                                         sorted(h.personal_id for h in r.holders), dict(r.data or {}))
-            else:
-                agency = s.get(Agency, slip.issuer_agency_id)
-                doc = StoredDocumentView("slip", slip.id, slip.number, SLIP_TITLES[slip.form], agency.name_vi,
-                                         slip.issued_at, slip.status, None, True, [], {})
-        check = self.verify_document(self.blobs.get(digest)) if digest and self.issuer is not None else None
-        return doc, check
-
     def root_pem(self) -> bytes:
         if self.issuer is None:
             raise NotFoundError("no PKI configured")
         return self.issuer.root_pem()
 
-    # ----------------------------------------------------------------- status changes
-
-    def revoke_result(self, result_id: str, reason: Any, actor: Actor) -> Any:
-        """A leader of the issuing agency revokes a result, with a reason; it can no longer stand in for paper."""
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason:
-            raise ValidationError("a reason is required", fields={"reason": ["bắt buộc / required"]})
-        now = self.clock()
-        with self.uow() as uow:
-            s = uow.session
-            r = s.get(Result, result_id) if _is_id(result_id) else None
-            if r is None or not self._may_read_result(actor, r):
-                raise NotFoundError("Không tìm thấy kết quả / result not found")
-            if not (actor.is_staff and actor.has_role("leader") and actor.agency_id == r.issuer_agency_id):
-                raise PermissionDeniedError("Chỉ lãnh đạo cơ quan cấp được thu hồi / only a leader of the issuing agency may revoke")
-            if r.status not in ("valid", "pending"):
-                raise ActionNotAllowedError(f"the result is already {r.status}")
-            r.status, r.status_reason, r.status_changed_at = "revoked", reason[:1000], now
-            uow.commit()
-        return self.get_result(result_id, actor)
-
-    def supersede_result(self, result_id: str, changes: Any, reason: Any, actor: Actor) -> Any:
-        """Issue a corrected result: a new number, the corrected data, the old one marked superseded."""
-        reason = reason.strip() if isinstance(reason, str) else ""
-        if not reason:
-            raise ValidationError("a reason is required", fields={"reason": ["bắt buộc / required"]})
-        if not isinstance(changes, dict) or not changes:
-            raise ValidationError("data must list the corrected values", fields={"data": ["bắt buộc / required"]})
-        now = self.clock()
-        with self.uow() as uow:
-            s = uow.session
-            old = s.get(Result, result_id) if _is_id(result_id) else None
-            if old is None or not self._may_read_result(actor, old):
-                raise NotFoundError("Không tìm thấy kết quả / result not found")
-            if not (actor.is_staff and actor.has_role("leader") and actor.agency_id == old.issuer_agency_id):
-                raise PermissionDeniedError("only a leader of the issuing agency may correct a result")
-            if old.status != "valid":
-                raise ActionNotAllowedError(f"only a valid result can be corrected (this one is {old.status})")
-            unknown = [k for k in changes if k not in (old.data or {})]
-            if unknown or not all(isinstance(v, (str, int, float, bool)) or v is None for v in changes.values()):
-                raise ValidationError("unknown or invalid fields", fields={k: ["không có trong kết quả / not in the result"] for k in unknown} or {"data": ["plain values only"]})
-            proc = self.procedure_version(old.procedure_id, old.procedure_version, s)
-            spec = next(x for x in proc.results if x.id == old.result_key)
-            seq = next_in_sequence(s, f"result:{old.issuer_agency_id}:{spec.number}", str(now.year))
-            new = Result(number=spec.number.replace("{seq}", str(seq)).replace("{year}", str(now.year)),
-                         dossier_id=old.dossier_id, procedure_id=old.procedure_id, procedure_version=old.procedure_version,
-                         result_key=old.result_key, evidence_type=old.evidence_type, issuer_agency_id=old.issuer_agency_id,
-                         issued_at=now, valid_until=old.valid_until, status="pending", data={**old.data, **changes},
-                         supersedes=old.id, issue_attempts=0,
-                         signers=self._result_signers(s, actor, s.get(Agency, old.issuer_agency_id), spec.signers))
-            new.holders = [ResultHolder(personal_id=h.personal_id) for h in old.holders]
-            s.add(new)
-            s.flush()
-            old.status, old.status_reason, old.status_changed_at, old.superseded_by = "superseded", reason[:1000], now, new.id
-            uow.commit()
-            new_id = new.id
-        if self.issue_inline:
-            self.issue_pending(ids=[new_id])
-        return self.get_result(new_id, actor)
-
-    def _result_signers(self, s: Any, decider: Actor, agency: Agency, roles: tuple[str, ...]) -> list[dict]:
+    def result_signers(self, s: Any, decider: Actor, agency: Agency, roles: tuple[str, ...]) -> list[dict]:
         out = []
         for role in roles:
             if role == "agency":
@@ -475,12 +300,32 @@ class IssuanceMixin:
         return bool(done)
 
 
+
+def _resolve(ref: str, d: Dossier, agency: Agency, applicant: Account) -> Any:
+    root, _, rest = ref.partition(".")
+    if root == "form":
+        return (d.data or {}).get(rest)
+    if root == "dossier":
+        value = {"code": d.code, "received_at": d.received_at, "decided_at": d.decided_at,
+                 "procedure": d.procedure_id, "channel": d.channel}.get(rest)
+        return value.isoformat() if isinstance(value, dt.datetime) else value
+    if root == "agency":
+        return {"name": agency.name_vi, "code": agency.code, "address": agency.address}.get(rest)
+    if root == "applicant":
+        return {"personal_id": applicant.personal_id, "name": applicant.display_name}.get(rest)
+    return None
+
+
+def add_months(when: dt.datetime, months: int) -> dt.datetime:
+    month = when.month - 1 + months
+    year = when.year + month // 12
+    month = month % 12 + 1
+    day = min(when.day, calendar.monthrange(year, month)[1])
+    return when.replace(year=year, month=month, day=day)
+
+
 def _iso(value: dt.datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _is_id(value: Any) -> bool:
-    return isinstance(value, str) and 0 < len(value) <= 36
 
 
 def _main_role(actor: Actor) -> str:

@@ -46,6 +46,7 @@ from tests.conftest import _configured_url, _Postgres
 from web import create_app
 from web.bootstrap import bootstrap, upgrade_database
 from web.config import BUNDLED_PROCEDURES
+from motcua.demo import seed_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -82,12 +83,14 @@ def artifacts_dir() -> Path:
 class EngineCalls:
     """The services, each method call run on one worker thread beside the browser (see above)."""
 
-    def __init__(self, services: Any):
+    def __init__(self, services: Any, pool: ThreadPoolExecutor | None = None):
         self._services = services
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-engine")
+        self._pool = pool or ThreadPoolExecutor(max_workers=1, thread_name_prefix="e2e-engine")
 
     def __getattr__(self, name: str) -> Any:
         value = getattr(self._services, name)
+        if type(value).__module__.startswith("engine.usecases."):  # a use case: its methods run there too
+            return EngineCalls(value, self._pool)
         if not inspect.ismethod(value):
             return value
 
@@ -174,9 +177,9 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, font_cache: Path) -> I
         }
         services = bootstrap(config)  # the real local clock
         cleanup.callback(services.engine.dispose)
-        services.publish_procedures()
-        services.sync_calendars()
-        demo = services.seed_demo(people=60)
+        services.procedures.publish_procedures()
+        services.deadlines.sync_calendars()
+        demo = seed_demo(services, people=60)
         wsgi.app = create_app(config, services=services)
 
         thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)

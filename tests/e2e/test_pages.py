@@ -29,17 +29,17 @@ def signed_birth_certificate(live_server) -> tuple[str, bytes, str]:
     """A birth registration filed by the mother and carried to `returned` through the services:
     the result's id, its signed PDF and its verification URL (what the QR code holds)."""
     services, couple = live_server.services, live_server.demo["scenarios"]["married_couple"]
-    mother, clerk, leader, specialist = (services.actor_for(u) for u in (couple["wife"], "clerk", "leader", "specialist"))
-    d = services.start_dossier("birth-registration", birth_form(couple), mother)
-    services.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, mother)
+    mother, clerk, leader, specialist = (services.accounts.actor_for(u) for u in (couple["wife"], "clerk", "leader", "specialist"))
+    d = services.filing.start_dossier("birth-registration", birth_form(couple), mother)
+    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, mother)
     for action, actor in (("submit", mother), ("receive", clerk), ("assign", leader), ("appraise", specialist),
                           ("approve", leader), ("return_result", clerk)):
-        d = services.perform_action(d.id, action, actor)
+        d = services.actions.perform_action(d.id, action, actor)
     assert d.state == "returned" and len(d.results) == 1
     result = d.results[0]
     assert result.status == "valid"
-    pdf, _name = services.document_pdf("result", result.id, mother)
-    return result.id, pdf, services.verify_url(result.id)
+    pdf, _name = services.results.document_pdf("result", result.id, mother)
+    return result.id, pdf, services.links.verify_url(result.id)
 
 
 def tampered(pdf: bytes) -> bytes:

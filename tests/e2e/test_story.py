@@ -209,8 +209,8 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
 
 def test_one_citizen_cannot_open_anothers_dossier_or_result_by_url(live_server, new_page, login):
     services, couple = live_server.services, live_server.demo["scenarios"]["married_couple"]
-    wife = services.actor_for(couple["wife"])
-    d = services.start_dossier("birth-registration", {"child_full_name": "Trần Minh Khôi"}, wife)
+    wife = services.accounts.actor_for(couple["wife"])
+    d = services.filing.start_dossier("birth-registration", {"child_full_name": "Trần Minh Khôi"}, wife)
     singles = live_server.demo["scenarios"]["single_adults"]
     stranger = new_page()
     new_page.guard(stranger).expect_console_error(r"status of 404")

@@ -329,10 +329,10 @@ def dossiers_dir(demo_dir, demo_json, tmp_path) -> tuple[Path, str, str]:
     men = [p["personal_id"] for p in singles if p["sex"] == "male"]
     with app_on(data_dir) as app:
         services, client = app.extensions["motcua"], app.test_client()
-        clerk = {"Authorization": f"Bearer {services.issue_token('clerk')}"}
+        clerk = {"Authorization": f"Bearer {services.accounts.issue_token('clerk')}"}
         ids = []
         for wife, husband in zip(women[:2], men[:2], strict=True):
-            citizen = {"Authorization": f"Bearer {services.issue_token(wife)}"}
+            citizen = {"Authorization": f"Bearer {services.accounts.issue_token(wife)}"}
             data = {**MARRIAGE, "wife_personal_id": wife, "husband_personal_id": husband}
             r = client.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data}, headers=citizen)
             assert r.status_code == 201, r.get_json()

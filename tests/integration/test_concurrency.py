@@ -17,12 +17,13 @@ from sqlalchemy import create_engine, func, select, text
 from werkzeug.serving import make_server
 
 from engine.adapters.models import DossierEvent
-from engine.adapters.store import make_engine
+from engine.adapters.uow import make_engine
 from tests.conftest import FakeClock, postgres_url
 from tests.web.test_lifecycle_api import PDF, birth_form
 from web import create_app
 from web.bootstrap import bootstrap, upgrade_database
 from web.config import BUNDLED_PROCEDURES
+from motcua.demo import seed_demo
 
 N = 20
 
@@ -48,9 +49,9 @@ def live(request, tmp_path: Path) -> Iterator[dict]:
     engine = make_engine(url, pool_size=N)
     clock = FakeClock(__import__("datetime").datetime(2026, 3, 2, 9, 0))
     services = bootstrap(config, engine=engine, clock=clock)
-    services.publish_procedures()
-    services.sync_calendars()
-    demo = services.seed_demo(people=60)
+    services.procedures.publish_procedures()
+    services.deadlines.sync_calendars()
+    demo = seed_demo(services, people=60)
     app = create_app(config, services=services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
@@ -70,11 +71,11 @@ def live(request, tmp_path: Path) -> Iterator[dict]:
 
 def _submitted_dossier(live: dict) -> tuple[str, str]:
     s, couple = live["services"], live["demo"]["scenarios"]["married_couple"]
-    citizen = s.actor_for(couple["wife"])
-    d = s.start_dossier("birth-registration", birth_form(couple), citizen)
-    s.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-    d = s.perform_action(d.id, "submit", citizen)
-    return d.id, s.issue_token("clerk")
+    citizen = s.accounts.actor_for(couple["wife"])
+    d = s.filing.start_dossier("birth-registration", birth_form(couple), citizen)
+    s.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+    d = s.actions.perform_action(d.id, "submit", citizen)
+    return d.id, s.accounts.issue_token("clerk")
 
 
 def _fire_together(n: int, fn) -> list:
@@ -110,15 +111,15 @@ def test_twenty_concurrent_receives_give_one_success_and_nineteen_conflicts(live
         receives = conn.execute(select(func.count()).select_from(DossierEvent).where(
             DossierEvent.dossier_id == dossier_id, DossierEvent.action == "receive")).scalar_one()
     assert receives == 1
-    view = live["services"].get_dossier(dossier_id, live["services"].actor_for("clerk"))
+    view = live["services"].dossiers.get_dossier(dossier_id, live["services"].accounts.actor_for("clerk"))
     assert view.state == "received" and view.code.endswith("-260302-0001")
-    assert live["services"].verify_audit(dossier_id).problems == []
+    assert live["services"].audit.verify_audit(dossier_id).problems == []
 
 
 def test_two_clerks_with_the_same_version_one_wins_the_other_gets_a_conflict(live):
     dossier_id, token = _submitted_dossier(live)
     s = live["services"]
-    version = s.get_dossier(dossier_id, s.actor_for("clerk")).version_counter
+    version = s.dossiers.get_dossier(dossier_id, s.accounts.actor_for("clerk")).version_counter
     headers = {"Authorization": f"Bearer {token}"}
     base = f"{live['base']}/api/v1/dossiers/{dossier_id}/actions"
     bodies = [("receive", {"expected_version": version}),
@@ -130,13 +131,13 @@ def test_two_clerks_with_the_same_version_one_wins_the_other_gets_a_conflict(liv
 
     codes = sorted(_fire_together(2, act))
     assert codes == [200, 409]
-    view = s.get_dossier(dossier_id, s.actor_for("clerk"))
+    view = s.dossiers.get_dossier(dossier_id, s.accounts.actor_for("clerk"))
     assert len(view.events) == 3  # create, submit, and exactly one of the two
 
 
 def test_dossier_codes_stay_unique_when_many_dossiers_are_received_at_once(live):
     ids = [_submitted_dossier(live)[0] for _ in range(N)]
-    token = live["services"].issue_token("clerk")
+    token = live["services"].accounts.issue_token("clerk")
     headers = {"Authorization": f"Bearer {token}"}
 
     def receive(i: int):

@@ -10,7 +10,7 @@ from argon2 import PasswordHasher
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.orm import Session
 
-from engine.demo import (
+from motcua.demo.world import (
     AGENCY_CODE,
     DEMO_PASSWORD,
     STAFF_ROLES,
@@ -313,10 +313,10 @@ def test_result_data_goes_through_the_given_callables():
 
 
 @pytest.mark.parametrize(("day", "words"), [
-    (dt.date(2018, 3, 15), "Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám"),
-    (dt.date(2005, 4, 1), "Ngày một tháng tư năm hai nghìn không trăm linh năm"),
-    (dt.date(1995, 12, 21), "Ngày hai mươi mốt tháng mười hai năm một nghìn chín trăm chín mươi lăm"),
-    (dt.date(2000, 10, 24), "Ngày hai mươi tư tháng mười năm hai nghìn"),
+    (dt.date(2018, 3, 15), "Ngày mười lăm, tháng ba, năm hai nghìn không trăm mười tám"),
+    (dt.date(2005, 4, 1), "Ngày một, tháng tư, năm hai nghìn không trăm linh năm"),
+    (dt.date(1995, 12, 21), "Ngày hai mươi mốt, tháng mười hai, năm một nghìn chín trăm chín mươi lăm"),
+    (dt.date(2000, 10, 24), "Ngày hai mươi tư, tháng mười, năm hai nghìn"),
 ])
 def test_dates_are_written_in_vietnamese_words(day, words):
     assert date_in_words(day) == words

@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, DefinitionError
 from engine.adapters.models import DossierEvent, Result
-from engine.adapters.store import make_engine
+from engine.adapters.uow import make_engine
 from tests.web.test_lifecycle_api import PDF, birth_form
 from web.bootstrap import bootstrap
 from web.config import BUNDLED_PROCEDURES
@@ -55,12 +55,12 @@ def services_on(config, clock):
 
 
 def _received_birth(services, couple: dict):
-    citizen = services.actor_for(couple["wife"])
-    clerk = services.actor_for("clerk")
-    d = services.start_dossier("birth-registration", birth_form(couple), citizen)
-    services.add_document(d.id, "medical_birth_notice", "gcs.pdf", PDF, citizen)
-    services.perform_action(d.id, "submit", citizen)
-    return services.perform_action(d.id, "receive", clerk), citizen, clerk
+    citizen = services.accounts.actor_for(couple["wife"])
+    clerk = services.accounts.actor_for("clerk")
+    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
+    services.filing.add_document(d.id, "medical_birth_notice", "gcs.pdf", PDF, citizen)
+    services.actions.perform_action(d.id, "submit", citizen)
+    return services.actions.perform_action(d.id, "receive", clerk), citizen, clerk
 
 
 def test_publishing_version_two_leaves_running_dossiers_on_version_one(services, demo, services_on, tmp_path):
@@ -77,12 +77,12 @@ def test_publishing_version_two_leaves_running_dossiers_on_version_one(services,
     _copy_procedure(root, "birth-registration", **{"version: 1": "version: 2",
                                                    "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 3, unit: working_days}"})
     v2 = services_on(root)
-    report = v2.publish_procedures()
+    report = v2.procedures.publish_procedures()
     assert ("birth-registration", 2) in report.published
 
     # the running dossier keeps version 1 (loaded from the stored text) and moves on under it
-    leader = v2.actor_for("leader")
-    moved = v2.perform_action(d.id, "assign", leader)
+    leader = v2.accounts.actor_for("leader")
+    moved = v2.actions.perform_action(d.id, "assign", leader)
     assert moved.version == 1 and moved.state == "processing_appraise"
     # a new dossier pins version 2 and gets its time limit
     new, _, _ = _received_birth(v2, couple)
@@ -100,7 +100,7 @@ def test_changing_a_published_version_in_place_is_refused(services, services_on,
     _copy_procedure(root, "birth-registration", **{"supplement_policy: restart": "supplement_policy: pause"})
     edited = services_on(root)
     with pytest.raises(DefinitionError) as err:
-        edited.publish_procedures()
+        edited.procedures.publish_procedures()
     assert "publish the change as a new version" in str(err.value)
     assert "birth-registration/procedure.yaml:1:" in str(err.value)
 
@@ -116,26 +116,26 @@ def test_pause_policy_pushes_the_due_date_by_the_working_days_paused(services, d
         "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 5, unit: working_days}",
         "version: 1": "version: 3"})
     paused = services_on(root)
-    paused.publish_procedures()
+    paused.procedures.publish_procedures()
     couple = demo["scenarios"]["married_couple"]
     d, citizen, _ = _received_birth(paused, couple)
     assert d.due_at == dt.datetime(2026, 3, 9, 17, 0)  # Mon 2 March + 5 working days
-    paused.perform_action(d.id, "assign", paused.actor_for("leader"))
+    paused.actions.perform_action(d.id, "assign", paused.accounts.actor_for("leader"))
     clock.set(dt.datetime(2026, 3, 3, 9, 0))
-    paused.perform_action(d.id, "request_supplement", paused.actor_for("specialist"), items=["Bổ sung giấy chứng sinh"])
+    paused.actions.perform_action(d.id, "request_supplement", paused.accounts.actor_for("specialist"), items=["Bổ sung giấy chứng sinh"])
     clock.set(dt.datetime(2026, 3, 5, 14, 0))  # two working days later (Wed, Thu)
-    d = paused.perform_action(d.id, "provide_supplement", citizen)
+    d = paused.actions.perform_action(d.id, "provide_supplement", citizen)
     assert d.due_at == dt.datetime(2026, 3, 11, 17, 0)
     assert d.events[-1].details["due_at"] == "2026-03-11T17:00:00"
 
 
 def test_supplement_during_processing_is_refused_after_three_working_days(services, demo, clock):
     d, _, _ = _received_birth(services, demo["scenarios"]["married_couple"])
-    services.perform_action(d.id, "assign", services.actor_for("leader"))
+    services.actions.perform_action(d.id, "assign", services.accounts.actor_for("leader"))
     clock.set(dt.datetime(2026, 3, 6, 9, 0))  # Friday: receipt Monday + 4 working days
     with pytest.raises(ActionNotAllowedError, match="03 ngày làm việc"):
-        services.perform_action(d.id, "request_supplement", services.actor_for("specialist"), items=["x"])
-    view = services.get_dossier(d.id, services.actor_for("specialist"))
+        services.actions.perform_action(d.id, "request_supplement", services.accounts.actor_for("specialist"), items=["x"])
+    view = services.dossiers.get_dossier(d.id, services.accounts.actor_for("specialist"))
     assert "request_supplement" not in [a.id for a in view.available_actions]
 
 
@@ -143,7 +143,7 @@ def test_extension_must_come_at_least_one_working_day_before_the_due_date(servic
     d, _, _ = _received_birth(services, demo["scenarios"]["married_couple"])  # due Tue 3 March 17:00
     clock.set(dt.datetime(2026, 3, 3, 8, 0))
     with pytest.raises(ActionNotAllowedError, match="01 ngày làm việc"):
-        services.perform_action(d.id, "extend_due", services.actor_for("leader"), reason="Cần xác minh",
+        services.actions.perform_action(d.id, "extend_due", services.accounts.actor_for("leader"), reason="Cần xác minh",
                                 new_due_at="2026-03-10")
 
 
@@ -154,25 +154,25 @@ def test_sweep_flags_overdue_dossiers_and_expires_results(services, demo, clock)
                             .values(valid_until=dt.datetime(2026, 3, 1)))
         uow.commit()
     clock.set(dt.datetime(2026, 3, 3, 16, 0))
-    report = services.sweep_deadlines()
+    report = services.deadlines.sweep_deadlines()
     assert (report.newly_overdue, report.due_soon, report.expired_results) == (0, 1, 1)
     clock.set(dt.datetime(2026, 3, 4, 8, 0))
-    assert services.sweep_deadlines().newly_overdue == 1
-    assert services.sweep_deadlines().newly_overdue == 0  # idempotent
-    clerk = services.actor_for("clerk")
-    assert services.get_dossier(d.id, clerk).overdue is True
-    queue = services.list_dossiers(clerk, overdue=True)
+    assert services.deadlines.sweep_deadlines().newly_overdue == 1
+    assert services.deadlines.sweep_deadlines().newly_overdue == 0  # idempotent
+    clerk = services.accounts.actor_for("clerk")
+    assert services.dossiers.get_dossier(d.id, clerk).overdue is True
+    queue = services.desk.list_dossiers(clerk, overdue=True)
     assert [i.id for i in queue.items] == [d.id] and queue.items[0].timeliness == "overdue"
 
 
 def test_audit_verify_detects_an_edited_and_a_deleted_event(services, demo):
     d, _, _ = _received_birth(services, demo["scenarios"]["married_couple"])
-    assert services.verify_audit(d.id).problems == []
+    assert services.audit.verify_audit(d.id).problems == []
     with services.uow() as uow:
         uow.session.execute(update(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.seq == 2)
                             .values(actor_name="Người khác"))
         uow.commit()
-    problems = services.verify_audit(d.id).problems
+    problems = services.audit.verify_audit(d.id).problems
     assert [(p.seq, "edited" in p.message) for p in problems] == [(2, True)]
     with services.uow() as uow:
         uow.session.execute(update(DossierEvent).where(DossierEvent.dossier_id == d.id, DossierEvent.seq == 2)
@@ -181,13 +181,13 @@ def test_audit_verify_detects_an_edited_and_a_deleted_event(services, demo):
                                    .order_by(DossierEvent.seq.desc())).first()
         uow.session.delete(last)
         uow.commit()
-    messages = [p.message for p in services.verify_audit(d.id).problems]
+    messages = [p.message for p in services.audit.verify_audit(d.id).problems]
     assert any("records 3 events but 2" in m for m in messages)
 
 
 def test_stale_expected_version_is_a_conflict_and_changes_nothing(services, demo):
     d, _, clerk = _received_birth(services, demo["scenarios"]["married_couple"])
     with pytest.raises(ConcurrencyError):
-        services.perform_action(d.id, "assign", services.actor_for("leader"), expected_version=d.version_counter - 1)
-    after = services.get_dossier(d.id, clerk)
+        services.actions.perform_action(d.id, "assign", services.accounts.actor_for("leader"), expected_version=d.version_counter - 1)
+    after = services.dossiers.get_dossier(d.id, clerk)
     assert after.state == "received" and len(after.events) == len(d.events)

@@ -42,12 +42,12 @@ def test_the_admin_page_shows_the_kpis_as_percentages_and_the_cut_per_procedure(
     assert kpi_value(html, "satisfaction") == "100,0%"
     assert kpi_value(html, "on_time_rate") == "Chưa có dữ liệu"  # nothing finished yet
     assert "Tỷ lệ giải quyết đúng hạn" in html and "trên tổng số hồ sơ đã tiếp nhận" in html
-    kpis = services.kpis(services.actor_for("admin"))
+    kpis = services.indicators.kpis(services.accounts.actor_for("admin"))
     overall = f"{kpis['declared_field_cut']['overall'] * 100:.1f}".replace(".", ",") + "%"
     assert kpi_value(html, "declared_field_cut") == overall
     # the cut per procedure: every procedure of the catalogue, with its numbers
     table = html[html.index('<table class="list cuts"'):html.index("</table>")]
-    cuts = {c.id: c for c in services.procedure_cuts()}
+    cuts = {c.id: c for c in services.indicators.procedure_cuts()}
     assert table.count("<tr>") == len(cuts) + 1
     birth = cuts["birth-registration"]
     row = table[table.index("Đăng ký khai sinh"):]

@@ -61,7 +61,7 @@ def upload(user, dossier_id: str, requirement: str, content: bytes = PDF, name: 
 
 
 def version_of(services, dossier_id: str, actor) -> int:
-    return services.get_dossier(dossier_id, actor).version_counter
+    return services.dossiers.get_dossier(dossier_id, actor).version_counter
 
 
 def act(user, services, actor, dossier_id: str, action: str, **inputs):
@@ -90,7 +90,7 @@ def test_the_catalogue_search_ignores_diacritics_and_case_and_finds_codes(web_as
     assert "Không tìm thấy thủ tục" in none and "Đăng ký khai sinh" not in none
     assert 'href="/procedures"' in none  # a way back to the whole list
     everything = page(visitor, "/procedures")
-    assert everything.count('class="card proc-card"') == len(services.list_procedures())
+    assert everything.count('class="card proc-card"') == len(services.procedures.list_procedures())
 
 
 def test_the_home_page_has_a_search_the_procedures_a_verify_link_and_a_sign_in_prompt(web_as, couple):
@@ -148,14 +148,14 @@ def test_the_married_couples_filing_page_is_mostly_prefilled_with_sources_and_th
     assert ("mother_full_name", "Từ Cơ sở dữ liệu quốc gia về dân cư") in marks
     assert ("requester_full_name", "Từ tài khoản định danh của bạn") in marks
     # register values are read only and not even sent back by the browser
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     locked = re.search(r'<input id="f-mother_full_name" ([^>]*)>', text).group(1)
     assert "readonly" in locked and "name=" not in locked and f'value="{actor.display_name}"' in locked
     # editable prefilled values are ordinary inputs with their value
     assert re.search(r'<textarea id="f-mother_residence" name="mother_residence"', text)
     # the rest to type
     assert re.search(r'<input id="f-child_full_name" name="child_full_name" value=""', text)
-    certificate = services.get_result(couple["marriage_certificate"], actor)
+    certificate = services.results.get_result(couple["marriage_certificate"], actor)
     assert f"Lấy từ Kho dữ liệu của tôi: Giấy chứng nhận kết hôn số {certificate.number}" in text
     assert "Bạn tải tệp này lên sau khi lưu tờ khai" in text  # the birth notice is still a file
 
@@ -163,12 +163,12 @@ def test_the_married_couples_filing_page_is_mostly_prefilled_with_sources_and_th
 def test_the_same_form_posted_twice_creates_one_draft_and_register_values_come_from_the_register(
         web_as, couple, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     key = form_key(wife)
     first = file_birth(wife, couple, key, mother_full_name="Tên Khác Hẳn")  # a tampered read-only value
     again = file_birth(wife, couple, key, mother_full_name="Tên Khác Hẳn")
     assert first == again
-    assert services.list_dossiers(actor).total == 1
+    assert services.desk.list_dossiers(actor).total == 1
     text = page(wife, f"/my/dossiers/{first}")
     assert "Hồ sơ đã được lưu ở dạng bản nháp" in text
     assert "chưa có mã" in text
@@ -177,8 +177,8 @@ def test_the_same_form_posted_twice_creates_one_draft_and_register_values_come_f
     response = wife.post("/procedures/birth-registration/apply", changed)
     assert response.status_code == 409 and "đã được gửi một lần với nội dung khác" in html.unescape(wife.text(response))
     assert f'value="{key}"' not in wife.text(response) and 'value="Trần Minh An"' in html.unescape(wife.text(response))
-    assert services.list_dossiers(actor).total == 1
-    d = services.get_dossier(first, actor)
+    assert services.desk.list_dossiers(actor).total == 1
+    d = services.dossiers.get_dossier(first, actor)
     assert d.state == "draft" and d.code is None
     assert d.data["mother_full_name"] == actor.display_name  # the register's, not the browser's
     assert d.data["child_full_name"] == "Trần Minh Khôi"
@@ -187,7 +187,7 @@ def test_the_same_form_posted_twice_creates_one_draft_and_register_values_come_f
     assert reqs["parents_marriage_certificate"].by == "result"
     # a new form (a new key) is a new dossier
     file_birth(wife, couple)
-    assert services.list_dossiers(actor).total == 2
+    assert services.desk.list_dossiers(actor).total == 2
 
 
 def test_a_missing_or_invalid_field_is_shown_next_to_it_with_422_and_the_typed_values_kept(web_as, couple, services):
@@ -209,7 +209,7 @@ def test_a_missing_or_invalid_field_is_shown_next_to_it_with_422_and_the_typed_v
     text = html.unescape(wife.text(response))
     assert response.status_code == 422
     assert re.search(r'id="f-child_date_of_birth-err">ngày theo dạng YYYY-MM-DD</p>', text)
-    assert services.list_dossiers(services.actor_for(couple["wife"])).total == 0
+    assert services.desk.list_dossiers(services.accounts.actor_for(couple["wife"])).total == 0
 
 
 def test_the_other_party_is_looked_up_by_personal_id_and_withheld_when_not_family(web_as, demo, services):
@@ -220,7 +220,7 @@ def test_the_other_party_is_looked_up_by_personal_id_and_withheld_when_not_famil
     text = page(user, "/procedures/marriage-registration/apply")
     assert 'method="get"' in text and 'name="wife_personal_id"' in text and "Tra cứu" in text
     text = page(user, f"/procedures/marriage-registration/apply?wife_personal_id={bride}&husband_personal_id={groom}")
-    me = services.actor_for(bride)
+    me = services.accounts.actor_for(bride)
     assert re.search(rf'<input id="f-wife_full_name" value="{re.escape(me.display_name)}" readonly', text)
     assert "Không tra cứu được: người này không có quan hệ với bạn" in text
     assert re.search(r'<input id="f-husband_full_name" name="husband_full_name" value=""', text)
@@ -233,26 +233,26 @@ def test_the_other_party_is_looked_up_by_personal_id_and_withheld_when_not_famil
 
 def test_a_dossier_is_completed_submitted_and_listed(web_as, couple, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     assert "Bạn chưa có hồ sơ nào" in page(wife, "/my/dossiers")
     did = file_birth(wife, couple)
     # submitting without the birth notice: the page names what is missing; nothing changes
     response = act(wife, services, actor, did, "submit")
     assert response.status_code == 303
     assert "Giấy chứng sinh" in flashes(html.unescape(wife.text(wife.get(response.headers["Location"]))))
-    assert services.get_dossier(did, actor).state == "draft"
+    assert services.dossiers.get_dossier(did, actor).state == "draft"
     # a file of the wrong type, one too large, and none at all: messages, never a crash
     response = upload(wife, did, "medical_birth_notice", b"just some text, not a scan", "gcs.pdf")
     assert response.status_code == 415 and "Chỉ nhận" in html.unescape(wife.text(response))
-    services.max_upload_mb = 0.1  # a small limit keeps the test's upload small
+    services.filing.max_upload_mb = 0.1  # a small limit keeps the test's upload small
     response = upload(wife, did, "medical_birth_notice", b"%PDF-1.4\n" + b"0" * 110_000)
     assert response.status_code == 413 and "Tệp lớn hơn 0.1 MB" in html.unescape(wife.text(response))
-    services.max_upload_mb = 20
+    services.filing.max_upload_mb = 20
     response = upload(wife, did, "medical_birth_notice", b"", "empty.pdf")
     assert response.status_code == 422 and "Hãy chọn tệp để tải lên." in html.unescape(wife.text(response))
     response = upload(wife, did, "medical_birth_notice", PNG, "giấy chứng sinh.png")
     assert response.status_code == 303
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     [doc] = [x for x in d.documents if x.requirement == "medical_birth_notice"]
     download = wife.get(f"/my/dossiers/{did}/documents/{doc.id}")
     assert download.status_code == 200 and download.data == PNG and download.mimetype == "image/png"
@@ -263,21 +263,21 @@ def test_a_dossier_is_completed_submitted_and_listed(web_as, couple, services):
     response = wife.post(f"/my/dossiers/{did}/form", {"expected_version": str(d.version_counter),
                                                       "child_home_town": "Thái Bình", "mother_full_name": "Tên khác"})
     assert response.status_code == 303
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert d.data["child_home_town"] == "Thái Bình" and d.provenance["child_home_town"]["declared"] is True
     assert d.data["mother_full_name"] == actor.display_name
     assert "Bạn đã sửa" in page(wife, f"/my/dossiers/{did}")
-    bad = wife.post(f"/my/dossiers/{did}/form", {"expected_version": str(services.get_dossier(did, actor).version_counter),
+    bad = wife.post(f"/my/dossiers/{did}/form", {"expected_version": str(services.dossiers.get_dossier(did, actor).version_counter),
                                                  "child_date_of_birth": "hôm qua", "child_full_name": "Trần Minh Khang"})
     text = html.unescape(wife.text(bad))
     assert bad.status_code == 422 and 'id="f-child_date_of_birth-err">ngày theo dạng YYYY-MM-DD</p>' in text
-    assert 'value="Trần Minh Khang"' in text and services.get_dossier(did, actor).data["child_full_name"] == "Trần Minh Khôi"
+    assert 'value="Trần Minh Khang"' in text and services.dossiers.get_dossier(did, actor).data["child_full_name"] == "Trần Minh Khôi"
     stale = wife.post(f"/my/dossiers/{did}/form", {"expected_version": "0", "child_home_town": "Nam Định"})
-    assert stale.status_code == 303 and services.get_dossier(did, actor).data["child_home_town"] == "Thái Bình"
+    assert stale.status_code == 303 and services.dossiers.get_dossier(did, actor).data["child_home_town"] == "Thái Bình"
     # submit
     response = act(wife, services, actor, did, "submit")
     assert response.status_code == 303
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert (d.state, d.status_code) == ("submitted", 1)
     text = page(wife, "/my/dossiers")
     assert f'href="/my/dossiers/{did}"' in text and "Đăng ký khai sinh" in text
@@ -290,7 +290,7 @@ def test_a_dossier_is_completed_submitted_and_listed(web_as, couple, services):
 def test_a_supplement_request_is_answered_with_a_new_file_then_the_dossier_is_withdrawn(
         web_as, api_as, couple, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     did = file_birth(wife, couple)
     upload(wife, did, "medical_birth_notice")
     act(wife, services, actor, did, "submit")
@@ -304,7 +304,7 @@ def test_a_supplement_request_is_answered_with_a_new_file_then_the_dossier_is_wi
     assert upload(wife, did, "medical_birth_notice", PNG, "gcs-ro-net.png").status_code == 303
     response = act(wife, services, actor, did, "provide_supplement")
     assert response.status_code == 303
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert (d.state, d.supplement_rounds) == ("submitted", 1)
     assert [x.content_type for x in d.documents if x.requirement == "medical_birth_notice"] == ["image/png"]
     # withdrawal: a reason and the confirmation box are both needed
@@ -313,32 +313,32 @@ def test_a_supplement_request_is_answered_with_a_new_file_then_the_dossier_is_wi
     assert "đánh dấu vào ô xác nhận" in flashes(html.unescape(wife.text(wife.get(response.headers["Location"]))))
     response = act(wife, services, actor, did, "request_withdrawal", confirm="yes")
     assert "Hãy nêu lý do rút hồ sơ." in flashes(html.unescape(wife.text(wife.get(response.headers["Location"]))))
-    assert services.get_dossier(did, actor).state == "submitted"
+    assert services.dossiers.get_dossier(did, actor).state == "submitted"
     response = act(wife, services, actor, did, "request_withdrawal", reason="Nộp nhầm thủ tục", confirm="yes")
     assert response.status_code == 303
-    assert services.get_dossier(did, actor).state == "withdrawal_requested"
+    assert services.dossiers.get_dossier(did, actor).state == "withdrawal_requested"
     # a stale form: a clear message, no second transition
     response = wife.post(f"/my/dossiers/{did}/actions/request_withdrawal",
                          {"expected_version": "1", "reason": "lần nữa", "confirm": "yes"})
-    assert response.status_code == 303 and services.get_dossier(did, actor).state == "withdrawal_requested"
+    assert response.status_code == 303 and services.dossiers.get_dossier(did, actor).state == "withdrawal_requested"
 
 
 def test_a_requirement_can_be_taken_again_from_my_data_store_after_an_upload(web_as, couple, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     did = file_birth(wife, couple)
     assert upload(wife, did, "parents_marriage_certificate", PDF, "ket-hon.pdf").status_code == 303
-    assert {r.id: r.by for r in services.get_dossier(did, actor).requirements}["parents_marriage_certificate"] == "upload"
+    assert {r.id: r.by for r in services.dossiers.get_dossier(did, actor).requirements}["parents_marriage_certificate"] == "upload"
     text = page(wife, f"/my/dossiers/{did}")
     assert "Lấy từ Kho dữ liệu của tôi" in text
     assert f'name="result_id" value="{couple["marriage_certificate"]}"' in text
     response = wife.post(f"/my/dossiers/{did}/documents/link", {"requirement": "parents_marriage_certificate",
                                                                 "result_id": couple["marriage_certificate"]})
     assert response.status_code == 303
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert {r.id: r.by for r in d.requirements}["parents_marriage_certificate"] == "result"
     text = page(wife, f"/my/dossiers/{did}")
-    number = services.get_result(couple["marriage_certificate"], actor).number
+    number = services.results.get_result(couple["marriage_certificate"], actor).number
     assert f"Lấy từ Kho dữ liệu của tôi: Giấy chứng nhận kết hôn số {number}" in text
     assert f'href="/verify/{couple["marriage_certificate"]}/' in text
 
@@ -346,7 +346,7 @@ def test_a_requirement_can_be_taken_again_from_my_data_store_after_an_upload(web
 def test_the_whole_flow_ends_with_slip_and_result_downloads_and_another_citizen_sees_none_of_it(
         web_as, api_as, couple, stranger, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     did = file_birth(wife, couple)
     upload(wife, did, "medical_birth_notice")
     act(wife, services, actor, did, "submit")
@@ -356,7 +356,7 @@ def test_the_whole_flow_ends_with_slip_and_result_downloads_and_another_citizen_
     specialist.act(did, "appraise")
     leader.act(did, "approve")
     clerk.act(did, "return_result")
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert d.state == "returned" and len(d.results) == 1 and d.slips
     [result] = d.results
     slip = d.slips[0]
@@ -395,15 +395,15 @@ def test_the_whole_flow_ends_with_slip_and_result_downloads_and_another_citizen_
         assert response.status_code == 404, action
     assert other.post(f"/my/dossiers/{did}/form", {"child_full_name": "X"}).status_code == 404
     assert upload(other, did, "medical_birth_notice").status_code == 404
-    assert services.get_dossier(did, actor).version_counter == d.version_counter
+    assert services.dossiers.get_dossier(did, actor).version_counter == d.version_counter
 
 
 def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(web_as, couple, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     data = {**birth_form(couple), "idempotency_key": form_key(wife)}
     assert wife.post("/procedures/birth-registration/apply", data, csrf=False).status_code == 400
-    assert services.list_dossiers(actor).total == 0
+    assert services.desk.list_dossiers(actor).total == 0
     did = file_birth(wife, couple)
     upload(wife, did, "medical_birth_notice")
     version = version_of(services, did, actor)
@@ -411,11 +411,11 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(web_as, co
     assert response.status_code == 400
     response = wife.post(f"/my/dossiers/{did}/form", {"child_full_name": "Khác"}, csrf=False)
     assert response.status_code == 400
-    d = services.get_dossier(did, actor)
+    d = services.dossiers.get_dossier(did, actor)
     assert (d.state, d.version_counter, d.data["child_full_name"]) == ("draft", version, "Trần Minh Khôi")
     assert wife.post("/my/consents", {"agency": "000.00.31.H26", "evidence": "marital-status-certificate"},
                      csrf=False).status_code == 400
-    assert services.list_consents(actor) == []
+    assert services.access.list_consents(actor) == []
 
 
 # --------------------------------------------------------------------------- my data store
@@ -423,16 +423,16 @@ def test_a_form_without_the_csrf_token_is_refused_and_changes_nothing(web_as, co
 
 def test_consents_are_granted_and_withdrawn_from_my_data_store(web_as, couple, stranger, services):
     wife = web_as(couple["wife"])
-    actor = services.actor_for(couple["wife"])
+    actor = services.accounts.actor_for(couple["wife"])
     text = page(wife, "/my/results")
-    certificate = services.get_result(couple["marriage_certificate"], actor)
+    certificate = services.results.get_result(couple["marriage_certificate"], actor)
     assert certificate.number in text and "Dữ liệu số hóa từ sổ hộ tịch" in text
     assert "Ủy ban nhân dân phường Ba Đình" in text  # the issuer by name
     assert "Chưa có cơ quan nào khai thác kết quả của bạn." in text
     assert '<option value="000.00.31.H26">Công an thành phố Hà Nội (000.00.31.H26)</option>' in text
     response = wife.post("/my/consents", {"agency": "000.00.31.H26", "evidence": "marital-status-certificate"})
     assert response.status_code == 303
-    [consent] = services.list_consents(actor)
+    [consent] = services.access.list_consents(actor)
     assert (consent.agency, consent.evidence_type, consent.withdrawn_at) == ("000.00.31.H26", "marital-status-certificate", None)
     text = page(wife, "/my/results")
     assert "Đang hiệu lực" in text and f'action="/my/consents/{consent.id}/withdraw"' in text
@@ -440,13 +440,13 @@ def test_consents_are_granted_and_withdrawn_from_my_data_store(web_as, couple, s
     assert "Chưa lưu được sự đồng ý" in flashes(html.unescape(wife.text(wife.get(bad.headers["Location"]))))
     assert web_as(stranger).post(f"/my/consents/{consent.id}/withdraw").status_code == 404
     assert wife.post(f"/my/consents/{consent.id}/withdraw").status_code == 303
-    [consent] = services.list_consents(actor)
+    [consent] = services.access.list_consents(actor)
     assert consent.withdrawn_at is not None
     assert "Đã rút lại" in page(wife, "/my/results")
 
 
 def test_the_agency_list_behind_the_consent_form_names_every_agency(services, demo):
-    cards = services.list_agencies()
+    cards = services.accounts.list_agencies()
     assert [c.code for c in cards] == sorted(c.code for c in cards)
     assert {c.code: c.name["vi"] for c in cards}["000.00.31.H26"] == "Công an thành phố Hà Nội"
 

@@ -47,7 +47,7 @@ def submitted_birth(couple, api_as):
 
 
 def version_of(services, dossier_id: str) -> int:
-    return services.get_dossier(dossier_id, services.actor_for("clerk")).version_counter
+    return services.dossiers.get_dossier(dossier_id, services.accounts.actor_for("clerk")).version_counter
 
 
 def action_urls(html: str, dossier_id: str) -> set[str]:
@@ -59,7 +59,7 @@ def add_staff(services, clock, username: str, roles: list[str], agency_code: str
     with services.uow() as uow:
         s = uow.session
         if agency_code is None:
-            agency_id = services.actor_for("clerk").agency_id
+            agency_id = services.accounts.actor_for("clerk").agency_id
         else:
             agency = Agency(code=agency_code, name_vi="UBND xã Thử Nghiệm", name_en="Test Commune People's Committee",
                             level="commune", address=None, calendar="vn")
@@ -70,7 +70,7 @@ def add_staff(services, clock, username: str, roles: list[str], agency_code: str
                       roles=roles, agency_id=agency_id, personal_id=None, allowed_evidence=[], active=True,
                       created_at=clock()))
         uow.commit()
-    services.set_password(username, "motcua-demo")
+    services.accounts.set_password(username, "motcua-demo")
     return username
 
 
@@ -216,7 +216,7 @@ def test_receiving_through_the_page_sets_the_code_and_due_date_and_offers_the_re
     r = clerk.post(f"/desk/dossiers/{did}/actions/receive",
                    {"expected_version": str(version_of(services, did)), "comment": "Hồ sơ đầy đủ"})
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/desk/dossiers/{did}")
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert d.state == "received" and re.fullmatch(r"000\.00\.25\.H26-260302-0001", d.code)
     assert d.due_at == dt.datetime(2026, 3, 3, 17, 0)
     assert d.events[-1].comment == "Hồ sơ đầy đủ"
@@ -247,13 +247,13 @@ def test_a_supplement_request_without_items_comes_back_with_the_message_next_to_
     assert 'aria-invalid="true" aria-describedby="request_supplement-items-error"' in form
     assert re.search(r'<p class="field-error" id="request_supplement-items-error">[^<]*bắt buộc', form)
     assert 'value="thiếu"' in form  # what was typed is kept
-    assert services.get_dossier(did, services.actor_for("clerk")).state == "submitted"
+    assert services.dossiers.get_dossier(did, services.accounts.actor_for("clerk")).state == "submitted"
 
     r = clerk.post(f"/desk/dossiers/{did}/actions/request_supplement",
                    {"expected_version": str(version_of(services, did)),
                     "items": "Bản chụp giấy chứng sinh rõ nét\r\nGhi rõ nơi sinh\r\n"})
     assert r.status_code == 303
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert d.state == "reception_supplement"
     assert d.events[-1].items == ["Bản chụp giấy chứng sinh rõ nét", "Ghi rõ nơi sinh"]
 
@@ -264,13 +264,13 @@ def test_refusing_needs_the_confirmation_box_and_a_reason(submitted_birth, web_a
     version = str(version_of(services, did))
     r = clerk.post(f"/desk/dossiers/{did}/actions/refuse", {"expected_version": version, "reason": "Sai thẩm quyền"})
     assert r.status_code == 422 and 'id="refuse-confirm-error"' in clerk.text(r)
-    assert services.get_dossier(did, services.actor_for("clerk")).state == "submitted"
+    assert services.dossiers.get_dossier(did, services.accounts.actor_for("clerk")).state == "submitted"
     r = clerk.post(f"/desk/dossiers/{did}/actions/refuse", {"expected_version": version, "reason": "", "confirm": "yes"})
     assert r.status_code == 422 and 'id="refuse-reason-error"' in clerk.text(r)
     r = clerk.post(f"/desk/dossiers/{did}/actions/refuse",
                    {"expected_version": version, "reason": "Không thuộc thẩm quyền của phường", "confirm": "yes"})
     assert r.status_code == 303
-    assert services.get_dossier(did, services.actor_for("clerk")).state == "refused"
+    assert services.dossiers.get_dossier(did, services.accounts.actor_for("clerk")).state == "refused"
 
 
 def test_two_clerks_acting_at_once_one_wins_and_the_other_is_told(submitted_birth, web_as, services, clock):
@@ -284,7 +284,7 @@ def test_two_clerks_acting_at_once_one_wins_and_the_other_is_told(submitted_birt
     html = second.text(second.get(f"/desk/dossiers/{did}"))
     assert SOMEONE_ELSE in html
     assert "receive" not in action_urls(html, did)
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert [e.action for e in d.events].count("receive") == 1
     assert [s.form for s in d.slips].count("01") == 1
 
@@ -296,7 +296,7 @@ def test_an_action_not_possible_in_the_state_is_refused_with_a_message(submitted
     assert r.status_code == 303
     assert "Chưa thể thực hiện thao tác này" in clerk.text(clerk.get(f"/desk/dossiers/{did}"))
     assert clerk.post(f"/desk/dossiers/{did}/actions/receive", {}).status_code == 400  # no version: a broken form
-    assert services.get_dossier(did, services.actor_for("clerk")).state == "submitted"
+    assert services.dossiers.get_dossier(did, services.accounts.actor_for("clerk")).state == "submitted"
 
 
 def test_a_post_without_the_csrf_token_is_refused_and_nothing_changes(submitted_birth, web_as, services):
@@ -309,7 +309,7 @@ def test_a_post_without_the_csrf_token_is_refused_and_nothing_changes(submitted_
                                                          "file": (io.BytesIO(PNG), "scan.png")},
                    csrf=False, content_type="multipart/form-data")
     assert r.status_code == 400
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert d.state == "submitted" and [e.action for e in d.events] == ["create", "submit"]
     assert next(x for x in d.documents if x.requirement == "medical_birth_notice").content_type == "application/pdf"
 
@@ -349,7 +349,7 @@ def test_the_clerk_adds_a_scan_on_the_dossier_page_and_a_wrong_file_is_refused(s
                                                          "file": (io.BytesIO(PNG), "ban-quet.png")},
                    content_type="multipart/form-data")
     assert r.status_code == 303
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     doc = next(x for x in d.documents if x.requirement == "medical_birth_notice")
     assert doc.content_type == "image/png" and doc.filename == "ban-quet.png"
     html = clerk.text(clerk.get(f"/desk/dossiers/{did}"))
@@ -366,7 +366,7 @@ def test_staff_of_another_agency_get_not_found(submitted_birth, web_as, services
     assert other.get(f"/desk/dossiers/{d['id']}/documents/{doc['id']}").status_code == 404
     assert other.post(f"/desk/dossiers/{d['id']}/actions/receive", {"expected_version": str(d["version_counter"])}).status_code == 404
     assert d["id"] not in other.text(other.get("/desk/?all=1"))
-    assert services.get_dossier(d["id"], services.actor_for("clerk")).state == "submitted"
+    assert services.dossiers.get_dossier(d["id"], services.accounts.actor_for("clerk")).state == "submitted"
 
 
 # --------------------------------------------------------------------------- counter filing
@@ -381,7 +381,7 @@ def test_counter_lookup_shows_the_citizen_or_says_why_not(demo, web_as, services
     clerk = web_as("clerk")
     r = clerk.get(f"/desk/counter?personal_id={pid}")
     html = clerk.text(r)
-    card = services.find_person(pid, services.actor_for("clerk"))
+    card = services.counter.find_person(pid, services.accounts.actor_for("clerk"))
     assert r.status_code == 200
     assert card.full_name in html and card.date_of_birth.strftime("%d/%m/%Y") in html and card.permanent_address in html
     assert f'/desk/counter/marital-status-certification?applicant={pid}' in html
@@ -398,7 +398,7 @@ def test_counter_lookup_shows_the_citizen_or_says_why_not(demo, web_as, services
 def test_counter_filing_for_a_single_adult_files_a_prefilled_dossier(demo, web_as, services):
     pid = _single(demo)
     clerk = web_as("clerk")
-    person = services.find_person(pid, services.actor_for("clerk"))
+    person = services.counter.find_person(pid, services.accounts.actor_for("clerk"))
     r = clerk.get(f"/desk/counter/marital-status-certification?applicant={pid}")
     html = clerk.text(r)
     assert r.status_code == 200
@@ -417,12 +417,12 @@ def test_counter_filing_for_a_single_adult_files_a_prefilled_dossier(demo, web_a
     assert re.search(r'<p class="field-error" id="f-purpose-error">[^<]*bắt buộc', html)
     assert 'id="f-purpose" aria-describedby="f-purpose-hint f-purpose-error" aria-invalid="true"' in html
     assert 'value="self" selected' in html  # what was typed is kept
-    assert services.list_dossiers(services.actor_for(pid)).total == 0  # not even a draft
+    assert services.desk.list_dossiers(services.accounts.actor_for(pid)).total == 0  # not even a draft
 
     r = clerk.post("/desk/counter/marital-status-certification", typed)
     assert r.status_code == 303
     did = r.headers["Location"].rsplit("/", 1)[1]
-    d = services.get_dossier(did, services.actor_for("clerk"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert (d.state, d.channel, d.applicant["personal_id"]) == ("submitted", "counter", pid)
     assert [e.action for e in d.events] == ["create", "file_at_counter"]
     assert d.data["requester_full_name"] == person.full_name and d.data["purpose"] == typed["purpose"]
@@ -431,7 +431,7 @@ def test_counter_filing_for_a_single_adult_files_a_prefilled_dossier(demo, web_a
     # the same form sent again (a double click) files nothing more
     again = clerk.post("/desk/counter/marital-status-certification", typed)
     assert again.status_code == 303 and again.headers["Location"] == r.headers["Location"]
-    assert services.list_dossiers(services.actor_for("clerk")).total == 1
+    assert services.desk.list_dossiers(services.accounts.actor_for("clerk")).total == 1
 
     html = clerk.text(clerk.get(f"/desk/dossiers/{did}"))
     assert "Đã nộp hồ sơ trực tiếp cho" in html
@@ -448,12 +448,12 @@ def test_a_register_value_cannot_be_changed_at_the_counter(demo, web_as, service
         "applicant": pid, "idempotency_key": key, "requester_full_name": "Tên Khác Hẳn",
         "requester_relationship": "self", "issuance_type": "first", "copies_count": "1", "purpose": "Vay vốn"})
     assert r.status_code == 422 and 'id="f-requester_full_name-error"' in clerk.text(r)
-    assert services.list_dossiers(services.actor_for(pid)).total == 0
+    assert services.desk.list_dossiers(services.accounts.actor_for(pid)).total == 0
 
 
 def test_receiving_without_a_required_scan_names_the_missing_document(couple, web_as, services):
-    clerk_actor = services.actor_for("clerk")
-    d = services.file_for_walk_in("birth-registration", birth_form(couple), clerk_actor, applicant=couple["wife"])
+    clerk_actor = services.accounts.actor_for("clerk")
+    d = services.counter.file_for_walk_in("birth-registration", birth_form(couple), clerk_actor, applicant=couple["wife"])
     assert d.state == "submitted"
     clerk = web_as("clerk")
     r = clerk.post(f"/desk/dossiers/{d.id}/actions/receive", {"expected_version": str(d.version_counter)})
@@ -461,7 +461,7 @@ def test_receiving_without_a_required_scan_names_the_missing_document(couple, we
     assert r.status_code == 422
     box = html[html.index('id="act-receive-error"'):]
     assert "Giấy chứng sinh:" in box[:box.index("</div>")]
-    assert services.get_dossier(d.id, clerk_actor).state == "submitted"
+    assert services.dossiers.get_dossier(d.id, clerk_actor).state == "submitted"
 
 
 def test_the_leader_extends_the_due_date_with_a_reason_and_a_date(submitted_birth, api_as, web_as, services):
@@ -476,7 +476,7 @@ def test_the_leader_extends_the_due_date_with_a_reason_and_a_date(submitted_birt
     r = leader.post(f"/desk/dossiers/{did}/actions/extend_due", {
         "expected_version": version, "reason": "Cần xác minh nơi sinh với bệnh viện", "new_due_at": "2026-03-06"})
     assert r.status_code == 303
-    d = services.get_dossier(did, services.actor_for("leader"))
+    d = services.dossiers.get_dossier(did, services.accounts.actor_for("leader"))
     assert d.extended and d.due_at == dt.datetime(2026, 3, 6, 17, 0) and d.original_due_at == dt.datetime(2026, 3, 3, 17, 0)
     html = leader.text(leader.get(f"/desk/dossiers/{did}"))
     assert "Đã gia hạn" in html and "hạn ban đầu 03/03/2026 17:00" in html

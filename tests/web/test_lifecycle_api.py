@@ -121,7 +121,7 @@ def test_birth_registration_runs_from_filing_to_returned_result_with_supplement_
         "extend_due", "appraise", "approve", "return_result"]
     assert [e["role"] for e in d["events"]][1:4] == ["applicant", "clerk", "leader"]
     assert d["events"][6]["reason"] == "Cần xác minh nơi sinh với bệnh viện"
-    report = services.verify_audit(did)
+    report = services.audit.verify_audit(did)
     assert report.events == 10 and report.problems == []
 
     # the result is in the holder's store (the newborn has no personal id yet: the parent holds it)

@@ -98,7 +98,7 @@ def test_another_login_provider_can_replace_the_password_login(config, services,
             app.add_url_rule("/sso/start", "sso.start", lambda: "redirect to the identity provider")
 
             def callback():
-                sign_in(app.extensions["motcua"].actor_for("clerk"))
+                sign_in(app.extensions["motcua"].accounts.actor_for("clerk"))
                 return redirect(url_for("clerk.queue"))
 
             app.add_url_rule("/sso/callback", "sso.callback", callback)

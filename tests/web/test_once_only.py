@@ -114,7 +114,7 @@ class _FailingRegister:
 
 def test_a_failing_population_register_leaves_the_form_usable_and_logs_no_personal_data(demo, api_as, services, caplog):
     couple = demo["scenarios"]["married_couple"]
-    services.prefiller.population = _FailingRegister()
+    services.prefill.prefiller.population = _FailingRegister()
     citizen = api_as(couple["wife"])
     with caplog.at_level(logging.WARNING):
         pre = citizen.get("/api/v1/procedures/birth-registration/prefill").get_json()
@@ -242,8 +242,8 @@ def test_kpis_report_the_declared_field_cut_measured_on_filed_dossiers(demo, api
 
 def test_applicant_prefill_for_a_staff_filing_uses_the_register_not_the_clerks_account(services, demo):
     couple = demo["scenarios"]["married_couple"]
-    proc = services.get_procedure("birth-registration")
-    outcome = services.prefiller.prefill(proc, Applicant(None, couple["wife"], couple["wife"], "", None, None, True),
+    proc = services.procedures.get_procedure("birth-registration")
+    outcome = services.prefill.prefiller.prefill(proc, Applicant(None, couple["wife"], couple["wife"], "", None, None, True),
                                          {}, services.clock())
     assert outcome.values["requester_personal_id"].value == couple["wife"]
     assert outcome.values["requester_full_name"].source == "population"

@@ -146,8 +146,8 @@ def PDF_A(services) -> bytes:
     """A real rendered PDF/A from our renderer (not signed)."""
     from signing.render import Renderer
 
-    renderer = Renderer(services.issuer.font_cache_dir)
-    template = services.slips_dir / "03-refusal.html.j2"
+    renderer = Renderer(services.issuance.issuer.font_cache_dir)
+    template = services.issuance.slips_dir / "03-refusal.html.j2"
     return renderer.render(template, {
         "slip": {"number": "0001/PTC", "form": "03", "issued_at": "2026-03-02T09:00:00"},
         "agency": {"name": "Cơ quan giả mạo", "code": "X", "address": None},
@@ -181,7 +181,7 @@ def test_revoked_and_expired_results_no_longer_verify_and_only_the_issuing_leade
     pdf2 = api_as("leader").get(f"/api/v1/results/{rid2}/pdf").data
     body = client.post("/api/v1/verify", data=pdf2, content_type="application/pdf").get_json()
     assert body["valid"] is False and body["result"]["status"] == "expired"
-    assert services.sweep_deadlines().expired_results == 1
+    assert services.deadlines.sweep_deadlines().expired_results == 1
 
 
 def test_a_corrected_result_supersedes_the_old_one(demo, api_as, client):
@@ -205,12 +205,12 @@ def test_reusing_a_result_upgrades_it_to_long_term_validation(demo, api_as, serv
     citizen = api_as(couple["wife"])
     # the newborn's certificate is held by the mother here; link it to a new (test) dossier requirement
     # via the marriage certificate slot would be the wrong type, so use the archive path instead
-    assert services.archive_results() >= 1
+    assert services.issuance.archive_results() >= 1
     with services.uow(write=False) as uow:
         row = uow.session.get(Result, result["id"])
         assert row.lta_at is not None and row.pdf_sha256 != row.signed_sha256
     pdf = api_as("leader").get(f"/api/v1/results/{result['id']}/pdf").data
-    report = services.verify_document(pdf)
+    report = services.verification.verify_document(pdf)
     assert report.valid, report.problem
     assert [s.kind for s in report.signatures].count("document_timestamp") == 1
     assert citizen.get(f"/api/v1/results/{result['id']}").get_json()["status"] == "valid"
@@ -231,7 +231,7 @@ def test_every_slip_is_sealed_and_downloadable_by_whoever_sees_the_dossier(demo,
     assert receipt["number"] == "0001/PTN"
     pdf = citizen.get(f"/api/v1/slips/{receipt['id']}/pdf")
     assert pdf.status_code == 200
-    report = services.verify_document(pdf.data)
+    report = services.verification.verify_document(pdf.data)
     assert report.valid and report.document.kind == "slip" and report.document.number == "0001/PTN"
     assert [s.signer_organization for s in report.signatures] == ["Ủy ban nhân dân phường Ba Đình"]
     other = demo["scenarios"]["single_adults"][0]["personal_id"]
@@ -266,13 +266,13 @@ CRASH_WORKER = textwrap.dedent("""
     def stop_here(kind, doc_id):
         Path(sys.argv[5]).write_text(doc_id)
         time.sleep(120)  # the parent kills us here: signed, not stored
-    services.issue_pending(ids=[sys.argv[6]], on_signed=stop_here)
+    services.issuance.issue_pending(ids=[sys.argv[6]], on_signed=stop_here)
 """)
 
 
 def test_a_worker_killed_between_signing_and_storing_leaves_one_valid_result_after_a_retry(
-        demo, api_as, services, config, tmp_path):
-    services.issue_inline = False  # leave documents pending, as a deferred worker would
+        demo, api_as, services, config, tmp_path, monkeypatch):
+    monkeypatch.setattr(services.actions, "issue_inline", False)  # leave documents pending, as a deferred worker would
     d = approved_birth(demo, api_as)
     rid = d["results"][0]["id"]
     assert d["results"][0]["status"] == "pending"
@@ -294,13 +294,13 @@ def test_a_worker_killed_between_signing_and_storing_leaves_one_valid_result_aft
             proc.kill()
     with services.uow(write=False) as uow:
         assert uow.session.get(Result, rid).status == "pending"
-    report = services.issue_pending()
+    report = services.issuance.issue_pending()
     assert (report.issued, report.failed, report.pending) == (2, 0, 0)  # the result and the receipt slip
     with services.uow(write=False) as uow:
         rows = uow.session.scalars(select(Result).where(Result.dossier_id == d["id"])).all()
         assert [(r.id, r.status) for r in rows] == [(rid, "valid")]
         assert uow.session.execute(select(func.count()).select_from(Result).where(Result.dossier_id == d["id"])).scalar_one() == 1
-    assert services.issue_pending().issued == 0  # nothing left, nothing issued twice
+    assert services.issuance.issue_pending().issued == 0  # nothing left, nothing issued twice
     done = api_as("clerk").act(d["id"], "return_result")
     assert done["state"] == "returned"
 

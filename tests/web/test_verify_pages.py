@@ -19,7 +19,7 @@ def english(client) -> None:
 
 
 def qr_path(services, result_id: str) -> str:
-    return re.sub(r"^https?://[^/]+", "", services.verify_url(result_id))
+    return re.sub(r"^https?://[^/]+", "", services.links.verify_url(result_id))
 
 
 def tampered(pdf: bytes) -> bytes:
@@ -80,7 +80,7 @@ def test_the_qr_page_speaks_english_after_the_language_switch(signed, client):
 
 def test_a_revoked_result_is_shown_not_valid_with_its_reason_in_both_languages(signed, client, services):
     result, pdf, path = signed
-    services.revoke_result(result["id"], "Cấp sai thông tin nơi sinh", services.actor_for("leader"))
+    services.results.revoke_result(result["id"], "Cấp sai thông tin nơi sinh", services.accounts.actor_for("leader"))
     html = client.get(path).get_data(as_text=True)
     assert 'data-verdict="invalid"' in html and 'class="verdict bad"' in html
     assert "Văn bản không còn giá trị sử dụng hoặc không xác thực được: đã thu hồi." in html

@@ -57,12 +57,12 @@ def dashboard():
     since = dt.datetime.combine(start, dt.time.min) if start else None
     until = dt.datetime.combine(end, dt.time.max) if end else None
     try:
-        kpis = svc.kpis(actor, since, until)
+        kpis = svc.indicators.kpis(actor, since, until)
     except ValidationError:
         errors["from"] = _("The start of the period must come before its end.")
-        kpis = svc.kpis(actor)
-    cuts = svc.procedure_cuts()
-    titles = {p.id: p.title for p in svc.list_procedures()}
+        kpis = svc.indicators.kpis(actor)
+    cuts = svc.indicators.procedure_cuts()
+    titles = {p.id: p.title for p in svc.procedures.list_procedures()}
     rows: list[dict[str, Any]] = [
         {"id": c.id, "code": c.code, "version": c.version, "title": titles.get(c.id, {"vi": c.title, "en": c.title}),
          "fields": c.fields, "prefillable": c.prefillable, "definition": percent(c.definition_cut),

@@ -21,10 +21,10 @@ def _store_words() -> dict:
 def my_results():
     svc = services()
     evidence = svc.catalogue.evidence_types
-    agencies = svc.list_agencies()
+    agencies = svc.accounts.list_agencies()
     return render_template(
-        "citizen/my_results.html", results=svc.list_results(g.user), log=svc.access_log(g.user),
-        consents=svc.list_consents(g.user), agencies=agencies, agency_names={a.code: a.name for a in agencies},
+        "citizen/my_results.html", results=svc.results.list_results(g.user), log=svc.access.access_log(g.user),
+        consents=svc.access.list_consents(g.user), agencies=agencies, agency_names={a.code: a.name for a in agencies},
         evidence_types=sorted(((k, v.title) for k, v in evidence.items()), key=lambda kv: kv[1].vi),
         evidence_titles={k: v.title for k, v in evidence.items()}, **_store_words())
 
@@ -32,15 +32,15 @@ def my_results():
 @bp.get("/my/results/<result_id>")
 @login_required(kind="citizen")
 def result(result_id: str):
-    view = services().get_result(result_id, g.user)
+    view = services().results.get_result(result_id, g.user)
     return render_template("citizen/result.html", result=view,
-                           agency_names={a.code: a.name for a in services().list_agencies()}, **_store_words())
+                           agency_names={a.code: a.name for a in services().accounts.list_agencies()}, **_store_words())
 
 
 @bp.get("/my/results/<result_id>.pdf")
 @login_required(kind="citizen")
 def result_pdf(result_id: str):
-    view = services().get_result(result_id, g.user)  # someone else's result: not found
+    view = services().results.get_result(result_id, g.user)  # someone else's result: not found
     if view.sha256 is None:  # still being signed, or a record digitised from a register: no file to give
         if view.status == "pending":
             return render_template("citizen/unavailable.html", status=409,
@@ -54,7 +54,7 @@ def result_pdf(result_id: str):
 @login_required(kind="citizen")
 def grant_consent():
     try:
-        view = services().grant_consent(g.user, request.form.get("agency", ""), request.form.get("evidence", ""))
+        view = services().access.grant_consent(g.user, request.form.get("agency", ""), request.form.get("evidence", ""))
     except ValidationError as exc:
         flash(_("The consent was not saved: %(problem)s",
                 problem="; ".join(say(m) for msgs in exc.fields.values() for m in msgs) or say(exc.message)), "error")
@@ -67,7 +67,7 @@ def grant_consent():
 @bp.post("/my/consents/<int:consent_id>/withdraw")
 @login_required(kind="citizen")
 def withdraw_consent(consent_id: int):
-    view = services().withdraw_consent(g.user, consent_id)  # someone else's: not found
+    view = services().access.withdraw_consent(g.user, consent_id)  # someone else's: not found
     flash(_("Consent withdrawn: %(agency)s can no longer read this kind of result by your consent.",
             agency=view.agency_name), "success")
     return redirect(url_for("citizen.my_results", _anchor="consents"), 303)

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 
 from engine.rules.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundError, PayloadTooLargeError,
                            UnsupportedMediaError, ValidationError)
-from engine.usecases.services import EDITABLE_STATES
+from engine.usecases.filing import EDITABLE_STATES
 from web.auth import login_required, services
 from web.citizen import bp, forms
 from web.downloads import file_response
@@ -34,7 +34,7 @@ ACTION_DONE = {
 def my_dossiers():
     raw = request.args.get("page", "1")
     page = int(raw) if raw.isdigit() and 1 <= int(raw) <= MAX_PAGE else 1
-    listing = services().list_dossiers(g.user, page=page)
+    listing = services().desk.list_dossiers(g.user, page=page)
     pages = max(1, -(-listing.total // listing.page_size))
     return render_template("citizen/my_dossiers.html", listing=listing, pages=pages)
 
@@ -42,7 +42,7 @@ def my_dossiers():
 @bp.get("/my/dossiers/<dossier_id>")
 @login_required(kind="citizen")
 def dossier(dossier_id: str):
-    return _dossier_page(services().get_dossier(dossier_id, g.user))
+    return _dossier_page(services().dossiers.get_dossier(dossier_id, g.user))
 
 
 # --------------------------------------------------------------------------- the form
@@ -51,12 +51,12 @@ def dossier(dossier_id: str):
 @bp.post("/my/dossiers/<dossier_id>/form")
 @login_required(kind="citizen")
 def save_form(dossier_id: str):
-    view = services().get_dossier(dossier_id, g.user)
+    view = services().dossiers.get_dossier(dossier_id, g.user)
     proc = _procedure(view)
     entries = forms.dossier_entries(proc, view.data, view.provenance)
     values = forms.editable_values(proc, request.form, entries)
     try:
-        services().save_form(dossier_id, values, g.user, expected_version=_version())
+        services().filing.save_form(dossier_id, values, g.user, expected_version=_version())
     except ValidationError as exc:
         return _dossier_page(view, 422, typed=values, errors=exc.fields, message=say(exc.message))
     except (ConcurrencyError, ActionNotAllowedError) as exc:
@@ -80,7 +80,7 @@ def upload_document(dossier_id: str):
         status, problem = 422, _("Choose a file to upload.")
     else:
         try:
-            services().add_document(dossier_id, requirement, upload.filename, content, g.user)
+            services().filing.add_document(dossier_id, requirement, upload.filename, content, g.user)
         except PayloadTooLargeError as exc:
             status, problem = 413, say(exc.message)
         except UnsupportedMediaError as exc:
@@ -91,7 +91,7 @@ def upload_document(dossier_id: str):
             flash(_conflict(exc), "error")
             return _back(dossier_id)
     if problem is not None:
-        view = services().get_dossier(dossier_id, g.user)
+        view = services().dossiers.get_dossier(dossier_id, g.user)
         return _dossier_page(view, status, upload_errors={requirement: problem})
     flash(_("The file was added to your dossier."), "success")
     return _back(dossier_id, "documents")
@@ -101,7 +101,7 @@ def upload_document(dossier_id: str):
 @login_required(kind="citizen")
 def link_result(dossier_id: str):
     try:
-        services().link_result(dossier_id, request.form.get("requirement", ""), request.form.get("result_id", ""), g.user)
+        services().filing.link_result(dossier_id, request.form.get("requirement", ""), request.form.get("result_id", ""), g.user)
     except ValidationError as exc:
         flash(_field_messages(exc), "error")
         return _back(dossier_id, "documents")
@@ -115,7 +115,7 @@ def link_result(dossier_id: str):
 @bp.get("/my/dossiers/<dossier_id>/documents/<document_id>")
 @login_required(kind="citizen")
 def document(dossier_id: str, document_id: str):
-    content, mime, name = services().document_content(dossier_id, document_id, g.user)
+    content, mime, name = services().dossiers.document_content(dossier_id, document_id, g.user)
     return file_response(content, mime, name)
 
 
@@ -133,16 +133,16 @@ def act(dossier_id: str, action: str):
         elif form.get("confirm") != "yes":
             problem = _("Tick the box to confirm that you want to withdraw the dossier.")
         if problem is not None:
-            services().get_dossier(dossier_id, g.user)  # someone else's dossier: not found
+            services().dossiers.get_dossier(dossier_id, g.user)  # someone else's dossier: not found
             flash(problem, "error")
             return _back(dossier_id, "actions")
     items = [line.strip() for line in (form.get("items") or "").splitlines() if line.strip()]
     try:
-        services().perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
+        services().actions.perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
                                   reason=form.get("reason") or None, items=items or None,
                                   expected_version=_version())
     except ValidationError as exc:
-        flash(_field_messages(exc, services().get_dossier(dossier_id, g.user)), "error")
+        flash(_field_messages(exc, services().dossiers.get_dossier(dossier_id, g.user)), "error")
         return _back(dossier_id, "actions")
     except (ActionNotAllowedError, ConcurrencyError) as exc:
         flash(_conflict(exc), "error")
@@ -163,7 +163,7 @@ def slip_pdf(slip_id: str):
 def pdf_download(kind: str, document_id: str):
     """A signed PDF as an attachment; one still being signed (409) or without a file (404): a page."""
     try:
-        content, name = services().document_pdf(kind, document_id, g.user)
+        content, name = services().results.document_pdf(kind, document_id, g.user)
     except ActionNotAllowedError as exc:
         return render_template("citizen/unavailable.html", status=409, message=say(exc.message)), 409
     except NotFoundError as exc:
@@ -176,12 +176,12 @@ def pdf_download(kind: str, document_id: str):
 
 def verify_link(document_id: str) -> str:
     """The public verification page of a document, as a path on this site."""
-    parts = urlsplit(services().verify_url(document_id))
+    parts = urlsplit(services().links.verify_url(document_id))
     return parts.path + (f"?{parts.query}" if parts.query else "")
 
 
 def _procedure(view: Any) -> Any:
-    return services().procedure_version(view.procedure, view.version)
+    return services().procedures.procedure_version(view.procedure, view.version)
 
 
 def _version() -> int | None:
@@ -224,7 +224,7 @@ def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, er
     entries = forms.dossier_entries(proc, view.data, view.provenance, typed, errors)
     errors = errors or {}
     summary = [(entries[k], [say(m) for m in msgs]) for k, msgs in errors.items() if k in entries]
-    mine = services().list_results(g.user)
+    mine = services().results.list_results(g.user)
     numbers = {r.id: r.number for r in mine}
     docs = {d.requirement: d for d in view.documents}
     requirements = []

@@ -34,7 +34,7 @@ def _citizen_words() -> dict[str, Any]:
 @bp.get("/procedures")
 def catalogue():
     query = (request.args.get("q") or "").strip()[:200]
-    procedures = services().list_procedures()
+    procedures = services().procedures.list_procedures()
     if query:
         procedures = [p for p in procedures if matches(query, p.title.get("vi"), p.title.get("en"), p.code, p.id)]
     return render_template("citizen/catalogue.html", procedures=procedures, query=query)
@@ -42,7 +42,7 @@ def catalogue():
 
 @bp.get("/procedures/<procedure_id>")
 def procedure(procedure_id: str):
-    proc = services().get_procedure(procedure_id)  # NotFoundError -> the 404 page
+    proc = services().procedures.get_procedure(procedure_id)  # NotFoundError -> the 404 page
     evidence = services().catalogue.evidence_types
     return render_template("citizen/procedure.html", proc=proc,
                            evidence_titles={k: v.title for k, v in evidence.items()},
@@ -68,7 +68,7 @@ def _workflow_steps(proc: Any) -> list[tuple[str, Any, list[tuple[str, str]]]]:
 @bp.get("/procedures/<procedure_id>/apply")
 @login_required(kind="citizen")
 def apply(procedure_id: str):
-    proc = services().get_procedure(procedure_id)
+    proc = services().procedures.get_procedure(procedure_id)
     if "online" not in proc.channels:
         flash(_("This procedure cannot be filed online. Please file it at the one-stop counter."), "error")
         return redirect(url_for("citizen.procedure", procedure_id=proc.id), 303)
@@ -80,9 +80,9 @@ def apply(procedure_id: str):
 @bp.post("/procedures/<procedure_id>/apply")
 @login_required(kind="citizen")
 def file_dossier(procedure_id: str):
-    proc = services().get_procedure(procedure_id)
+    proc = services().procedures.get_procedure(procedure_id)
     hints, _problems = forms.hints_from(proc, request.form)
-    prefill = services().prefill_for(proc.id, g.user, hints)
+    prefill = services().prefill.prefill_for(proc.id, g.user, hints)
     entries = forms.filing_entries(proc, prefill, {}, {})
     values = forms.editable_values(proc, request.form, entries)
     key = forms.new_key(request.form.get("idempotency_key"))
@@ -90,7 +90,7 @@ def file_dossier(procedure_id: str):
     if missing:
         return _filing_page(proc, hints, values, missing, {}, key, 422, prefill=prefill)
     try:
-        view = services().start_dossier(proc.id, {k: v for k, v in values.items() if v != ""}, g.user,
+        view = services().filing.start_dossier(proc.id, {k: v for k, v in values.items() if v != ""}, g.user,
                                         idempotency_key=key)
     except IdempotencyConflictError:
         return _filing_page(proc, hints, values, {}, {}, forms.new_key(), 409, prefill=prefill,
@@ -106,7 +106,7 @@ def _filing_page(proc: Any, hints: dict[str, str], typed: dict[str, Any], errors
                  lookup_errors: dict[str, str], key: str, status: int, *, prefill: Any = None,
                  message: str | None = None):
     if prefill is None:
-        prefill = services().prefill_for(proc.id, g.user, hints)
+        prefill = services().prefill.prefill_for(proc.id, g.user, hints)
     entries = forms.filing_entries(proc, prefill, typed, errors)
     field_ids = set(entries)
     summary = [(entries[fid], [say(m) for m in msgs]) for fid, msgs in errors.items() if fid in field_ids]

@@ -21,7 +21,7 @@ MAX_KEY = 200
 def _find(personal_id: str) -> tuple[Any, str | None, int]:
     """(the person's card or None, the message to show, the status)."""
     try:
-        return services().find_person(personal_id, g.user), None, 200
+        return services().counter.find_person(personal_id, g.user), None, 200
     except ValidationError:
         return None, _("A personal identification number has 12 digits. Check the number and try again."), 422
     except NotFoundError:
@@ -33,7 +33,7 @@ def _find(personal_id: str) -> tuple[Any, str | None, int]:
 def counter():
     personal_id = request.args.get("personal_id")
     person, error, status = _find(personal_id) if personal_id is not None else (None, None, 200)
-    procedures = services().counter_procedures(g.user) if person is not None else []
+    procedures = services().counter.counter_procedures(g.user) if person is not None else []
     return render_template("clerk/counter.html", personal_id=personal_id or "", person=person, error=error,
                            procedures=procedures), status
 
@@ -87,7 +87,7 @@ def _form_data(proc: Any, form: Any) -> dict[str, Any]:
 def _render_form(proc: Any, person: Any, *, typed: dict[str, str], key: str, errors: dict[str, list[str]] | None = None,
                  message: str | None = None, status: int = 200):
     errors = errors or {}
-    prefill = services().prefill_for(proc.id, g.user, _hints(proc, person.personal_id, typed))
+    prefill = services().prefill.prefill_for(proc.id, g.user, _hints(proc, person.personal_id, typed))
     known = {f.id for f in proc.fields}
     others = [(k, v) for k, v in errors.items() if k not in known]
     reused = [(pick(d.label), prefill.documents[d.id]) for d in proc.documents if d.id in prefill.documents]
@@ -106,12 +106,12 @@ def _person_or_back(applicant: str):
 @bp.get("/counter/<procedure_id>")
 @login_required(kind="staff", role="clerk")
 def counter_form(procedure_id: str):
-    proc = services().get_procedure(procedure_id)
+    proc = services().procedures.get_procedure(procedure_id)
     applicant = request.args.get("applicant", "").strip()
     person = _person_or_back(applicant)
     if person is None:
         return redirect(url_for("clerk.counter", personal_id=applicant), 303)
-    if proc.id not in {p.id for p in services().counter_procedures(g.user)}:
+    if proc.id not in {p.id for p in services().counter.counter_procedures(g.user)}:
         flash(_("Your agency does not take this procedure at the counter."), "error")
         return redirect(url_for("clerk.counter", personal_id=applicant), 303)
     return _render_form(proc, person, typed={}, key=uuid.uuid4().hex)
@@ -121,7 +121,7 @@ def counter_form(procedure_id: str):
 @login_required(kind="staff", role="clerk")
 def counter_file(procedure_id: str):
     svc = services()
-    proc = svc.get_procedure(procedure_id)
+    proc = svc.procedures.get_procedure(procedure_id)
     form = request.form
     applicant = form.get("applicant", "").strip()
     key = form.get("idempotency_key", "").strip()
@@ -134,7 +134,7 @@ def counter_file(procedure_id: str):
     if "lookup" in form:  # look the personal ids typed so far up in the registers; file nothing
         return _render_form(proc, person, typed=typed, key=key)
     try:
-        view = svc.file_for_walk_in(proc.id, _form_data(proc, form), g.user, applicant=applicant, idempotency_key=key)
+        view = svc.counter.file_for_walk_in(proc.id, _form_data(proc, form), g.user, applicant=applicant, idempotency_key=key)
     except ValidationError as exc:
         return _render_form(proc, person, typed=typed, key=key, errors=exc.fields, message=exc.message, status=422)
     if view.state == proc.initial:

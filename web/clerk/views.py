@@ -75,7 +75,7 @@ def _state_choices(procedures: list[Any]) -> list[tuple[str, str]]:
 @login_required(kind="staff")
 def queue():
     svc, actor, args = services(), g.user, request.args
-    procedures = [svc.get_procedure(p.id) for p in svc.list_procedures()]
+    procedures = [svc.procedures.get_procedure(p.id) for p in svc.procedures.list_procedures()]
     by_id = {p.id: p for p in procedures}
     states = _state_choices(procedures)
     errors: dict[str, str] = {}
@@ -104,9 +104,9 @@ def queue():
 
     # The default view: the states where this person's roles have something to do. A state chosen in
     # the filter, or the agency-wide toggle, replaces it.
-    scope = None if (show_all or state) else svc.queue_states(actor)
-    result = svc.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page, states=scope)
-    counts = svc.count_queue(actor, states=scope, state=state, procedure=procedure)
+    scope = None if (show_all or state) else svc.desk.queue_states(actor)
+    result = svc.desk.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page, states=scope)
+    counts = svc.desk.count_queue(actor, states=scope, state=state, procedure=procedure)
     pages = max(1, math.ceil(result.total / result.page_size)) if result.page_size else 1
     filters = {k: v for k, v in (("procedure", procedure), ("state", state), ("overdue", "1" if overdue else None),
                                  ("all", "1" if show_all else None)) if v}
@@ -155,7 +155,7 @@ def _field_label(proc: Any, key: str) -> str:
 
 
 def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int = 200):
-    desk = services().get_desk_dossier(dossier_id, g.user)
+    desk = services().desk.get_desk_dossier(dossier_id, g.user)
     d, proc = desk.dossier, desk.procedure
     if failure is not None:
         shown = set(ACTION_INPUTS) | {"comment", "confirm", "file", "requirement"}
@@ -167,7 +167,7 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
         ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
         HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
         accept=sorted({t for r in proc.documents for t in r.accept}),
-        verify_urls={r.id: services().verify_url(r.id) for r in d.results},
+        verify_urls={r.id: services().links.verify_url(r.id) for r in d.results},
     ), status
 
 
@@ -201,7 +201,7 @@ def act(dossier_id: str, action: str):
             f"action:{action}", _("Confirm that you want to do this: it cannot be undone."),
             {"confirm": [_("Tick the box to confirm.")]}, posted), 422)
     try:
-        view = services().perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
+        view = services().actions.perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
                                          expected_version=int(version), **inputs)
     except ValidationError as exc:
         return _render_dossier(dossier_id, Failure(f"action:{action}", exc.message, exc.fields, posted), 422)
@@ -212,7 +212,7 @@ def act(dossier_id: str, action: str):
     except ActionNotAllowedError as exc:
         flash(_("This action cannot be taken now: %(reason)s", reason=exc.message), "error")
         return _back(dossier_id)
-    proc = services().procedure_version(view.procedure, view.version)
+    proc = services().procedures.procedure_version(view.procedure, view.version)
     if action == "receive":
         slip = next((s for s in reversed(view.slips) if s.form == "01"), None)
         text = _("Received. Dossier code %(code)s, due %(due)s.", code=view.code or "",
@@ -239,7 +239,7 @@ def upload(dossier_id: str):
                                                    {"file": [_("Choose a file.")]}, posted), 422)
     content = upload.read()
     try:
-        services().add_document(dossier_id, requirement, upload.filename, content, g.user)
+        services().filing.add_document(dossier_id, requirement, upload.filename, content, g.user)
     except ValidationError as exc:
         return _render_dossier(dossier_id, Failure("upload", exc.message, exc.fields, posted), 422)
     except PayloadTooLargeError as exc:
@@ -259,19 +259,19 @@ def upload(dossier_id: str):
 @bp.get("/dossiers/<dossier_id>/documents/<document_id>")
 @login_required(kind="staff")
 def document(dossier_id: str, document_id: str):
-    content, mimetype, name = services().document_content(dossier_id, document_id, g.user)
+    content, mimetype, name = services().dossiers.document_content(dossier_id, document_id, g.user)
     return file_response(content, mimetype, name, inline=request.args.get("download") != "1")
 
 
 @bp.get("/slips/<slip_id>.pdf")
 @login_required(kind="staff")
 def slip_pdf(slip_id: str):
-    content, name = services().document_pdf("slip", slip_id, g.user)
+    content, name = services().results.document_pdf("slip", slip_id, g.user)
     return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")
 
 
 @bp.get("/results/<result_id>.pdf")
 @login_required(kind="staff")
 def result_pdf(result_id: str):
-    content, name = services().document_pdf("result", result_id, g.user)
+    content, name = services().results.document_pdf("result", result_id, g.user)
     return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")

@@ -24,6 +24,7 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from engine.adapters.models import Account, Agency, Person, Result, ResultHolder
+from engine.rules.prefill import date_in_words
 
 DEMO_PASSWORD = "motcua-demo"
 
@@ -202,48 +203,6 @@ def century_sex_digit(sex: str, born: dt.date) -> str:
 def _ascii(text: str) -> str:
     text = text.replace("Đ", "D").replace("đ", "d")
     return "".join(c for c in unicodedata.normalize("NFD", text) if not unicodedata.combining(c))
-
-
-_UNITS = ("không", "một", "hai", "ba", "bốn", "năm", "sáu", "bảy", "tám", "chín")
-
-
-def _two_digits(n: int, *, inside: bool) -> str:
-    """Vietnamese words for 0..99; ``inside`` when it follows hundreds (``linh``)."""
-    tens, unit = divmod(n, 10)
-    if tens == 0:
-        return ("linh " + _UNITS[unit]) if inside and unit else _UNITS[unit]
-    head = "mười" if tens == 1 else _UNITS[tens] + " mươi"
-    if unit == 0:
-        return head
-    if unit == 5:
-        word = "lăm"
-    elif unit == 1 and tens > 1:
-        word = "mốt"
-    elif unit == 4 and tens > 1:
-        word = "tư"
-    else:
-        word = _UNITS[unit]
-    return f"{head} {word}"
-
-
-def number_in_words(n: int) -> str:
-    """Vietnamese words for 0..9999, as written in civil-status registers."""
-    thousands, rest = divmod(n, 1000)
-    hundreds, last = divmod(rest, 100)
-    parts = []
-    if thousands:
-        parts.append(_UNITS[thousands] + " nghìn")
-    if hundreds or (thousands and last):
-        parts.append(_UNITS[hundreds] + " trăm")
-    if last or not parts:
-        parts.append(_two_digits(last, inside=bool(parts)))
-    return " ".join(parts)
-
-
-def date_in_words(day: dt.date) -> str:
-    """``2018-03-15`` -> ``Ngày mười lăm tháng ba năm hai nghìn không trăm mười tám``."""
-    month = "tư" if day.month == 4 else number_in_words(day.month)
-    return f"Ngày {number_in_words(day.day)} tháng {month} năm {number_in_words(day.year)}"
 
 
 # ---------------------------------------------------------------------------------------------

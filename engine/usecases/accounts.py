@@ -1,9 +1,11 @@
-"""Use cases behind the web pages (part of Services): signing in with a password, the session's
-account, the staff's work queue by role, and looking a walk-in citizen up at the counter."""
+"""Accounts and tokens: password sign-in (argon2), bearer tokens, the account behind a session, and
+the agencies an account may name."""
 from __future__ import annotations
 
 import datetime as dt
-import logging
+import hashlib
+import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,31 +13,17 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import select
 
+from engine.adapters.models import Account, Agency, ApiToken
+from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
-from engine.rules.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
-from engine.adapters.models import Account, Agency, Person
-
-log = logging.getLogger(__name__)
+from engine.rules.errors import AuthenticationError, NotFoundError, ValidationError
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a wrong name costs as much time as a wrong password.
 _DUMMY_HASH = _hasher.hash("motcua-no-such-account")
 
 MAX_PASSWORD = 256
-
-
-@dataclass(frozen=True)
-class PersonCard:
-    """What the counter clerk sees of a walk-in citizen before filing for them."""
-
-    personal_id: str
-    full_name: str
-    date_of_birth: dt.date
-    sex: str
-    permanent_address: str | None
-    current_address: str | None
-    phone: str | None
-    has_account: bool
+BAD_TOKEN = "Thiếu hoặc sai mã truy cập / missing or invalid bearer token"
 
 
 @dataclass(frozen=True)
@@ -44,11 +32,47 @@ class AgencyCard:
     name: dict[str, str]
 
 
-class PortalMixin:
-    uow: Any
-    catalogue: Any
+def actor_of(a: Account) -> Actor:
+    """The actor an account acts as."""
+    return Actor(a.id, a.username, a.display_name, a.kind, frozenset(a.roles or ()), a.agency_id, a.personal_id)
 
-    # ----------------------------------------------------------------- sign-in
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+class Accounts:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime]):
+        self.uow = uow
+        self.clock = clock
+
+    # ----------------------------------------------------------------- tokens
+
+    def issue_token(self, username: str) -> str:
+        token = secrets.token_urlsafe(32)
+        with self.uow() as uow:
+            account = uow.session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+            if account is None or not account.active:
+                raise NotFoundError(f"no active account '{username}'")
+            uow.session.add(ApiToken(account_id=account.id, token_sha256=sha256_hex(token.encode()),
+                                     created_at=self.clock()))
+            uow.commit()
+        return token
+
+    def authenticate_token(self, token: str) -> Actor:
+        if not token or len(token) > 200:
+            raise AuthenticationError(BAD_TOKEN)
+        with self.uow(write=False) as uow:
+            row = uow.session.execute(
+                select(Account).join(ApiToken, ApiToken.account_id == Account.id).where(
+                    ApiToken.token_sha256 == sha256_hex(token.encode()), ApiToken.revoked_at.is_(None)
+                )
+            ).scalar_one_or_none()
+            if row is None or not row.active:
+                raise AuthenticationError(BAD_TOKEN)
+            return actor_of(row)
+
+    # ----------------------------------------------------------------- passwords
 
     def authenticate_password(self, username: Any, password: Any) -> Actor:
         """The local login: an active account with an argon2 password hash. One message for every failure."""
@@ -70,7 +94,7 @@ class PortalMixin:
             if _hasher.check_needs_rehash(stored):
                 account.password_hash = _hasher.hash(password)
                 uow.commit()
-            return _actor(account)
+            return actor_of(account)
 
     def set_password(self, username: str, password: str) -> None:
         if not isinstance(password, str) or len(password) < 8 or len(password) > MAX_PASSWORD:
@@ -82,13 +106,24 @@ class PortalMixin:
             account.password_hash = _hasher.hash(password)
             uow.commit()
 
+    # ----------------------------------------------------------------- who is acting
+
+    def actor_for(self, username: str) -> Actor:
+        with self.uow(write=False) as uow:
+            row = uow.session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
+            if row is None:
+                raise NotFoundError(f"no account '{username}'")
+            return actor_of(row)
+
     def actor_by_id(self, account_id: Any) -> Actor | None:
         """The account a web session names, or None when it no longer exists or was disabled."""
         if not isinstance(account_id, int) or isinstance(account_id, bool):
             return None
         with self.uow(write=False) as uow:
             account = uow.session.get(Account, account_id)
-            return _actor(account) if account is not None and account.active else None
+            return actor_of(account) if account is not None and account.active else None
+
+    # ----------------------------------------------------------------- agencies
 
     def agency_of(self, actor: Actor) -> AgencyCard | None:
         if actor.agency_id is None:
@@ -97,42 +132,14 @@ class PortalMixin:
             agency = uow.session.get(Agency, actor.agency_id)
             return AgencyCard(agency.code, {"vi": agency.name_vi, "en": agency.name_en}) if agency else None
 
+    def agency_level(self, actor: Actor) -> str | None:
+        """The level (commune, province, ministry) of a staff member's agency."""
+        with self.uow(write=False) as uow:
+            agency = uow.session.get(Agency, actor.agency_id) if actor.agency_id is not None else None
+            return agency.level if agency is not None else None
+
     def list_agencies(self) -> list[AgencyCard]:
         """Every agency by code: what a citizen picks from when opening an evidence type to one by consent."""
         with self.uow(write=False) as uow:
             rows = uow.session.execute(select(Agency).order_by(Agency.code)).scalars().all()
             return [AgencyCard(a.code, {"vi": a.name_vi, "en": a.name_en}) for a in rows]
-
-    # ----------------------------------------------------------------- the desk
-
-    def queue_states(self, actor: Actor) -> list[str]:
-        """The states in which this staff member's roles have something to do, in any procedure."""
-        if not actor.is_staff:
-            raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
-        states: list[str] = []
-        for proc in self.catalogue.procedures.values():
-            for action in proc.actions:
-                if actor.roles & set(action.roles):
-                    states.extend(s for s in action.sources if s not in states and s != "draft")
-        return states
-
-    def find_person(self, personal_id: Any, actor: Actor) -> PersonCard:
-        """Counter filing: a clerk looks a walk-in citizen up by personal id in the register."""
-        if not actor.is_staff:
-            raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
-        pid = personal_id.strip() if isinstance(personal_id, str) else ""
-        if not (pid.isdigit() and len(pid) == 12):
-            raise ValidationError("Số định danh cá nhân gồm 12 chữ số / a personal id has 12 digits",
-                                  fields={"personal_id": ["12 chữ số / 12 digits"]})
-        with self.uow(write=False) as uow:
-            s = uow.session
-            person = s.execute(select(Person).where(Person.personal_id == pid)).scalar_one_or_none()
-            if person is None:
-                raise NotFoundError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the register")
-            has_account = s.execute(select(Account.id).where(Account.username == pid)).first() is not None
-            return PersonCard(person.personal_id, person.full_name, person.date_of_birth, person.sex,
-                              person.permanent_address, person.current_address, person.phone, has_account)
-
-
-def _actor(a: Account) -> Actor:
-    return Actor(a.id, a.username, a.display_name, a.kind, frozenset(a.roles or ()), a.agency_id, a.personal_id)

@@ -1,0 +1,116 @@
+"""The database engine and the unit of work: one transaction per use case, committed once."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+
+from engine.rules.errors import ConcurrencyError
+
+STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
+
+
+def make_engine(url: str, *, pool_size: int = 5) -> Engine:
+    """An engine for ``url``. SQLite gets WAL, full durability, foreign keys and a busy timeout;
+    its write transactions start with ``BEGIN IMMEDIATE`` so writers queue instead of failing."""
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+
+        @event.listens_for(engine, "connect")
+        def _on_connect(dbapi_conn: Any, _record: Any) -> None:
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves
+            cur = dbapi_conn.cursor()
+            if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
+                cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            mode = conn.info.get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    # No pool_pre_ping: it costs a round trip (SELECT 1) on every checkout, i.e. on every unit of work.
+    # A connection that broke while in use is handled anyway: SQLAlchemy recognises the driver's
+    # disconnect error, invalidates that connection and every other pooled one (they were opened
+    # before the break), and the next unit of work connects afresh. What pre-ping still buys is the
+    # first request after a long quiet spell (server restart, firewall idle timeout): only a connection
+    # that sat in the pool longer than IDLE_PING_SECONDS is pinged before use, and recycled after
+    # RECYCLE_SECONDS whatever happens.
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    _ping_when_idle(engine)
+    return engine
+
+
+IDLE_PING_SECONDS = 30.0
+RECYCLE_SECONDS = 3600
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in_at"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        since = record.info.get("checked_in_at")
+        if since is None or time.monotonic() - since < IDLE_PING_SECONDS:
+            return  # fresh from connect, or in steady use: a break shows up as a disconnect error instead
+        try:
+            engine.dialect.do_ping(dbapi_conn)
+        except engine.dialect.loaded_dbapi.Error as err:
+            # the pool discards this connection and checks out (or opens) another one
+            raise exc.DisconnectionError(f"idle connection failed its ping: {err}") from err
+
+
+class UnitOfWork:
+    """One transaction. ``with uow:`` opens it; ``commit()`` commits once; leaving without commit rolls back.
+
+    ``write=True`` takes SQLite's write lock at the start (PostgreSQL needs nothing: row versions
+    and unique constraints settle races there).
+    """
+
+    def __init__(self, engine: Engine, *, write: bool = True):
+        self.engine = engine
+        self.write = write
+        self.session: Session
+        self._conn: Any = None
+
+    def __enter__(self) -> UnitOfWork:
+        self._conn = self.engine.connect()
+        if self.engine.dialect.name == "sqlite":
+            self._conn.info["sqlite_begin"] = "IMMEDIATE" if self.write else "DEFERRED"
+        self.session = Session(bind=self._conn, expire_on_commit=False, autoflush=False)
+        return self
+
+    def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
+        try:
+            self.session.rollback()
+            self.session.close()
+        finally:
+            if self._conn is not None:
+                self._conn.info.pop("sqlite_begin", None)
+                self._conn.close()
+        if exc_type is not None and issubclass(exc_type, StaleDataError):
+            # a flush anywhere in the use case found the row changed by someone else
+            raise ConcurrencyError(STALE_MESSAGE) from exc
+
+    def commit(self) -> None:
+        try:
+            self.session.commit()
+        except StaleDataError as exc:
+            raise ConcurrencyError(STALE_MESSAGE) from exc
+
+
+def uow_factory(engine: Engine) -> Callable[..., UnitOfWork]:
+    def make(write: bool = True) -> UnitOfWork:
+        return UnitOfWork(engine, write=write)
+
+    return make

@@ -1,0 +1,31 @@
+"""Timeliness: whether a dossier is on time, due soon or overdue. The one rule behind the work
+queue's badges, its counts and the due-soon alerts. Pure: works on any object with the dossier's
+``due_at``, ``overdue``, ``closed_at`` and ``decided_at``."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from engine.rules import deadlines
+
+DUE_SOON_WORKING_DAYS = 1
+TIMELINESS = ("overdue", "due_soon", "on_time", "none")
+
+
+def is_overdue(d: Any, now: dt.datetime) -> bool:
+    if d.due_at is None or d.closed_at is not None or d.decided_at is not None:
+        return bool(d.overdue)
+    return bool(d.overdue) or deadlines.is_overdue(d.due_at, now)
+
+
+def timeliness(d: Any, now: dt.datetime, cal: deadlines.Calendar) -> str:
+    """on_time | due_soon | overdue | none."""
+    if d.due_at is None:
+        return "none"
+    if is_overdue(d, now):
+        return "overdue"
+    if d.closed_at is None and d.decided_at is None:
+        soon_limit = cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
+        if d.due_at <= soon_limit:
+            return "due_soon"
+    return "on_time"

@@ -1,0 +1,183 @@
+"""Actions: one workflow transition per request. One transaction, one audit event, exactly one
+winner under races; the documents the action calls for (a slip, a result) are recorded as pending in
+the same transaction and signed after the commit (see engine.usecases.issuance)."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from engine.adapters import queries
+from engine.adapters.models import new_uuid
+from engine.adapters.sequences import next_in_sequence
+from engine.adapters.uow import UnitOfWork
+from engine.rules.access import Actor, roles_on_dossier
+from engine.rules.errors import ValidationError
+from engine.rules.workflow import ActionContext, fire
+from engine.usecases.catalogue import Procedures
+from engine.usecases.deadlines import Deadlines
+from engine.usecases.dossiers import Dossiers, check_version, event_fields
+from engine.usecases.issuance import Issuance
+from engine.usecases.views import DossierView, TransitionOutcome
+
+# The action that issues each one-stop form (Circular 01/2018 Art. 9; Circular 03/2025 Appendix I).
+SLIP_FOR_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05"}
+
+
+class Actions:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
+                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, *, issue_inline: bool):
+        self.uow = uow
+        self.clock = clock
+        self.procedures = procedures
+        self.deadlines = deadlines
+        self.dossiers = dossiers
+        self.issuance = issuance
+        self.issue_inline = issue_inline
+
+    def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
+                       reason: str | None = None, items: Any = None, new_due_at: Any = None,
+                       expected_version: Any = None) -> DossierView:
+        """Fire one workflow action: one transaction, one audit event, exactly one winner under races.
+        Returns the dossier's full view (what the HTTP API answers with).
+
+        Documents the action calls for (a result, a slip) are recorded as pending in the same
+        transaction and signed after the commit (see engine.usecases.issuance).
+        """
+        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+                                new_due_at=new_due_at, expected_version=expected_version, with_view=True)[1]
+
+    def fire_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
+                    reason: str | None = None, items: Any = None, new_due_at: Any = None,
+                    expected_version: Any = None) -> TransitionOutcome:
+        """The same transition as ``perform_action`` (same checks, writes, errors and documents), for
+        callers that do not need the dossier's view: batch jobs, imports. Skips reading the documents,
+        events, results and slips back; returns what changed."""
+        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+                                new_due_at=new_due_at, expected_version=expected_version, with_view=False)[0]
+
+    def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, reason: Any, items: Any,
+                    new_due_at: Any, expected_version: Any,
+                    with_view: bool) -> tuple[TransitionOutcome, DossierView | None]:
+        """One transition, one transaction. The dossier is read with its agency and applicant in one
+        prebuilt Core SELECT into a plain object the machine fires on, and written back with the audit
+        event and the outbox row by ``store.write_transition`` (a versioned UPDATE of what changed and two
+        INSERTs; one statement on PostgreSQL). Slips and results are built as ORM objects by the code
+        that records them, in the same transaction; the view, if asked for, is read before the commit."""
+        comment = _opt_text(comment, "comment")
+        reason = _opt_text(reason, "reason")
+        items = _items(items)
+        due = _parse_due(new_due_at)
+        if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
+            raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
+        now = self.clock()
+        issued: list[str] = []
+        view: DossierView | None = None
+        with self.uow() as uow:
+            s = uow.session
+            conn = s.connection()  # the session's transaction (BEGIN IMMEDIATE on SQLite)
+            d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action))
+            check_version(d, expected_version)
+            proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            cal = self.deadlines.calendar(proc.calendar)
+            if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
+                due = cal.day_end(due.date())
+            if due is not None and due > now + dt.timedelta(days=366):
+                raise ValidationError("the new due date is too far away",
+                                      fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
+            ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
+                                items=items, new_due_at=due,
+                                missing_documents_fn=lambda: self.dossiers.missing_documents(s, d, proc),
+                                results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0)
+            from_state = d.state
+            fired = fire(proc, d, action, ctx)
+            if fired.id in SLIP_FOR_ACTION or "record_result" in fired.effects:
+                d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
+                d.has_results = d.has_results or "record_result" in fired.effects
+            details: dict[str, Any] = {}
+            if "assign_code" in fired.effects:
+                day = now.strftime("%y%m%d")
+                seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)
+                d.code = f"{d.agency_code}-{day}-{seq:04d}"
+                details["code"] = d.code
+            if "record_result" in fired.effects:
+                issued += self.issuance.record_results(s, d, proc, now, actor)
+                details["results"] = list(issued)
+            if fired.id in ("approve", "reject"):
+                d.decided_at = now
+            if d.due_at is not None and "start_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat()
+            if fired.id == "extend_due":
+                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                details["due_at"] = d.due_at.isoformat()
+            if "resume_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat() if d.due_at else None
+            form = SLIP_FOR_ACTION.get(fired.id)
+            slip = None
+            if form is not None:
+                slip = self.issuance.queue_slip(s, d, proc, form, (d.event_count or 0) + 1, now, actor,
+                                        reason=reason, items=items)
+                if slip.id is None:
+                    slip.id = new_uuid()  # known before the insert: the audit event names it
+                issued.append(slip.id)
+                details["slip"] = {"form": form, "number": slip.number, "id": slip.id}
+            event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
+                                       comment=comment, reason=reason, items=items, details=details or None)
+            # the version check comes before the inserts a concurrent winner's rows would collide with
+            # (the event's and the slip's sequence number in the dossier)
+            queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
+                                                                          "to": d.state, "status_code": d.status_code})
+            if slip is not None:
+                queries.insert_pending(s, slip)
+            s.flush()  # anything else the session holds (results were flushed as they were recorded)
+            if with_view and not (issued and self.issue_inline):
+                view = self.dossiers.view(s, d, actor, proc)
+            uow.commit()
+        if issued and self.issue_inline:
+            self.issuance.issue_pending(ids=issued)
+            if with_view:
+                view = self.dossiers.get_dossier(dossier_id, actor)
+        outcome = TransitionOutcome(d.id, d.state, d.status_code, d.code, d.due_at, d.version_counter, d.event_count)
+        return outcome, view
+
+    def _pending_results(self, s: Any, dossier_id: str) -> int:
+        return s.connection().execute(queries.PENDING_RESULTS, {"dossier_id": dossier_id}).scalar_one()
+
+    def _records_documents(self, action: Any) -> bool:
+        """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""
+        return isinstance(action, str) and (action in SLIP_FOR_ACTION or self.procedures.records_result(action))
+
+
+def _opt_text(value: Any, name: str, limit: int = 4000) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError(f"{name} must be text", fields={name: ["phải là chuỗi / must be text"]})
+    value = value.strip()
+    if len(value) > limit:
+        raise ValidationError(f"{name} is too long", fields={name: [f"tối đa {limit} ký tự / at most {limit} characters"]})
+    return value or None
+
+
+def _items(value: Any) -> list[str] | None:
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+        raise ValidationError("items must be a list of texts", fields={"items": ["danh sách chuỗi / a list of texts"]})
+    cleaned = [v.strip() for v in value if v.strip()]
+    if len(cleaned) > 100 or any(len(v) > 1000 for v in cleaned):
+        raise ValidationError("too many or too long items", fields={"items": ["quá dài / too long"]})
+    return cleaned or None
+
+
+def _parse_due(value: Any) -> dt.datetime | None:
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ValidationError("new_due_at must be an ISO date", fields={"new_due_at": ["YYYY-MM-DD[THH:MM]"]})
+    try:
+        parsed = dt.datetime.fromisoformat(value.strip())
+    except ValueError:
+        raise ValidationError("new_due_at must be an ISO date", fields={"new_due_at": ["YYYY-MM-DD[THH:MM]"]}) from None
+    return parsed.replace(tzinfo=None) if parsed.tzinfo else parsed

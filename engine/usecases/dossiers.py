@@ -1,0 +1,187 @@
+"""Reading dossiers: the one access rule on every dossier (what an actor may not see is not found),
+the dossier's view, its documents, and its audit events."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.adapters import queries
+from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.models import Agency, Document, Dossier, DossierEvent, Result
+from engine.adapters.queries import DossierRow
+from engine.adapters.uow import UnitOfWork
+from engine.rules import audit
+from engine.rules.access import Actor, can_view_dossier, roles_on_dossier
+from engine.rules.definitions import Procedure
+from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoundError, ValidationError
+from engine.rules.slips import SLIP_TITLES
+from engine.rules.timeliness import is_overdue
+from engine.rules.workflow import ActionContext, available_actions
+from engine.usecases.catalogue import Procedures
+from engine.usecases.deadlines import Deadlines
+from engine.usecases.links import Links
+from engine.usecases.views import (
+    ActionView,
+    DocumentView,
+    DossierView,
+    EventView,
+    RequirementView,
+    SlipView,
+    result_view,
+)
+
+NOT_FOUND = "Không tìm thấy hồ sơ / dossier not found"
+
+
+class Dossiers:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
+                 deadlines: Deadlines, links: Links, blobs: LocalBlobStore):
+        self.uow = uow
+        self.clock = clock
+        self.procedures = procedures
+        self.deadlines = deadlines
+        self.links = links
+        self.blobs = blobs
+
+    # ----------------------------------------------------------------- the access rule
+
+    def load_visible(self, s: Any, dossier_id: Any, actor: Actor) -> Dossier:
+        """The dossier, if ``actor`` may see it; else NotFoundError, so that its existence does not leak."""
+        d = s.get(Dossier, dossier_id) if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None
+        if d is None or not can_view_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id):
+            raise NotFoundError(NOT_FOUND)
+        return d
+
+    def load_visible_row(self, conn: Any, dossier_id: Any, actor: Actor, *, parties: bool = False) -> DossierRow:
+        """``load_visible`` for a transition: the row with its agency and applicant, one Core SELECT."""
+        d = (queries.load_dossier(conn, dossier_id, parties=parties)
+             if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None)
+        if d is None or not can_view_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id):
+            raise NotFoundError(NOT_FOUND)
+        return d
+
+    # ----------------------------------------------------------------- reading
+
+    def get_dossier(self, dossier_id: str, actor: Actor) -> DossierView:
+        with self.uow(write=False) as uow:
+            d = self.load_visible(uow.session, dossier_id, actor)
+            return self.view(uow.session, d, actor)
+
+    def document_content(self, dossier_id: str, document_id: str, actor: Actor) -> tuple[bytes, str, str]:
+        with self.uow(write=False) as uow:
+            self.load_visible(uow.session, dossier_id, actor)
+            doc = uow.session.get(Document, document_id) if isinstance(document_id, str) else None
+            if doc is None or doc.dossier_id != dossier_id or doc.sha256 is None:
+                raise NotFoundError("no such document")
+            return self.blobs.get(doc.sha256), doc.content_type or "application/octet-stream", doc.filename or doc.id
+
+    @staticmethod
+    def current_documents(s: Any, d: Dossier | DossierRow) -> list[Any]:
+        """(id, requirement_id, result_id, filename, content_type, size, sha256, added_at) by date added;
+        read once per transition (no transition adds or replaces documents)."""
+        cached = getattr(d, "documents", None) if isinstance(d, DossierRow) else None
+        if cached is None:
+            cached = s.connection().execute(queries.CURRENT_DOCUMENTS, {"dossier_id": d.id}).all()
+            if isinstance(d, DossierRow):
+                d.documents = cached
+        return cached
+
+    def missing_documents(self, s: Any, d: Dossier | DossierRow, proc: Procedure) -> list[str]:
+        if isinstance(d, DossierRow):  # a transition: the view, if one is built, reuses the rows
+            have = {doc[1] for doc in self.current_documents(s, d)}
+        else:
+            have = set(s.connection().scalars(queries.CURRENT_REQUIREMENTS, {"dossier_id": d.id}))
+        return [req.id for req in proc.documents if req.required and req.id not in have]
+
+    def view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None) -> DossierView:
+        """The dossier as its readers see it. One prebuilt Core query per kind (documents, events, results,
+        slips) in the caller's transaction; the agency's code and the applicant come with the row when a
+        transition read it (``DossierRow``), else from one query. Results, rare, are loaded as objects
+        only when the dossier has some."""
+        proc = proc if proc is not None and proc.version == d.procedure_version else self.procedures.procedure_version(
+            d.procedure_id, d.procedure_version, s)
+        now = self.clock()
+        conn = s.connection()
+        key = {"dossier_id": d.id}
+        if isinstance(d, DossierRow):
+            agency_code, applicant_pid, applicant_name = d.agency_code, d.applicant_personal_id, d.applicant_name
+        else:
+            agency_code, applicant_pid, applicant_name = conn.execute(
+                queries.PARTIES, {"agency_id": d.agency_id, "account_id": d.applicant_account_id}).one()
+        docs = self.current_documents(s, d)  # id, requirement_id, result_id, filename, type, size, sha256, added_at
+        by_req = {doc[1]: doc for doc in docs}
+        requirements = [
+            RequirementView(r.id, {"vi": r.label.vi, "en": r.label.en}, r.required, r.id in by_req,
+                            ("result" if by_req[r.id][2] else "upload") if r.id in by_req else None,
+                            list(r.accept), r.max_mb, r.replaced_by)
+            for r in proc.documents
+        ]
+        events = conn.execute(queries.EVENT_LIST, key).all()
+        has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
+        statuses = conn.execute(queries.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
+        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all() if statuses else []
+        slips = conn.execute(queries.SLIP_LIST, key).all()  # id, form, number, issued_at, status
+        roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+        ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
+                            results_pending=sum(1 for _, status in statuses if status == "pending"))
+        actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
+        agency = s.get(Agency, d.agency_id) if results else None
+        return DossierView(
+            id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
+            title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency_code, channel=d.channel,
+            applicant={"personal_id": applicant_pid, "name": applicant_name},
+            state=d.state, status_code=d.status_code, data=dict(d.data or {}), provenance=dict(d.provenance or {}),
+            documents=[DocumentView(doc_id, requirement, "result" if result_id else "upload", filename, content_type,
+                                    size, sha256, result_id, added_at,
+                                    self.links.verify_url(result_id) if result_id else None)
+                       for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at in docs],
+            requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
+            due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,
+            overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
+            events=[EventView(*e) for e in events],  # seq, action, actor_name, role, from, to, at, comment, reason, items, details
+            results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
+            slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
+                   for slip_id, form, number, issued_at, status in slips],
+            version_counter=d.version_counter,
+        )
+
+
+# --------------------------------------------------------------------------- audit events
+
+
+def event_fields(d: Dossier | DossierRow, actor: Actor, action: str, from_state: str | None, to_state: str,
+                 now: dt.datetime, *, role: str, comment: str | None = None, reason: str | None = None,
+                 items: list[str] | None = None, details: dict | None = None) -> dict[str, Any]:
+    """The next audit event of ``d`` by ``actor``, chained to the previous one (moves the dossier's head)."""
+    return audit.chain_event(d, actor_account_id=actor.account_id, actor_name=actor.display_name,
+                             agency_id=actor.agency_id, action=action, from_state=from_state, to_state=to_state,
+                             at=now, role=role, comment=comment, reason=reason, items=items, details=details)
+
+
+def append_event(s: Any, d: Dossier, actor: Actor, action: str, from_state: str | None, to_state: str,
+                 now: dt.datetime, **kwargs: Any) -> None:
+    s.add(DossierEvent(**event_fields(d, actor, action, from_state, to_state, now, **kwargs)))
+
+
+# --------------------------------------------------------------------------- shared checks
+
+
+def check_version(d: Any, expected: Any) -> None:
+    """Optimistic concurrency: the version the caller saw must still be the dossier's."""
+    if expected is not None and (isinstance(expected, bool) or not isinstance(expected, int)):
+        raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
+    if expected is not None and expected != d.version_counter:
+        raise ConcurrencyError(
+            f"Hồ sơ đã thay đổi (phiên bản {d.version_counter}, không phải {expected}); hãy tải lại / "
+            f"the dossier changed (version {d.version_counter}, not {expected}); reload it"
+        )
+
+
+def not_editable(state: str) -> ActionNotAllowedError:
+    """The error for a change to a dossier in a state that does not take one."""
+    return ActionNotAllowedError(
+        f"Hồ sơ ở trạng thái '{state}' không sửa được / a dossier in state '{state}' cannot be changed"
+    )

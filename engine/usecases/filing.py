@@ -1,0 +1,334 @@
+"""Filing: a draft started online by a citizen or at the counter by a clerk, its form (prefilled,
+with provenance; register values cannot be typed over), and its documents (uploads, sniffed by
+content, or stored results standing in for paper)."""
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import filetype
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+
+from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.models import Account, Agency, Document, Dossier, IdempotencyKey, Person, Result, new_uuid
+from engine.adapters.uow import UnitOfWork
+from engine.rules.access import Actor, roles_on_dossier
+from engine.rules.definitions import Procedure
+from engine.rules.errors import (
+    ConcurrencyError,
+    IdempotencyConflictError,
+    NotFoundError,
+    PayloadTooLargeError,
+    PermissionDeniedError,
+    UnsupportedMediaError,
+    ValidationError,
+)
+from engine.rules.forms import check_value, clean_form
+from engine.rules.identity import PersonalIdRule
+from engine.rules.prefill import merge as merge_prefill
+from engine.usecases.accounts import sha256_hex
+from engine.usecases.catalogue import Procedures
+from engine.usecases.dossiers import Dossiers, append_event, check_version, not_editable
+from engine.usecases.issuance import Issuance
+from engine.usecases.prefill import Prefill
+from engine.usecases.views import DossierView
+
+EDITABLE_STATES = ("draft", "reception_supplement", "processing_supplement")
+# what a reception clerk may still add a scanned document to
+CLERK_UPLOAD_STATES = ("draft", "submitted", "reception_supplement", "processing_supplement")
+
+
+class Filing:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
+                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, blobs: LocalBlobStore,
+                 personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool):
+        self.uow = uow
+        self.clock = clock
+        self.procedures = procedures
+        self.dossiers = dossiers
+        self.prefill = prefill
+        self.issuance = issuance
+        self.blobs = blobs
+        self.personal_ids = personal_ids
+        self.max_upload_mb = max_upload_mb
+        self.issue_inline = issue_inline
+
+    def start_dossier(self, procedure_id: str, data: Any, actor: Actor, *, applicant: str | None = None,
+                      agency_code: str | None = None, idempotency_key: str | None = None) -> DossierView:
+        """Create a draft: online by a citizen for themself, or at the counter by a clerk for a walk-in."""
+        if not isinstance(procedure_id, str) or not procedure_id:
+            raise ValidationError("procedure is required", fields={"procedure": ["bắt buộc / required"]})
+        proc = self.procedures.catalogue.latest(procedure_id)
+        if proc is None:
+            raise ValidationError(f"no procedure '{procedure_id}'", fields={"procedure": ["không có thủ tục này / unknown procedure"]})
+        if data is None:
+            data = {}
+        cleaned, errors = clean_form(proc, data)
+        if errors:
+            raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
+        if idempotency_key is not None and (not idempotency_key.strip() or len(idempotency_key) > 200):
+            raise ValidationError("Idempotency-Key must be 1-200 characters", fields={"Idempotency-Key": ["1-200 characters"]})
+        request_hash = sha256_hex(json.dumps(
+            {"procedure": procedure_id, "data": cleaned, "applicant": applicant, "agency": agency_code},
+            sort_keys=True, ensure_ascii=False, default=str).encode())
+        now = self.clock()
+        # what the state already holds, looked up before any lock is taken
+        applicant_pid = actor.personal_id if actor.is_citizen else applicant
+        prefilled = provenance = None
+        may_file = actor.is_citizen or (actor.is_staff and actor.has_role("clerk") and self.personal_ids.matches(applicant))
+        if may_file and (not actor.is_citizen or applicant in (None, actor.personal_id)) and self.prefill.prefiller is not None:
+            applicant_info = self.prefill.applicant_for_actor(actor, applicant_pid)
+            known = actor.is_citizen or bool(applicant_info.full_name)  # a walk-in unknown to the register: no prefill
+            outcome = self.prefill.prefill(proc, applicant_info, cleaned, now) if known else None
+            prefilled, provenance, errors = merge_prefill(proc, cleaned, outcome, check_value) if outcome else (None, None, {})
+            if errors:
+                raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=errors)
+        with self.uow() as uow:
+            s = uow.session
+            if idempotency_key and actor.account_id is not None:
+                replay = self._replay(s, actor, idempotency_key, request_hash)
+                if replay is not None:
+                    return self.dossiers.view(s, replay, actor, proc)
+            if actor.is_citizen:
+                if applicant not in (None, actor.personal_id):
+                    raise PermissionDeniedError("Công dân chỉ nộp hồ sơ cho chính mình / citizens file for themselves")
+                if "online" not in proc.channels:
+                    raise ValidationError("Thủ tục này không nộp trực tuyến / this procedure cannot be filed online",
+                                          fields={"procedure": ["không nộp trực tuyến / not online"]})
+                applicant_account_id, channel = actor.account_id, "online"
+                agency = self._agency_for(s, proc, agency_code)
+            elif actor.is_staff and actor.has_role("clerk"):
+                if not applicant:
+                    raise ValidationError("Nhập số định danh của người nộp / the applicant's personal id is required",
+                                          fields={"applicant": ["bắt buộc / required"]})
+                agency = s.get(Agency, actor.agency_id)
+                if "counter" not in proc.channels:
+                    raise ValidationError("Thủ tục này không nhận hồ sơ tại quầy / this procedure is not filed at the counter",
+                                          fields={"procedure": ["không nộp trực tiếp / not at the counter"]})
+                if agency is None or agency.level != proc.authority:
+                    raise ValidationError("Cơ quan không có thẩm quyền giải quyết thủ tục này / this agency does not handle the procedure",
+                                          fields={"procedure": ["không có thẩm quyền / not competent for this procedure"]})
+                applicant_account_id = self._walk_in_account(s, applicant, now).id
+                channel = "counter"
+            else:
+                raise PermissionDeniedError("Chỉ công dân hoặc cán bộ tiếp nhận được nộp hồ sơ / only citizens and reception clerks file dossiers")
+            d = Dossier(
+                id=new_uuid(), procedure_id=proc.id, procedure_version=proc.version, agency_id=agency.id,
+                applicant_account_id=applicant_account_id, filed_by_account_id=actor.account_id, channel=channel,
+                state=proc.initial, status_code=proc.state(proc.initial).status_code,
+                data=prefilled if prefilled is not None else cleaned, provenance=provenance or {},
+                created_at=now, updated_at=now, extended=False, supplement_rounds=0, overdue=False,
+                fee_paid=proc.fee_amount == 0, event_count=0,
+            )
+            s.add(d)
+            s.flush()
+            reused = self.prefill.auto_link(s, d, proc, applicant_pid, actor, now)
+            details: dict[str, Any] = {"channel": channel}
+            if provenance:
+                details["prefilled"] = sorted(provenance)  # field names only: values stay in the dossier
+            if reused:
+                details["reused"] = reused
+            append_event(s, d, actor, "create", None, proc.initial, now, role="applicant" if actor.is_citizen else "clerk",
+                               details=details)
+            if idempotency_key and actor.account_id is not None:
+                s.add(IdempotencyKey(account_id=actor.account_id, key=idempotency_key, request_sha256=request_hash,
+                                     dossier_id=d.id, created_at=now))
+            try:
+                uow.commit()
+            except IntegrityError:
+                # the same key arrived twice at once: the other request won; answer with its dossier
+                if not idempotency_key:
+                    raise
+                s.rollback()
+                replay = self._replay(s, actor, idempotency_key, request_hash)
+                if replay is None:
+                    raise ConcurrencyError("concurrent request, retry") from None
+                return self.dossiers.view(s, replay, actor, proc)
+            return self.dossiers.view(s, d, actor, proc)
+
+    def _replay(self, s: Any, actor: Actor, key: str, request_hash: str) -> Dossier | None:
+        row = s.get(IdempotencyKey, (actor.account_id, key))
+        if row is None:
+            return None
+        if row.request_sha256 != request_hash:
+            raise IdempotencyConflictError(
+                "Idempotency-Key was already used for a different request", fields={"Idempotency-Key": ["reused with other content"]}
+            )
+        return s.get(Dossier, row.dossier_id)
+
+    def _agency_for(self, s: Any, proc: Procedure, agency_code: str | None) -> Agency:
+        if agency_code is not None and not isinstance(agency_code, str):
+            raise ValidationError("agency must be an agency code", fields={"agency": ["phải là chuỗi / must be text"]})
+        if agency_code:
+            agency = s.execute(select(Agency).where(Agency.code == agency_code)).scalar_one_or_none()
+            if agency is None:
+                raise ValidationError(f"no agency '{agency_code}'", fields={"agency": ["không có cơ quan này / unknown agency"]})
+            if agency.level != proc.authority:
+                raise ValidationError("this agency does not handle the procedure",
+                                      fields={"agency": ["không có thẩm quyền / not competent for this procedure"]})
+            return agency
+        candidates = s.scalars(select(Agency).where(Agency.level == proc.authority)).all()
+        if len(candidates) != 1:
+            raise ValidationError("choose the receiving agency", fields={"agency": ["chọn cơ quan tiếp nhận / choose an agency"]})
+        return candidates[0]
+
+    def _walk_in_account(self, s: Any, personal_id: str, now: dt.datetime) -> Account:
+        if not self.personal_ids.matches(personal_id):
+            raise ValidationError("a personal id has 12 digits", fields={"applicant": ["12 chữ số / 12 digits"]})
+        account = s.execute(select(Account).where(Account.username == personal_id)).scalar_one_or_none()
+        if account is not None:
+            if account.kind != "citizen":
+                raise ValidationError("not a citizen", fields={"applicant": ["không phải công dân / not a citizen"]})
+            return account
+        person = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+        if person is None:
+            raise ValidationError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the population register",
+                                  fields={"applicant": ["không tìm thấy / not found"]})
+        account = Account(username=personal_id, kind="citizen", display_name=person.full_name, password_hash=None,
+                          roles=["citizen"], personal_id=personal_id, allowed_evidence=[], active=True, created_at=now)
+        s.add(account)
+        s.flush()
+        return account
+
+    def save_form(self, dossier_id: str, data: Any, actor: Actor, *, expected_version: int | None = None) -> DossierView:
+        with self.uow(write=False) as uow:  # look the sources up before taking the write lock
+            d0 = self.dossiers.load_visible(uow.session, dossier_id, actor)
+            proc0 = self.procedures.procedure_version(d0.procedure_id, d0.procedure_version, uow.session)
+            applicant_account = uow.session.get(Account, d0.applicant_account_id)
+            applicant_info = self.prefill.applicant_of(uow.session, applicant_account, staff_filing=d0.channel != "online")
+            known = dict(d0.data or {})
+        cleaned0, _ = clean_form(proc0, data)
+        outcome = self.prefill.prefill(proc0, applicant_info, {**known, **cleaned0}, self.clock())
+        with self.uow() as uow:
+            s = uow.session
+            d = self.dossiers.load_visible(s, dossier_id, actor)
+            proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            may_edit = "applicant" in roles or ("clerk" in roles and d.channel != "online")
+            if not may_edit:
+                raise PermissionDeniedError("Chỉ người nộp được sửa tờ khai / only the applicant may change the form")
+            if d.state not in EDITABLE_STATES:
+                raise not_editable(d.state)
+            check_version(d, expected_version)
+            cleaned, errors = clean_form(proc, data)
+            if errors:
+                raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
+            merged = dict(d.data or {})
+            provenance = dict(d.provenance or {})
+            locked = {k: ["lấy từ cơ sở dữ liệu, không sửa tại đây / comes from a register and cannot be changed here"]
+                      for k in data if k in provenance and not provenance[k].get("editable", True)
+                      and str(cleaned.get(k, "")) != str(merged.get(k, ""))}
+            if locked:
+                raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=locked)
+            for key, value in (data or {}).items():
+                if key in cleaned:
+                    if key in provenance and str(cleaned[key]) != str(merged.get(key)):
+                        provenance[key] = {**provenance[key], "declared": True}  # the citizen typed over it
+                    merged[key] = cleaned[key]
+                elif value is None or (isinstance(value, str) and not value.strip()):
+                    merged.pop(key, None)
+                    provenance.pop(key, None)
+            # values that became available (e.g. the other party's data once their personal id is typed)
+            fresh = {fid: pre for fid, pre in outcome.values.items() if fid not in merged}
+            if fresh:
+                outcome.values = fresh
+                merged, provenance, _ = merge_prefill(proc, merged, outcome, check_value, previous=provenance)
+            d.data = merged
+            d.provenance = provenance
+            d.updated_at = self.clock()
+            uow.commit()
+            return self.dossiers.view(s, d, actor, proc)
+
+    def add_document(self, dossier_id: str, requirement_id: str, filename: str | None, content: bytes,
+                     actor: Actor) -> DossierView:
+        """Attach an uploaded file to a requirement: its type is sniffed from the bytes, not trusted."""
+        with self.uow() as uow:
+            s = uow.session
+            d, proc, req = self.document_target(s, dossier_id, requirement_id, actor)
+            if not content:
+                raise ValidationError("the file is empty", fields={"file": ["tệp rỗng / empty file"]})
+            limit = min(req.max_mb, self.max_upload_mb)
+            if len(content) > limit * 1024 * 1024:
+                raise PayloadTooLargeError(f"Tệp lớn hơn {limit:g} MB / the file is larger than {limit:g} MB")
+            kind = filetype.guess(content)
+            sniffed = kind.mime if kind else None
+            if sniffed not in req.accept:
+                raise UnsupportedMediaError(
+                    f"Chỉ nhận {', '.join(req.accept)} / only {', '.join(req.accept)} accepted (got {sniffed or 'unknown'})"
+                )
+            digest = self.blobs.put(content)
+            now = self.clock()
+            self._replace_documents(s, d.id, req.id, now)
+            safe_name = _safe_filename(filename)
+            s.add(Document(dossier_id=d.id, requirement_id=req.id, filename=safe_name, content_type=sniffed,
+                           size=len(content), sha256=digest, added_by_account_id=actor.account_id, added_at=now))
+            d.updated_at = now
+            uow.commit()
+            return self.dossiers.view(s, d, actor, proc)
+
+    def link_result(self, dossier_id: str, requirement_id: str, result_id: str, actor: Actor) -> DossierView:
+        """Satisfy a requirement from the results store instead of an upload."""
+        with self.uow() as uow:
+            s = uow.session
+            d, proc, req = self.document_target(s, dossier_id, requirement_id, actor)
+            if not req.replaced_by:
+                raise ValidationError("this requirement cannot be taken from the results store",
+                                      fields={"requirement": ["phải tải lên / must be uploaded"]})
+            result = s.get(Result, result_id) if isinstance(result_id, str) and len(result_id) <= 36 else None
+            applicant = s.get(Account, d.applicant_account_id)
+            holders = {h.personal_id for h in result.holders} if result else set()
+            # the applicant's own results, or those of their spouse, parents or children
+            if result is None or not (holders & self.prefill.family(applicant.personal_id, session=s)):
+                raise NotFoundError("Không có kết quả này trong kho của người nộp / no such result in the applicant's store")
+            if result.evidence_type != req.replaced_by:
+                raise ValidationError("wrong kind of result", fields={"result_id": [f"cần {req.replaced_by} / needs {req.replaced_by}"]})
+            now = self.clock()
+            if result.status != "valid" or (result.valid_until is not None and result.valid_until < now):
+                raise ValidationError("Kết quả không còn hiệu lực / the result is no longer valid",
+                                      fields={"result_id": [result.status]})
+            self._replace_documents(s, d.id, req.id, now)
+            s.add(Document(dossier_id=d.id, requirement_id=req.id, result_id=result.id,
+                           added_by_account_id=actor.account_id, added_at=now))
+            d.updated_at = now
+            first_reuse = result.lta_at is None and result.pdf_sha256 is not None
+            s.flush()
+            view = self.dossiers.view(s, d, actor, proc)
+            uow.commit()
+        if first_reuse and self.issue_inline:
+            # reused in place of paper: add revocation data and a document timestamp (B-LTA) once
+            self.issuance.upgrade_result(result.id)
+        return view
+
+    def document_target(self, s: Any, dossier_id: str, requirement_id: str, actor: Actor) -> tuple[Dossier, Procedure, Any]:
+        d = self.dossiers.load_visible(s, dossier_id, actor)
+        proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
+        req = proc.document(requirement_id) if isinstance(requirement_id, str) else None
+        if req is None:
+            raise ValidationError(f"no requirement '{requirement_id}'",
+                                  fields={"requirement": ["không có thành phần hồ sơ này / unknown requirement"]})
+        roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+        if "applicant" in roles:
+            allowed_states = EDITABLE_STATES
+        elif "clerk" in roles:
+            allowed_states = CLERK_UPLOAD_STATES
+        else:
+            raise PermissionDeniedError("Chỉ người nộp hoặc cán bộ tiếp nhận được thêm giấy tờ / only the applicant or a clerk adds documents")
+        if d.state not in allowed_states:
+            raise not_editable(d.state)
+        return d, proc, req
+
+    def _replace_documents(self, s: Any, dossier_id: str, requirement_id: str, now: dt.datetime) -> None:
+        s.execute(update(Document).where(
+            Document.dossier_id == dossier_id, Document.requirement_id == requirement_id, Document.replaced_at.is_(None)
+        ).values(replaced_at=now))
+
+
+def _safe_filename(name: str | None) -> str | None:
+    if not name:
+        return None
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable())[:200]
+    return name or None

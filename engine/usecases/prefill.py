@@ -1,0 +1,165 @@
+"""Prefill and reuse: what the registers and the results store already hold about an applicant and
+their family, offered with its provenance, and stored results standing in for paper documents."""
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+
+from engine.adapters.models import Account, Document, Dossier, Person, Result, ResultHolder
+from engine.adapters.uow import UnitOfWork
+from engine.rules import results as result_rules
+from engine.rules.access import Actor
+from engine.rules.definitions import Procedure
+from engine.rules.errors import PermissionDeniedError, ValidationError
+from engine.rules.forms import check_value
+from engine.rules.identity import PersonalIdRule
+from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, merge
+from engine.usecases.catalogue import Procedures
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PrefillField:
+    value: Any
+    source: str
+    record: str
+    label: str
+    label_en: str
+    editable: bool
+
+
+@dataclass(frozen=True)
+class PrefillView:
+    procedure: str
+    version: int
+    fields: dict[str, PrefillField]
+    counts: dict[str, int]
+    unavailable_sources: list[str]
+    withheld: list[str]
+    documents: dict[str, dict[str, Any]]  # requirement -> the stored result that will stand in for it
+
+
+class Prefill:
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
+                 prefiller: Prefiller | None, personal_ids: PersonalIdRule):
+        self.uow = uow
+        self.clock = clock
+        self.procedures = procedures
+        self.prefiller = prefiller
+        self.personal_ids = personal_ids
+
+    # ----------------------------------------------------------------- who is applying
+
+    @staticmethod
+    def applicant_of(s: Any, account: Account, *, staff_filing: bool) -> Applicant:
+        person = s.execute(select(Person).where(Person.personal_id == account.personal_id)).scalar_one_or_none() \
+            if account.personal_id else None
+        return Applicant(account.id, account.username, account.personal_id, account.display_name,
+                         person.phone if person else None, person.email if person else None, staff_filing)
+
+    def applicant_for_actor(self, actor: Actor, applicant_pid: str | None) -> Applicant:
+        """A citizen filing for themself, or the walk-in a clerk names (empty name: unknown to the register)."""
+        with self.uow(write=False) as uow:
+            s = uow.session
+            if actor.is_citizen:
+                account = s.get(Account, actor.account_id)
+                return self.applicant_of(s, account, staff_filing=False)
+            person = s.execute(select(Person).where(Person.personal_id == applicant_pid)).scalar_one_or_none()
+            if person is None:
+                return Applicant(None, applicant_pid or "", applicant_pid, "", None, None, True)
+            return Applicant(None, person.personal_id, person.personal_id, person.full_name, person.phone,
+                             person.email, True)
+
+    # ----------------------------------------------------------------- prefill
+
+    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime) -> PrefillOutcome:
+        if self.prefiller is None or not applicant.personal_id:
+            return PrefillOutcome()
+        return self.prefiller.prefill(proc, applicant, form, now)
+
+    def prefill_for(self, procedure_id: str, actor: Actor, hints: dict[str, str] | None = None) -> PrefillView:
+        """What a citizen would find already filled in, and where each value comes from."""
+        hints = dict(hints or {})
+        applicant_pid = hints.pop("applicant", None)
+        if actor.is_staff:
+            # at the counter: the clerk names the walk-in citizen the dossier is filed for
+            if not self.personal_ids.matches(applicant_pid):
+                raise ValidationError("applicant: a 12-digit personal id", fields={"applicant": ["12 chữ số / 12 digits"]})
+        elif not actor.is_citizen:
+            raise PermissionDeniedError("prefill is for citizens and for staff filing at the counter")
+        proc = self.procedures.get_procedure(procedure_id)
+        form: dict[str, Any] = {}
+        for key, value in hints.items():
+            f = proc.field(key)
+            if f is not None and f.type == "personal_id":
+                norm, problem = check_value(f, value)
+                if problem:
+                    raise ValidationError("invalid personal id", fields={key: [problem]})
+                form[key] = norm
+        now = self.clock()
+        applicant = self.applicant_for_actor(actor, applicant_pid if actor.is_staff else None)
+        outcome = self.prefill(proc, applicant, form, now)
+        _, provenance, _ = merge(proc, form, outcome, check_value)
+        fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
+                  for fid, p in outcome.values.items() if fid in provenance}
+        counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields)}
+        with self.uow(write=False) as uow:
+            docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
+                    for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}
+        return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs)
+
+    # ----------------------------------------------------------------- the family and its stored results
+
+    def family(self, personal_id: str | None, session: Any = None) -> set[str]:
+        """The applicant and the people linked to them in the register (spouse, parents, children).
+
+        Inside a transaction pass its ``session``: the local register then reads through it, so a
+        request never holds two database connections at once."""
+        if not personal_id:
+            return set()
+        population = self.prefiller.population if self.prefiller else None
+        try:
+            if population is None:
+                record = None
+            elif session is not None and getattr(population, "reads_through_session", False):
+                record = population.person(personal_id, session=session)
+            else:
+                record = population.person(personal_id)
+        except Exception:
+            log.warning("population register unavailable while resolving linked persons", exc_info=True)
+            record = None
+        return {personal_id} | (record.linked() if record else set())
+
+    def reusable_results(self, s: Any, proc: Procedure, personal_id: str | None) -> dict[str, Result]:
+        """For each requirement a stored result may replace: the newest valid one of the family."""
+        wanted = {d.id: d.replaced_by for d in proc.documents if d.replaced_by}
+        family = self.family(personal_id, session=s)
+        if not wanted or not family:
+            return {}
+        now = self.clock()
+        rows = s.scalars(select(Result).join(ResultHolder).where(
+            ResultHolder.personal_id.in_(family), Result.evidence_type.in_(set(wanted.values())),
+            Result.status == "valid").order_by(Result.issued_at.desc())).unique().all()
+        out: dict[str, Result] = {}
+        for req, evidence in wanted.items():
+            match = next((r for r in rows if r.evidence_type == evidence
+                          and result_rules.reusable(r.status, r.valid_until, now)), None)
+            if match is not None:
+                out[req] = match
+        return out
+
+    def auto_link(self, s: Any, d: Dossier, proc: Procedure, personal_id: str | None, actor: Actor,
+                  now: dt.datetime) -> list[str]:
+        """Link the family's valid stored results to the requirements they stand in for."""
+        linked = []
+        for req, result in self.reusable_results(s, proc, personal_id).items():
+            s.add(Document(dossier_id=d.id, requirement_id=req, result_id=result.id,
+                           added_by_account_id=actor.account_id, added_at=now))
+            linked.append(req)
+        return linked

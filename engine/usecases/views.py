@@ -1,0 +1,170 @@
+"""The read models the use cases return: plain frozen dataclasses, no database objects."""
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any
+
+from engine.rules import results as result_rules
+from engine.rules.definitions import Catalogue
+
+
+@dataclass(frozen=True)
+class EventView:
+    seq: int
+    action: str
+    actor: str
+    role: str
+    from_state: str | None
+    to_state: str
+    at: dt.datetime
+    comment: str | None
+    reason: str | None
+    items: list[str] | None
+    details: dict | None
+
+
+@dataclass(frozen=True)
+class DocumentView:
+    id: str
+    requirement: str
+    by: str  # upload | result
+    filename: str | None
+    content_type: str | None
+    size: int | None
+    sha256: str | None
+    result_id: str | None
+    added_at: dt.datetime
+    verify_url: str | None = None  # a stored result standing in for paper: where anyone can check it
+
+
+@dataclass(frozen=True)
+class RequirementView:
+    id: str
+    label: dict[str, str]
+    required: bool
+    satisfied: bool
+    by: str | None
+    accept: list[str]
+    max_mb: float
+    replaced_by: str | None
+
+
+@dataclass(frozen=True)
+class ActionView:
+    id: str
+    to: str | None
+    role: str
+    inputs: list[str]
+
+
+@dataclass(frozen=True)
+class ResultView:
+    id: str
+    number: str
+    procedure: str
+    evidence: str
+    title: dict[str, str]
+    holders: list[str]
+    issuer: str
+    issued_at: dt.datetime
+    valid_until: dt.datetime | None
+    status: str
+    status_reason: str | None
+    data: dict[str, Any]
+    dossier_id: str | None
+    sha256: str | None = None
+    signers: list[dict] = field(default_factory=list)
+    superseded_by: str | None = None
+    supersedes: str | None = None
+
+
+@dataclass(frozen=True)
+class SlipView:
+    id: str
+    form: str
+    title: str
+    number: str
+    issued_at: dt.datetime
+    status: str
+
+
+@dataclass(frozen=True)
+class DossierView:
+    id: str
+    code: str | None
+    procedure: str
+    version: int
+    title: dict[str, str]
+    agency: str
+    channel: str
+    applicant: dict[str, Any]
+    state: str
+    status_code: int | None
+    data: dict[str, Any]
+    provenance: dict[str, Any]
+    documents: list[DocumentView]
+    requirements: list[RequirementView]
+    created_at: dt.datetime
+    submitted_at: dt.datetime | None
+    received_at: dt.datetime | None
+    due_at: dt.datetime | None
+    original_due_at: dt.datetime | None
+    extended: bool
+    supplement_rounds: int
+    overdue: bool
+    fee_paid: bool
+    available_actions: list[ActionView]
+    events: list[EventView]
+    results: list[ResultView]
+    slips: list[SlipView]
+    version_counter: int
+
+
+@dataclass(frozen=True)
+class TransitionOutcome:
+    """What one transition changed, for callers that do not need the dossier's whole view."""
+
+    id: str
+    state: str
+    status_code: int | None
+    code: str | None
+    due_at: dt.datetime | None
+    version_counter: int
+    event_seq: int  # the audit event this transition appended
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    id: str
+    code: str | None
+    procedure: str
+    title: dict[str, str]
+    applicant: str
+    channel: str
+    state: str
+    status_code: int | None
+    received_at: dt.datetime | None
+    due_at: dt.datetime | None
+    timeliness: str  # on_time | due_soon | overdue | none
+    version_counter: int
+
+
+@dataclass(frozen=True)
+class Page:
+    items: list[Any]
+    page: int
+    page_size: int
+    total: int
+
+
+def result_view(r: Any, agency: Any, catalogue: Catalogue, now: dt.datetime | None = None) -> ResultView:
+    """A stored result (with its holders) as its readers see it, its standing as of ``now``."""
+    ev = catalogue.evidence_types.get(r.evidence_type)
+    st = (result_rules.standing(r.status, r.valid_until, now, r.status_reason) if now
+          else result_rules.Standing(r.status, r.status_reason))
+    title = {"vi": ev.title.vi, "en": ev.title.en} if ev else {"vi": r.evidence_type, "en": r.evidence_type}
+    return ResultView(r.id, r.number, r.procedure_id, r.evidence_type, title, sorted(h.personal_id for h in r.holders),
+                      agency.code, r.issued_at, r.valid_until, st.status, st.reason, dict(r.data or {}), r.dossier_id,
+                      r.pdf_sha256, r.signers and [{"name": x["name"], "title": x["title"]} for x in r.signers] or [],
+                      r.superseded_by, r.supersedes)
