@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters.models import Person, Result, ResultHolder
+from engine.rules.identity import PERSONAL_ID, PersonalIdRule
 from engine.rules.prefill import PersonRecord, StoredResult
 from engine.adapters.uow import UnitOfWork
 
@@ -61,15 +62,17 @@ class HttpPopulationRegister:
     failing register raises, and the prefill leaves its fields to type.
     """
 
-    def __init__(self, base_url: str, *, timeout: float = 3.0, token: str | None = None):
+    def __init__(self, base_url: str, *, timeout: float = 3.0, token: str | None = None,
+                 personal_ids: PersonalIdRule = PERSONAL_ID):
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("the population register URL must be http(s)")
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.token = token
+        self.personal_ids = personal_ids
 
     def person(self, personal_id: str) -> PersonRecord | None:
-        if not (personal_id.isdigit() and len(personal_id) == 12):
+        if not self.personal_ids.matches(personal_id):
             return None
         request = urllib.request.Request(f"{self.base_url}/{urllib.parse.quote(personal_id)}",
                                          headers={"Accept": "application/json"})

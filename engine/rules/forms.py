@@ -6,8 +6,8 @@ import re
 from typing import Any
 
 from engine.rules.definitions import FieldDef, Procedure
+from engine.rules.identity import PERSONAL_ID, PersonalIdRule
 
-PERSONAL_ID = re.compile(r"^\d{12}$")
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 MAX_TEXT = 500
@@ -17,8 +17,8 @@ def _is_empty(value: Any) -> bool:
     return value is None or (isinstance(value, str) and not value.strip())
 
 
-def check_value(f: FieldDef, value: Any) -> tuple[Any, str | None]:
-    """Return (normalised value, error message or None) for one field."""
+def check_value(f: FieldDef, value: Any, ids: PersonalIdRule = PERSONAL_ID) -> tuple[Any, str | None]:
+    """Return (normalised value, error message or None) for one field; ``ids`` is the personal-id rule."""
     if _is_empty(value):
         return None, None
     t = f.type
@@ -32,8 +32,8 @@ def check_value(f: FieldDef, value: Any) -> tuple[Any, str | None]:
         return value, None
     if t == "personal_id":
         value = str(value).strip()
-        if not PERSONAL_ID.match(value):
-            return value, "số định danh cá nhân gồm 12 chữ số / a personal id has 12 digits"
+        if not ids.matches(value):
+            return value, ids.message
         return value, None
     if t == "phone":
         value = str(value).replace(" ", "").replace(".", "")
@@ -84,7 +84,7 @@ def check_value(f: FieldDef, value: Any) -> tuple[Any, str | None]:
     return value, None
 
 
-def clean_form(proc: Procedure, data: Any) -> tuple[dict[str, Any], dict[str, list[str]]]:
+def clean_form(proc: Procedure, data: Any, ids: PersonalIdRule = PERSONAL_ID) -> tuple[dict[str, Any], dict[str, list[str]]]:
     """Normalise submitted values; unknown fields and bad values are errors. Missing is fine here."""
     errors: dict[str, list[str]] = {}
     if not isinstance(data, dict):
@@ -95,7 +95,7 @@ def clean_form(proc: Procedure, data: Any) -> tuple[dict[str, Any], dict[str, li
         if f is None:
             errors[str(key)] = ["trường không có trong tờ khai / no such field in this form"]
             continue
-        norm, err = check_value(f, value)
+        norm, err = check_value(f, value, ids)
         if err:
             errors[f.id] = [err]
         elif norm is not None:

@@ -3,6 +3,7 @@ and filing for them in one step."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -53,6 +54,7 @@ class Counter:
         self.actions = actions
         self.dossiers = dossiers
         self.personal_ids = personal_ids
+        self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
 
     def counter_procedures(self, actor: Actor) -> list[Procedure]:
         """The procedures this clerk's agency takes at the counter: filed at the counter, and of its level
@@ -101,7 +103,7 @@ class Counter:
                                   fields={"procedure": ["không có thẩm quyền / not competent for this procedure"]})
         if not self.personal_ids.matches(applicant):
             raise ValidationError("a personal id has 12 digits", fields={"applicant": ["12 chữ số / 12 digits"]})
-        cleaned, errors = clean_form(proc, data if data is not None else {})
+        cleaned, errors = clean_form(proc, data if data is not None else {}, self.personal_ids)
         if errors:
             raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
         who = self.prefill.applicant_for_actor(actor, applicant)
@@ -109,7 +111,7 @@ class Counter:
             raise ValidationError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the population register",
                                   fields={"applicant": ["không tìm thấy / not found"]})
         outcome = self.prefill.prefill(proc, who, cleaned, self.clock())
-        merged, _, locked = merge_prefill(proc, cleaned, outcome, check_value)
+        merged, _, locked = merge_prefill(proc, cleaned, outcome, self.check_value)
         problems = {**missing_fields(proc, merged), **locked}
         if problems:
             raise ValidationError("Tờ khai còn thiếu hoặc có trường không sửa được / the form is incomplete",

@@ -4,6 +4,7 @@ content, or stored results standing in for paper)."""
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -53,6 +54,7 @@ class Filing:
         self.issuance = issuance
         self.blobs = blobs
         self.personal_ids = personal_ids
+        self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
         self.max_upload_mb = max_upload_mb
         self.issue_inline = issue_inline
 
@@ -66,7 +68,7 @@ class Filing:
             raise ValidationError(f"no procedure '{procedure_id}'", fields={"procedure": ["không có thủ tục này / unknown procedure"]})
         if data is None:
             data = {}
-        cleaned, errors = clean_form(proc, data)
+        cleaned, errors = clean_form(proc, data, self.personal_ids)
         if errors:
             raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
         if idempotency_key is not None and (not idempotency_key.strip() or len(idempotency_key) > 200):
@@ -83,7 +85,7 @@ class Filing:
             applicant_info = self.prefill.applicant_for_actor(actor, applicant_pid)
             known = actor.is_citizen or bool(applicant_info.full_name)  # a walk-in unknown to the register: no prefill
             outcome = self.prefill.prefill(proc, applicant_info, cleaned, now) if known else None
-            prefilled, provenance, errors = merge_prefill(proc, cleaned, outcome, check_value) if outcome else (None, None, {})
+            prefilled, provenance, errors = merge_prefill(proc, cleaned, outcome, self.check_value) if outcome else (None, None, {})
             if errors:
                 raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=errors)
         with self.uow() as uow:
@@ -200,7 +202,7 @@ class Filing:
             applicant_account = uow.session.get(Account, d0.applicant_account_id)
             applicant_info = self.prefill.applicant_of(uow.session, applicant_account, staff_filing=d0.channel != "online")
             known = dict(d0.data or {})
-        cleaned0, _ = clean_form(proc0, data)
+        cleaned0, _ = clean_form(proc0, data, self.personal_ids)
         outcome = self.prefill.prefill(proc0, applicant_info, {**known, **cleaned0}, self.clock())
         with self.uow() as uow:
             s = uow.session
@@ -213,7 +215,7 @@ class Filing:
             if d.state not in EDITABLE_STATES:
                 raise not_editable(d.state)
             check_version(d, expected_version)
-            cleaned, errors = clean_form(proc, data)
+            cleaned, errors = clean_form(proc, data, self.personal_ids)
             if errors:
                 raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
             merged = dict(d.data or {})
@@ -235,7 +237,7 @@ class Filing:
             fresh = {fid: pre for fid, pre in outcome.values.items() if fid not in merged}
             if fresh:
                 outcome.values = fresh
-                merged, provenance, _ = merge_prefill(proc, merged, outcome, check_value, previous=provenance)
+                merged, provenance, _ = merge_prefill(proc, merged, outcome, self.check_value, previous=provenance)
             d.data = merged
             d.provenance = provenance
             d.updated_at = self.clock()

@@ -3,6 +3,7 @@ their family, offered with its provenance, and stored results standing in for pa
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -53,6 +54,7 @@ class Prefill:
         self.procedures = procedures
         self.prefiller = prefiller
         self.personal_ids = personal_ids
+        self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
 
     # ----------------------------------------------------------------- who is applying
 
@@ -98,14 +100,14 @@ class Prefill:
         for key, value in hints.items():
             f = proc.field(key)
             if f is not None and f.type == "personal_id":
-                norm, problem = check_value(f, value)
+                norm, problem = self.check_value(f, value)
                 if problem:
                     raise ValidationError("invalid personal id", fields={key: [problem]})
                 form[key] = norm
         now = self.clock()
         applicant = self.applicant_for_actor(actor, applicant_pid if actor.is_staff else None)
         outcome = self.prefill(proc, applicant, form, now)
-        _, provenance, _ = merge(proc, form, outcome, check_value)
+        _, provenance, _ = merge(proc, form, outcome, self.check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
                   for fid, p in outcome.values.items() if fid in provenance}
         counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields)}

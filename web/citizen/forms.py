@@ -91,14 +91,14 @@ def lookup_fields(proc: Any) -> list[Any]:
     return [f for f in proc.fields if f.id in referenced and f.type == "personal_id"]
 
 
-def hints_from(proc: Any, args: Any) -> tuple[dict[str, str], dict[str, str]]:
+def hints_from(proc: Any, args: Any, personal_ids: Any) -> tuple[dict[str, str], dict[str, str]]:
     """The personal ids typed for a look-up: (well-formed ones, {field: error} for the others)."""
     hints, problems = {}, {}
     for f in lookup_fields(proc):
         raw = (args.get(f.id) or "").strip()
         if not raw:
             continue
-        if raw.isdigit() and len(raw) == 12:
+        if personal_ids.matches(raw):
             hints[f.id] = raw
         else:
             problems[f.id] = _("A personal identification number has 12 digits.")

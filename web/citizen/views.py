@@ -72,7 +72,7 @@ def apply(procedure_id: str):
     if "online" not in proc.channels:
         flash(_("This procedure cannot be filed online. Please file it at the one-stop counter."), "error")
         return redirect(url_for("citizen.procedure", procedure_id=proc.id), 303)
-    hints, problems = forms.hints_from(proc, request.args)
+    hints, problems = forms.hints_from(proc, request.args, services().personal_ids)
     typed = {f.id: v for f, v in ((proc.field(k), v) for k, v in hints.items()) if f is not None}
     return _filing_page(proc, hints, typed, {}, problems, forms.new_key(), 422 if problems else 200)
 
@@ -81,7 +81,7 @@ def apply(procedure_id: str):
 @login_required(kind="citizen")
 def file_dossier(procedure_id: str):
     proc = services().procedures.get_procedure(procedure_id)
-    hints, _problems = forms.hints_from(proc, request.form)
+    hints, _problems = forms.hints_from(proc, request.form, services().personal_ids)
     prefill = services().prefill.prefill_for(proc.id, g.user, hints)
     entries = forms.filing_entries(proc, prefill, {}, {})
     values = forms.editable_values(proc, request.form, entries)

@@ -43,7 +43,7 @@ def _hints(proc: Any, applicant: str, values: dict[str, str]) -> dict[str, str]:
     hints = {"applicant": applicant}
     for f in proc.fields:
         value = values.get(f.id, "")
-        if f.type == "personal_id" and value.isdigit() and len(value) == 12:
+        if f.type == "personal_id" and services().personal_ids.matches(value):
             hints[f.id] = value
     return hints
 
