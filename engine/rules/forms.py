@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from engine.rules.definitions import FieldDef, Procedure
+from engine.rules.definitions.schema import FieldDef, Procedure
 
 PERSONAL_ID = re.compile(r"^\d{12}$")
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")

@@ -5,7 +5,8 @@ problem is reported as ``file:line: message`` in one :class:`~engine.rules.error
 ``lifecycle: one-stop`` expands into the national one-stop lifecycle (DESIGN.md), with the
 procedure's ``steps`` inside processing and ``decided_by`` closing it; ``workflow:`` spells a
 workflow out instead. Guards, effects, roles and prefill sources are named, never coded, in the
-file; the names are checked against the registries.
+file; the names are checked against the registries where they are implemented
+(:mod:`engine.rules.guards`, :mod:`engine.rules.effects`, :mod:`engine.rules.prefill`).
 
 The package by concern:
   schema   the frozen dataclasses (Procedure, ActionDef, StateDef, FieldDef, Catalogue, ...) and the
@@ -20,11 +21,8 @@ from __future__ import annotations
 from engine.rules.definitions.schema import (
     AUTHORITIES,
     CHANNELS,
-    DERIVATIONS,
     DOSSIER_ATTRIBUTES,
-    EFFECTS,
     FIELD_TYPES,
-    GUARDS,
     IDENTITY_ATTRIBUTES,
     KEBAB,
     LANGS,
@@ -32,7 +30,6 @@ from engine.rules.definitions.schema import (
     NUMBER_PLACEHOLDERS,
     ONLINE_LEVELS,
     PERSON_ATTRIBUTES,
-    PREFILL_SOURCES,
     PREFILL_WHO,
     RESULT_DATA_ROOTS,
     ROLES,
@@ -74,9 +71,9 @@ from engine.rules.definitions.loading import (
 )
 
 __all__ = [
-    "AUTHORITIES", "CHANNELS", "DERIVATIONS", "DOSSIER_ATTRIBUTES", "EFFECTS", "FIELD_TYPES", "GUARDS",
+    "AUTHORITIES", "CHANNELS", "DOSSIER_ATTRIBUTES", "FIELD_TYPES", 
     "IDENTITY_ATTRIBUTES", "KEBAB", "LANGS", "MIME_TYPES", "NUMBER_PLACEHOLDERS", "ONLINE_LEVELS",
-    "PERSON_ATTRIBUTES", "PREFILL_SOURCES", "PREFILL_WHO", "RESULT_DATA_ROOTS", "ROLES", "SNAKE", "STAFF_ROLES",
+    "PERSON_ATTRIBUTES", "PREFILL_WHO", "RESULT_DATA_ROOTS", "ROLES", "SNAKE", "STAFF_ROLES",
     "SUPPLEMENT_POLICIES", "TIME_UNITS",
     "ActionDef", "Catalogue", "DocumentDef", "EvidenceType", "FieldDef", "Group", "Option", "Prefill",
     "Procedure", "ResultDef", "StateDef", "Step", "Text",

@@ -6,10 +6,13 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from engine.rules import effects as effect_registry
+from engine.rules import guards as guard_registry
+from engine.rules import prefill as prefill_registry
 from engine.rules.definitions.lines import Problems, Reader, line_of, str_list, suggest
 from engine.rules.definitions.schema import (
-    DERIVATIONS, DOSSIER_ATTRIBUTES, EFFECTS, FIELD_TYPES, GUARDS, IDENTITY_ATTRIBUTES, KEBAB, MIME_TYPES,
-    NUMBER_PLACEHOLDERS, PERSON_ATTRIBUTES, PREFILL_SOURCES, PREFILL_WHO, RESULT_DATA_ROOTS, ROLES, SNAKE,
+    DOSSIER_ATTRIBUTES, FIELD_TYPES, IDENTITY_ATTRIBUTES, KEBAB, MIME_TYPES,
+    NUMBER_PLACEHOLDERS, PERSON_ATTRIBUTES, PREFILL_WHO, RESULT_DATA_ROOTS, ROLES, SNAKE,
     STAFF_ROLES, ActionDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef, StateDef, Step, Text,
 )
 
@@ -83,8 +86,8 @@ def parse_prefill(p: Problems, raw: Any, line: int, where: str) -> Prefill | Non
     if not pr.ok:
         return None
     source = pr.get("source", str, required=True, default="")
-    if source and source not in PREFILL_SOURCES:
-        p.add(pr.line_of("source"), f"{where}: unknown prefill source '{source}'{suggest(source, PREFILL_SOURCES)}")
+    if source and source not in prefill_registry.PREFILL_SOURCES:
+        p.add(pr.line_of("source"), f"{where}: unknown prefill source '{source}'{suggest(source, prefill_registry.PREFILL_SOURCES)}")
     path = pr.get("path", str, default=None)
     of = pr.get("of", str, default="self")
     person = pr.get("person", str, default=None)
@@ -104,8 +107,8 @@ def parse_prefill(p: Problems, raw: Any, line: int, where: str) -> Prefill | Non
         if not path or "." not in path:
             p.add(pr.line_of("path"), f"{where}: a results prefill path is '<evidence type>.<data key>'")
     elif source == "derived":
-        if rule not in DERIVATIONS:
-            p.add(pr.line_of("rule") if rule else pr.line, f"{where}: unknown derivation '{rule}' (known: {', '.join(sorted(DERIVATIONS))})")
+        if rule not in prefill_registry.DERIVATIONS:
+            p.add(pr.line_of("rule") if rule else pr.line, f"{where}: unknown derivation '{rule}' (known: {', '.join(sorted(prefill_registry.DERIVATIONS))})")
         if not args:
             p.add(pr.line, f"{where}: a derived prefill needs 'args'")
     return Prefill(source=source, path=path, of=of, person=person, rule=rule, args=args,
@@ -298,12 +301,12 @@ def parse_workflow(p: Problems, raw: Any, line: int) -> tuple[list[StateDef], li
                 p.add(ar.line_of("roles"), f"action '{aid}': unknown role '{role}'{suggest(role, ROLES)}")
         guards = str_list(p, ar.raw("guards"), f"guards of action '{aid}'", ar.line_of("guards"))
         for g in guards:
-            if g not in GUARDS:
-                p.add(ar.line_of("guards"), f"action '{aid}': unknown guard '{g}'{suggest(g, GUARDS)}")
+            if g not in guard_registry.GUARDS:
+                p.add(ar.line_of("guards"), f"action '{aid}': unknown guard '{g}'{suggest(g, guard_registry.GUARDS)}")
         effects = str_list(p, ar.raw("effects"), f"effects of action '{aid}'", ar.line_of("effects"))
         for e in effects:
-            if e not in EFFECTS:
-                p.add(ar.line_of("effects"), f"action '{aid}': unknown effect '{e}'{suggest(e, EFFECTS)}")
+            if e not in effect_registry.EFFECTS:
+                p.add(ar.line_of("effects"), f"action '{aid}': unknown effect '{e}'{suggest(e, effect_registry.EFFECTS)}")
         actions.append(ActionDef(str(aid), sources, dest, roles, guards, effects, ar.text("label")))
     return states, actions, initial
 

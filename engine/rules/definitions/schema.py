@@ -18,39 +18,7 @@ SUPPLEMENT_POLICIES = frozenset({"restart", "pause"})
 MIME_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
 LANGS = ("vi", "en")
 
-# Named guards and effects: the workflow module implements each name (engine.rules.workflow).
-GUARDS = frozenset(
-    {
-        "form_complete",
-        "documents_complete",
-        "fee_paid",
-        "before_due_date",
-        "extension_unused",
-        "extension_notice",
-        "supplement_allowed",
-        "reason_given",
-        "items_given",
-        "new_due_date_given",
-        "results_issued",
-        "counter_draft",
-    }
-)
-EFFECTS = frozenset(
-    {
-        "mark_submitted",
-        "assign_code",
-        "start_clock",
-        "pause_clock",
-        "resume_clock",
-        "count_supplement",
-        "extend_due",
-        "mark_paid",
-        "record_result",
-        "close",
-    }
-)
-# Prefill sources and what a path may name (engine.rules.prefill implements them).
-PREFILL_SOURCES = frozenset({"identity", "population", "results", "derived"})
+# Prefill: what a path may name (the sources and derivations are registered in engine.rules.prefill).
 PREFILL_WHO = frozenset({"self", "spouse", "father", "mother", "wife", "husband"})
 PERSON_ATTRIBUTES = frozenset(
     {
@@ -60,7 +28,6 @@ PERSON_ATTRIBUTES = frozenset(
     }
 )
 IDENTITY_ATTRIBUTES = frozenset({"full_name", "personal_id", "phone", "email"})
-DERIVATIONS = frozenset({"date_in_words", "copy_of"})
 RESULT_DATA_ROOTS = frozenset({"form", "dossier", "agency", "applicant"})
 DOSSIER_ATTRIBUTES = frozenset({"code", "received_at", "decided_at", "procedure", "channel"})
 
