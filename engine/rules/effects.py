@@ -16,6 +16,7 @@ from engine.rules.registry import Registry
 
 if TYPE_CHECKING:
     from engine.rules.context import ActionContext
+    from engine.rules.definitions.schema import ActionDef
 
 EFFECTS: Registry[Any] = Registry("effect")
 
@@ -89,9 +90,34 @@ def _e_service(d: Any, c: ActionContext) -> None:
     """Placeholder for effects the service carries out (see SERVICE_EFFECTS)."""
 
 
+@EFFECTS.register("mark_decided")
+def _e_mark_decided(d: Any, c: ActionContext) -> None:
+    d.decided_at = c.now
+
+
 EFFECTS.add("assign_code", _e_service, service=True)
 EFFECTS.add("record_result", _e_service, service=True, records_result=True)
+# The one-stop slips, each with the number of the form it issues (engine.rules.slips).
+EFFECTS.add("issue_receipt", _e_service, service=True, slip="01")
+EFFECTS.add("issue_supplement_request", _e_service, service=True, slip="02")
+EFFECTS.add("issue_refusal", _e_service, service=True, slip="03")
+EFFECTS.add("issue_extension_apology", _e_service, service=True, slip="04")
+EFFECTS.add("issue_stop_notice", _e_service, service=True, slip="05")
 
 # Effects that need the database (a sequence, the results store): the service runs them after
 # the machine has moved the dossier, inside the same transaction.
 SERVICE_EFFECTS = frozenset(name for name in EFFECTS if EFFECTS.info(name).get("service"))
+
+
+def slip_form(action: ActionDef) -> str | None:
+    """The number of the slip form the action issues ("01"-"05"), or None."""
+    for name in action.effects:
+        form = EFFECTS.info(name).get("slip")
+        if form is not None:
+            return form
+    return None
+
+
+def records_result(action: ActionDef) -> bool:
+    """Whether the action records the procedure's results."""
+    return any(EFFECTS.info(name).get("records_result") for name in action.effects)

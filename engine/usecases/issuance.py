@@ -22,6 +22,7 @@ from sqlalchemy import select, update
 from engine.rules import results as rules
 from engine.rules.access import Actor
 from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
+from engine.rules.slips import SLIP_SUFFIX, SLIP_TEMPLATES, SLIP_TITLES
 from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
 from engine.usecases.reuse import clean_purpose
 from engine.adapters.store import next_in_sequence
@@ -30,16 +31,6 @@ log = logging.getLogger(__name__)
 
 # The action that issues each one-stop form (Circular 01/2018 Art. 9; Circular 03/2025 Appendix I).
 SLIP_FOR_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05"}
-SLIP_TEMPLATES = {"01": "01-receipt.html.j2", "02": "02-supplement.html.j2", "03": "03-refusal.html.j2",
-                  "04": "04-apology.html.j2", "05": "05-stop.html.j2"}
-SLIP_SUFFIX = {"01": "PTN", "02": "PBS", "03": "PTC", "04": "XL", "05": "TBD"}
-SLIP_TITLES = {
-    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
-    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
-    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
-    "04": "Văn bản xin lỗi và đề nghị gia hạn thời gian giải quyết",
-    "05": "Thông báo dừng giải quyết hồ sơ",
-}
 ROLE_TITLES = {"leader": "Chủ tịch", "records": "Văn thư", "clerk": "Công chức tiếp nhận và trả kết quả",
                "specialist": "Công chức thụ lý"}
 UNIT_TEXT = {"working_days": "ngày làm việc", "days": "ngày", "hours": "giờ làm việc", "immediate": ""}

@@ -52,7 +52,7 @@ from engine.rules.definitions.schema import (
     Text,
 )
 from engine.rules.definitions.lines import load_yaml_with_lines
-from engine.rules.definitions.onestop import ONE_STOP_STATES, step_state
+from engine.rules.definitions.onestop import ONE_STOP_EDITABLE, ONE_STOP_STATES, ONE_STOP_SUPPLEMENT, step_state
 from engine.rules.definitions.checks import (
     DOC_KEYS,
     FIELD_KEYS,
@@ -77,7 +77,7 @@ __all__ = [
     "SUPPLEMENT_POLICIES", "TIME_UNITS",
     "ActionDef", "Catalogue", "DocumentDef", "EvidenceType", "FieldDef", "Group", "Option", "Prefill",
     "Procedure", "ResultDef", "StateDef", "Step", "Text",
-    "load_yaml_with_lines", "ONE_STOP_STATES", "step_state",
+    "load_yaml_with_lines", "ONE_STOP_EDITABLE", "ONE_STOP_STATES", "ONE_STOP_SUPPLEMENT", "step_state",
     "DOC_KEYS", "FIELD_KEYS", "PREFILL_KEYS", "RESULT_KEYS", "WF_ACTION_KEYS", "WF_STATE_KEYS",
     "REQUIRED_TOP", "TOP_KEYS", "load_catalogue", "load_evidence_types", "parse_procedure", "procedure_files",
 ]

@@ -251,7 +251,7 @@ def check_ref(p: Problems, line: int, where: str, ref: str, field_ids: set[str])
         p.add(line, f"{where}: unknown dossier attribute '{rest}'")
 
 
-WF_STATE_KEYS = {"status_code", "final", "outcome", "clock"}
+WF_STATE_KEYS = {"status_code", "final", "outcome", "clock", "editable", "supplement"}
 WF_ACTION_KEYS = {"from", "to", "roles", "guards", "effects", "label"}
 
 
@@ -276,7 +276,8 @@ def parse_workflow(p: Problems, raw: Any, line: int) -> tuple[list[StateDef], li
         clock = sr.get("clock", str, default="idle")
         if clock not in ("idle", "running", "paused"):
             p.add(sr.line_of("clock"), f"state '{sid}': clock must be idle, running or paused")
-        states.append(StateDef(str(sid), code, sr.get("final", bool, default=False), outcome, clock))
+        states.append(StateDef(str(sid), code, sr.get("final", bool, default=False), outcome, clock,
+                               sr.get("editable", bool, default=False), sr.get("supplement", bool, default=False)))
     initial = wr.get("initial", str, default=states[0].id if states else "draft")
     actions: list[ActionDef] = []
     raw_actions = wr.get("actions", dict, required=True, default={}) or {}

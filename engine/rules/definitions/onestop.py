@@ -22,12 +22,18 @@ ONE_STOP_STATES: dict[str, tuple[int | None, bool, str | None, str]] = {
 }
 
 
+# States in which the applicant may change the form and the documents, and the supplement states.
+ONE_STOP_EDITABLE = frozenset({"draft", "reception_supplement", "processing_supplement"})
+ONE_STOP_SUPPLEMENT = frozenset({"reception_supplement", "processing_supplement"})
+
+
 def step_state(step_id: str) -> str:
     return f"processing_{step_id}"
 
 
 def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list[StateDef], list[ActionDef]]:
-    states = [StateDef(sid, code, final, outcome, clock) for sid, (code, final, outcome, clock) in ONE_STOP_STATES.items()]
+    states = [StateDef(sid, code, final, outcome, clock, sid in ONE_STOP_EDITABLE, sid in ONE_STOP_SUPPLEMENT)
+              for sid, (code, final, outcome, clock) in ONE_STOP_STATES.items()]
     step_states = [step_state(s.id) for s in steps]
     # insert the step states after "received"
     at = [s.id for s in states].index("received") + 1
@@ -44,18 +50,18 @@ def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list
         ActionDef("file_at_counter", ("draft",), "submitted", ("clerk",),
                   ("counter_draft", "form_complete"), ("mark_submitted",)),
         ActionDef("receive", ("submitted",), "received", ("clerk",),
-                  ("form_complete", "documents_complete"), ("assign_code", "start_clock")),
+                  ("form_complete", "documents_complete"), ("assign_code", "start_clock", "issue_receipt")),
         ActionDef("request_supplement", ("submitted",), "reception_supplement", ("clerk",),
-                  ("items_given",), ("count_supplement",)),
+                  ("items_given",), ("count_supplement", "issue_supplement_request")),
         ActionDef("request_supplement", tuple(step_states) + ("received",), "processing_supplement",
                   ("clerk", "specialist"), ("items_given", "supplement_allowed"),
-                  ("count_supplement", "pause_clock")),
+                  ("count_supplement", "pause_clock", "issue_supplement_request")),
         ActionDef("provide_supplement", ("reception_supplement",), "submitted", ("applicant", "clerk"),
                   ("form_complete", "documents_complete"), ()),
         ActionDef("provide_supplement", ("processing_supplement",), first_step, ("applicant", "clerk"),
                   ("form_complete", "documents_complete"), ("resume_clock",)),
         ActionDef("refuse", ("submitted", "reception_supplement"), "refused", ("clerk",),
-                  ("reason_given",), ("close",)),
+                  ("reason_given",), ("close", "issue_refusal")),
         ActionDef("assign", ("received",), first_step, ("leader", "clerk"), (), ()),
     ]
     for i, step in enumerate(steps):
@@ -65,13 +71,13 @@ def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list
         ActionDef("request_payment", ("awaiting_decision",), "awaiting_payment", ("clerk", "specialist"), (), ()),
         ActionDef("confirm_payment", ("awaiting_payment",), "awaiting_decision", ("clerk",), (), ("mark_paid",)),
         ActionDef("request_withdrawal", open_states, "withdrawal_requested", ("applicant",), (), ()),
-        ActionDef("stop", ("withdrawal_requested",), "stopped", ("clerk", "leader"), (), ("close",)),
+        ActionDef("stop", ("withdrawal_requested",), "stopped", ("clerk", "leader"), (), ("close", "issue_stop_notice")),
         ActionDef("reject", ("awaiting_decision",) + tuple(step_states), "rejected", decided_by,
-                  ("reason_given", "before_due_date"), ("close",)),
-        ActionDef("approve", ("awaiting_decision",), "decided", decided_by, ("fee_paid",), ("record_result",)),
+                  ("reason_given", "before_due_date"), ("close", "mark_decided")),
+        ActionDef("approve", ("awaiting_decision",), "decided", decided_by, ("fee_paid",), ("record_result", "mark_decided")),
         ActionDef("extend_due", running, None, ("clerk", "leader"),
                   ("reason_given", "new_due_date_given", "extension_unused", "extension_notice"),
-                  ("extend_due",)),
+                  ("extend_due", "issue_extension_apology")),
         ActionDef("return_result", ("decided",), "returned", ("clerk", "records"), ("results_issued",), ("close",)),
     ]
     return states, actions

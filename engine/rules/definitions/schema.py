@@ -123,6 +123,8 @@ class StateDef:
     final: bool = False
     outcome: str | None = None  # result | refusal | stop | rejection (final states)
     clock: str = "idle"  # idle | running | paused
+    editable: bool = False  # the applicant may change the form and the documents
+    supplement: bool = False  # waiting for the applicant to supplement the dossier
 
 
 @dataclass(frozen=True)
@@ -167,6 +169,9 @@ class Procedure:
     source_name: str
     source_text: str = field(repr=False)
     sha256: str = ""
+    # derived from the states' flags
+    editable_states: frozenset[str] = field(init=False, repr=False, compare=False)
+    supplement_states: frozenset[str] = field(init=False, repr=False, compare=False)
 
     @property
     def key(self) -> tuple[str, int]:
@@ -189,6 +194,8 @@ class Procedure:
         object.__setattr__(self, "_states_by_id", {s.id: s for s in self.states})
         object.__setattr__(self, "_actions_by_id", {a.id: a for a in self.actions})
         object.__setattr__(self, "_documents_by_id", {d.id: d for d in self.documents})
+        object.__setattr__(self, "editable_states", frozenset(s.id for s in self.states if s.editable))
+        object.__setattr__(self, "supplement_states", frozenset(s.id for s in self.states if s.supplement))
 
 
 @dataclass(frozen=True)
