@@ -14,6 +14,7 @@ from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 from engine.adapters.uow import make_engine, uow_factory
 from engine.rules import deadlines
+from engine.rules.calendars import load_calendars
 from engine.rules.definitions import Catalogue, load_catalogue
 from engine.rules.identity import DEFAULT_PATTERN, PersonalIdRule
 from engine.rules.prefill import Prefiller
@@ -36,7 +37,7 @@ def local_clock(tz_name: str) -> Callable[[], dt.datetime]:
 def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[], dt.datetime] | None = None,
               use_db_calendars: bool = True) -> Services:
     """Load and check definitions (fail fast), connect the database, wire the services."""
-    calendars = deadlines.load_calendars(cfg.calendar_folders(config))
+    calendars = load_calendars(cfg.calendar_folders(config))
     catalogue = load_catalogue(cfg.procedure_folders(config), calendars=calendars.keys())
     engine = engine or make_engine(str(config["DATABASE_URL"]))
     data_dir = Path(str(config["DATA_DIR"]))

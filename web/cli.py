@@ -124,13 +124,13 @@ def procedures() -> None:
 @click.argument("dirs", nargs=-1, type=click.Path(path_type=Path))
 def procedures_check(dirs: tuple[Path, ...]) -> None:
     """Validate definitions; one file:line: message per problem."""
-    from engine.rules import deadlines
+    from engine.rules.calendars import load_calendars
     from engine.rules.definitions import load_catalogue
 
     config = cfg.from_environment()
     folders = list(dirs) or cfg.procedure_folders(config)
     try:
-        calendars = deadlines.load_calendars(cfg.calendar_folders(config) + [d / "calendars" for d in dirs if (d / "calendars").is_dir()])
+        calendars = load_calendars(cfg.calendar_folders(config) + [d / "calendars" for d in dirs if (d / "calendars").is_dir()])
         catalogue = load_catalogue(folders, calendars=calendars.keys())
     except DefinitionError as exc:
         for problem in exc.problems:

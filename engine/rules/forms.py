@@ -5,7 +5,7 @@ import datetime as dt
 import re
 from typing import Any
 
-from engine.rules.definitions import FieldDef, Procedure
+from engine.rules.definitions.schema import FieldDef, Procedure
 from engine.rules.identity import PERSONAL_ID, PersonalIdRule
 
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")

@@ -19,17 +19,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.rules.definitions import FieldDef, Procedure
+from engine.rules.definitions.schema import FieldDef, Procedure
+from engine.rules.registry import Registry
 
 log = logging.getLogger(__name__)
 
 LINKS = ("spouse", "father", "mother")
-SOURCE_LABELS = {
-    "identity": ("tài khoản định danh của bạn", "your identity account"),
-    "population": ("Cơ sở dữ liệu quốc gia về dân cư", "the national population database"),
-    "results": ("kho dữ liệu kết quả", "the results store"),
-    "derived": ("tính từ các trường khác", "derived from other fields"),
-}
+# The prefill sources a field may name, each with where its values come from in words the citizen
+# reads (vi, en); Prefiller.prefill below implements them.
+PREFILL_SOURCES: Registry[tuple[str, str]] = Registry("prefill source")
+PREFILL_SOURCES.add("identity", ("tài khoản định danh của bạn", "your identity account"))
+PREFILL_SOURCES.add("population", ("Cơ sở dữ liệu quốc gia về dân cư", "the national population database"))
+PREFILL_SOURCES.add("results", ("kho dữ liệu kết quả", "the results store"))
+PREFILL_SOURCES.add("derived", ("tính từ các trường khác", "derived from other fields"))
 
 
 @dataclass(frozen=True)
@@ -164,10 +166,18 @@ def date_in_words(value: Any) -> str | None:
     return f"Ngày {number_in_words(day.day)}, tháng {MONTHS[day.month - 1]}, năm {number_in_words(day.year)}"
 
 
-DERIVATIONS: dict[str, Callable[[list[Any]], Any]] = {
-    "date_in_words": lambda args: date_in_words(args[0]) if args and args[0] else None,
-    "copy_of": lambda args: args[0] if args else None,
-}
+# Named derivations for ``source: derived`` (``rule:``), each taking the values of the field's ``args``.
+DERIVATIONS: Registry[Callable[[list[Any]], Any]] = Registry("derivation")
+
+
+@DERIVATIONS.register("date_in_words")
+def _date_in_words(args: list[Any]) -> Any:
+    return date_in_words(args[0]) if args and args[0] else None
+
+
+@DERIVATIONS.register("copy_of")
+def _copy_of(args: list[Any]) -> Any:
+    return args[0] if args else None
 
 
 # --------------------------------------------------------------------------- the rules
@@ -229,7 +239,7 @@ class Prefiller:
             return None
 
         allowed_people = ({me.personal_id} | me.linked()) if me else set()
-        label_pop = SOURCE_LABELS["population"]
+        label_pop = PREFILL_SOURCES.get("population")
         # identity and population first, then results, then derivations (which read the others)
         for f in proc.fields:
             spec = f.prefill
@@ -246,7 +256,7 @@ class Prefiller:
                          "phone": applicant.phone, "email": applicant.email}.get(spec.path or "")
                 if value not in (None, ""):
                     out.values[f.id] = Prefilled(value, "identity", f"account:{applicant.username}",
-                                                 SOURCE_LABELS["identity"][0], SOURCE_LABELS["identity"][1],
+                                                 *PREFILL_SOURCES.get("identity"),
                                                  spec.editable, now)
                 continue
             if spec.person:
@@ -311,7 +321,7 @@ class Prefiller:
                                          f"{r.title} no. {r.number}", f.prefill.editable, now)
 
     def _derive(self, proc: Procedure, out: PrefillOutcome, form: dict[str, Any], now: dt.datetime) -> None:
-        label = SOURCE_LABELS["derived"]
+        label = PREFILL_SOURCES.get("derived")
         for f in proc.fields:
             spec = f.prefill
             if spec is None or spec.source != "derived" or f.id in out.values:
@@ -319,7 +329,7 @@ class Prefiller:
             args = [out.values[a].value if a in out.values else form.get(a) for a in spec.args]
             if any(a in (None, "") for a in args):
                 continue
-            value = DERIVATIONS[spec.rule](args)
+            value = DERIVATIONS.get(spec.rule)(args)
             if value not in (None, ""):
                 out.values[f.id] = Prefilled(value, "derived", f"derived:{spec.rule}", label[0], label[1],
                                              spec.editable, now)

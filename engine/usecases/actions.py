@@ -13,15 +13,13 @@ from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor, roles_on_dossier
 from engine.rules.errors import ValidationError
+from engine.rules.effects import records_result, slip_form
 from engine.rules.workflow import ActionContext, fire
 from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.issuance import Issuance
 from engine.usecases.views import DossierView, TransitionOutcome
-
-# The action that issues each one-stop form (Circular 01/2018 Art. 9; Circular 03/2025 Appendix I).
-SLIP_FOR_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05"}
 
 
 class Actions:
@@ -92,28 +90,27 @@ class Actions:
                                 results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0)
             from_state = d.state
             fired = fire(proc, d, action, ctx)
-            if fired.id in SLIP_FOR_ACTION or "record_result" in fired.effects:
+            form = slip_form(fired)  # the definition says which slip the action issues, if any
+            records = records_result(fired)
+            if form is not None or records:
                 d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
-                d.has_results = d.has_results or "record_result" in fired.effects
+                d.has_results = d.has_results or records
             details: dict[str, Any] = {}
             if "assign_code" in fired.effects:
                 day = now.strftime("%y%m%d")
                 seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)
                 d.code = f"{d.agency_code}-{day}-{seq:04d}"
                 details["code"] = d.code
-            if "record_result" in fired.effects:
+            if records:
                 issued += self.issuance.record_results(s, d, proc, now, actor)
                 details["results"] = list(issued)
-            if fired.id in ("approve", "reject"):
-                d.decided_at = now
             if d.due_at is not None and "start_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat()
-            if fired.id == "extend_due":
+            if "extend_due" in fired.effects:
                 details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
                 details["due_at"] = d.due_at.isoformat()
             if "resume_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat() if d.due_at else None
-            form = SLIP_FOR_ACTION.get(fired.id)
             slip = None
             if form is not None:
                 slip = self.issuance.queue_slip(s, d, proc, form, (d.event_count or 0) + 1, now, actor,
@@ -146,7 +143,7 @@ class Actions:
 
     def _records_documents(self, action: Any) -> bool:
         """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""
-        return isinstance(action, str) and (action in SLIP_FOR_ACTION or self.procedures.records_result(action))
+        return self.procedures.records_documents(action)
 
 
 def _opt_text(value: Any, name: str, limit: int = 4000) -> str | None:

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from engine.adapters.models import ProcedureVersion
 from engine.adapters.uow import UnitOfWork
 from engine.rules.definitions import Catalogue, Procedure, parse_procedure
+from engine.rules.effects import records_result, slip_form
 from engine.rules.errors import DefinitionError, NotFoundError
 
 
@@ -39,8 +40,8 @@ class Procedures:
         self.catalogue = catalogue
         self.clock = clock
         self._pinned: dict[tuple[str, int], Procedure] = {}
-        self._result_actions = frozenset(a.id for p in catalogue.procedures.values() for a in p.actions
-                                         if "record_result" in a.effects)
+        self._document_actions = frozenset(a.id for p in catalogue.procedures.values() for a in p.actions
+                                           if slip_form(a) is not None or records_result(a))
 
     def list_procedures(self) -> list[ProcedureSummary]:
         return [summary(p) for p in self.catalogue.current()]
@@ -72,9 +73,9 @@ class Procedures:
         self._pinned[(procedure_id, version)] = proc
         return proc
 
-    def records_result(self, action: Any) -> bool:
-        """Whether an action of some loaded procedure records a result."""
-        return isinstance(action, str) and action in self._result_actions
+    def records_documents(self, action: Any) -> bool:
+        """Whether an action of that name, in some loaded procedure, issues a slip or records a result."""
+        return isinstance(action, str) and action in self._document_actions
 
     def publish_procedures(self) -> PublishReport:
         """Store the text of every loaded version; a published version may not change afterwards."""

@@ -18,6 +18,8 @@ from engine.adapters.models import Account, Agency, Document, Dossier, Idempoten
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor, roles_on_dossier
 from engine.rules.definitions import Procedure
+from engine.rules.effects import slip_form
+from engine.rules.slips import RECEIPT
 from engine.rules.errors import (
     ConcurrencyError,
     IdempotencyConflictError,
@@ -37,9 +39,6 @@ from engine.usecases.issuance import Issuance
 from engine.usecases.prefill import Prefill
 from engine.usecases.views import DossierView
 
-EDITABLE_STATES = ("draft", "reception_supplement", "processing_supplement")
-# what a reception clerk may still add a scanned document to
-CLERK_UPLOAD_STATES = ("draft", "submitted", "reception_supplement", "processing_supplement")
 
 
 class Filing:
@@ -212,7 +211,7 @@ class Filing:
             may_edit = "applicant" in roles or ("clerk" in roles and d.channel != "online")
             if not may_edit:
                 raise PermissionDeniedError("Chỉ người nộp được sửa tờ khai / only the applicant may change the form")
-            if d.state not in EDITABLE_STATES:
+            if d.state not in proc.editable_states:
                 raise not_editable(d.state)
             check_version(d, expected_version)
             cleaned, errors = clean_form(proc, data, self.personal_ids)
@@ -313,9 +312,9 @@ class Filing:
                                   fields={"requirement": ["không có thành phần hồ sơ này / unknown requirement"]})
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         if "applicant" in roles:
-            allowed_states = EDITABLE_STATES
+            allowed_states = proc.editable_states
         elif "clerk" in roles:
-            allowed_states = CLERK_UPLOAD_STATES
+            allowed_states = clerk_upload_states(proc)
         else:
             raise PermissionDeniedError("Chỉ người nộp hoặc cán bộ tiếp nhận được thêm giấy tờ / only the applicant or a clerk adds documents")
         if d.state not in allowed_states:
@@ -334,3 +333,10 @@ def _safe_filename(name: str | None) -> str | None:
     name = name.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable())[:200]
     return name or None
+
+
+def clerk_upload_states(proc: Procedure) -> frozenset[str]:
+    """Where a reception clerk may still add a scanned document: wherever the applicant may change the
+    form, and while the dossier awaits reception (the states its receipt slip is issued from)."""
+    awaiting = {s for a in proc.actions if slip_form(a) == RECEIPT for s in a.sources}
+    return proc.editable_states | awaiting

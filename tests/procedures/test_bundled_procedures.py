@@ -7,7 +7,7 @@ import pytest
 from jinja2 import FileSystemLoader, StrictUndefined, meta
 from jinja2.sandbox import SandboxedEnvironment
 
-from engine.rules import deadlines
+from engine.rules.calendars import load_calendars
 from engine.rules.definitions import Procedure, load_catalogue
 
 PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
@@ -34,7 +34,7 @@ TEMPLATE_VARIABLES = {"result", "agency", "data", "signers", "qr_svg", "verify_u
 
 @pytest.fixture(scope="module")
 def catalogue():
-    calendars = deadlines.load_calendars([PROCEDURES / "calendars"])
+    calendars = load_calendars([PROCEDURES / "calendars"])
     return load_catalogue([PROCEDURES], calendars=calendars.keys())
 
 
@@ -62,7 +62,7 @@ def _context(data: dict) -> dict:
 
 
 def _results():
-    calendars = deadlines.load_calendars([PROCEDURES / "calendars"])
+    calendars = load_calendars([PROCEDURES / "calendars"])
     cat = load_catalogue([PROCEDURES], calendars=calendars.keys())
     return [pytest.param(p, r, id=f"{p.id}:{r.id}") for p in cat.current() for r in p.results]
 

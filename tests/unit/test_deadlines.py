@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.rules.calendars import load_calendars
 from engine.rules.deadlines import (
     UNITS,
     WEEKDAYS,
@@ -20,7 +21,6 @@ from engine.rules.deadlines import (
     effective_start,
     extension_allowed,
     is_overdue,
-    load_calendars,
     pause_shift,
     working_days_since,
     working_time_between,
@@ -266,8 +266,8 @@ def test_calendar_from_days_refuses_unknown_weekday_names():
                            cutoff="15:00", years=[2026])
 
 
-def test_deadlines_module_imports_only_the_standard_library_yaml_and_engine_errors():
-    source = Path(__file__).resolve().parents[2] / "engine" / "rules" / "deadlines.py"
+def _non_stdlib_imports(module: str) -> set[str]:
+    source = Path(__file__).resolve().parents[2] / "engine" / "rules" / module
     imported = set()
     for node in ast.walk(ast.parse(source.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
@@ -275,8 +275,16 @@ def test_deadlines_module_imports_only_the_standard_library_yaml_and_engine_erro
         elif isinstance(node, ast.ImportFrom) and node.module:
             module = node.module
             imported.add(module if module.startswith("engine") else module.split(".")[0])
-    third_party = {name for name in imported if name not in sys.stdlib_module_names}
-    assert third_party == {"yaml", "engine.rules.errors"}
+    return {name for name in imported if name not in sys.stdlib_module_names}
+
+
+def test_deadlines_module_imports_only_the_standard_library():
+    # counting needs no files: reading calendar files (yaml, DefinitionError) is engine.rules.calendars
+    assert _non_stdlib_imports("deadlines.py") == set()
+
+
+def test_calendars_module_imports_only_the_standard_library_yaml_engine_errors_and_deadlines():
+    assert _non_stdlib_imports("calendars.py") == {"yaml", "engine.rules.errors", "engine.rules.deadlines"}
 
 
 def test_module_constants_name_weekdays_and_units():

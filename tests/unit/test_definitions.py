@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from engine.rules import deadlines
+from engine.rules.calendars import load_calendars
 from engine.rules.definitions import Catalogue, load_catalogue
 from engine.rules.errors import ActionNotAllowedError, DefinitionError, PermissionDeniedError, ValidationError
 from engine.rules.workflow import ActionContext, available_actions, check_role, fire
@@ -383,7 +384,7 @@ FORM = {"applicant_personal_id": "001190000001", "full_name": "Nguyễn Văn A",
 
 @pytest.fixture(scope="module")
 def calendar() -> deadlines.Calendar:
-    return deadlines.load_calendars([PROCEDURES / "calendars"])["vn"]
+    return load_calendars([PROCEDURES / "calendars"])["vn"]
 
 
 @pytest.fixture

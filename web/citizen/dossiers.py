@@ -11,7 +11,6 @@ from flask_babel import lazy_gettext as _l
 
 from engine.rules.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundError, PayloadTooLargeError,
                            UnsupportedMediaError, ValidationError)
-from engine.usecases.filing import EDITABLE_STATES
 from web.auth import login_required, services
 from web.citizen import bp, forms
 from web.downloads import file_response
@@ -20,7 +19,6 @@ from web.i18n import pick
 from web.ui import action_label
 
 MAX_PAGE = 10_000
-SUPPLEMENT_STATES = ("reception_supplement", "processing_supplement")
 
 ACTION_DONE = {
     "submit": _l("Your dossier was submitted. The one-stop unit will check and receive it."),
@@ -211,8 +209,8 @@ def _field_messages(exc: ValidationError, view: Any = None) -> str:
     return f"{text} — {'; '.join(parts)}" if parts else text
 
 
-def _supplement_request(view: Any) -> Any:
-    if view.state not in SUPPLEMENT_STATES:
+def _supplement_request(view: Any, proc: Any) -> Any:
+    if view.state not in proc.supplement_states:
         return None
     return next((e for e in reversed(view.events) if e.action == "request_supplement"), None)
 
@@ -220,7 +218,7 @@ def _supplement_request(view: Any) -> Any:
 def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, errors: dict | None = None,
                   upload_errors: dict | None = None, message: str | None = None):
     proc = _procedure(view)
-    editable = view.state in EDITABLE_STATES
+    editable = view.state in proc.editable_states
     entries = forms.dossier_entries(proc, view.data, view.provenance, typed, errors)
     errors = errors or {}
     summary = [(entries[k], [say(m) for m in msgs]) for k, msgs in errors.items() if k in entries]
@@ -235,7 +233,7 @@ def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, er
     return render_template(
         "citizen/dossier.html", view=view, proc=proc, editable=editable, sections=forms.sections(proc, entries),
         summary=summary, message=message, requirements=requirements, numbers=numbers,
-        supplement=_supplement_request(view), next_step=NEXT_STEP.get(view.state),
+        supplement=_supplement_request(view, proc), next_step=NEXT_STEP.get(view.state),
         event_label=lambda action: str(EVENT_LABELS[action]) if action in EVENT_LABELS else action_label(action, proc),
         role_label=lambda role: label_of(ROLE_LABELS, role), RESULT_STATUS_LABELS=RESULT_STATUS_LABELS,
         label_of=label_of, verify_url=verify_link,
