@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Agency, Result, ResultHolder, Slip
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
@@ -25,14 +26,15 @@ NOT_FOUND = "Không tìm thấy kết quả / result not found"
 
 class Results:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 access: Access, dossiers: Dossiers, issuance: Issuance, personal_ids: PersonalIdRule,
-                 issue_inline: bool):
+                 access: Access, dossiers: Dossiers, issuance: Issuance, blobs: LocalBlobStore,
+                 personal_ids: PersonalIdRule, issue_inline: bool):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
         self.access = access
         self.dossiers = dossiers
         self.issuance = issuance
+        self.blobs = blobs
         self.personal_ids = personal_ids
         self.issue_inline = issue_inline
 
@@ -110,7 +112,7 @@ class Results:
                 raise ActionNotAllowedError("Văn bản đang được ký số; thử lại sau ít phút / the document is still being signed")
             raise NotFoundError("Bản ghi này được số hóa từ sổ hộ tịch, không có tệp ký số / "
                                 "this record was digitised from a register and has no signed file")
-        return self.dossiers.blobs.get(digest), name
+        return self.blobs.get(digest), name
 
     def revoke_result(self, result_id: str, reason: Any, actor: Actor) -> Any:
         """A leader of the issuing agency revokes a result, with a reason; it can no longer stand in for paper."""

@@ -74,7 +74,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids)
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
     access = Access(uow, clock, catalogue)
-    results = Results(uow, clock, procedures, access, dossiers, issuance, personal_ids, issue_inline)
+    results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline)
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
