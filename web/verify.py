@@ -75,7 +75,7 @@ def local_time(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        zone = str(current_app.config["MOTCUA"].get("TIMEZONE") or "Asia/Ho_Chi_Minh")
+        zone = current_app.config["MOTCUA"].timezone
         value = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     return fmt_datetime(value)
 

@@ -1,0 +1,94 @@
+"""The one composition root: builds the engine's services from the settings, and the web app on top."""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Engine, inspect
+
+from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
+from engine.adapters.uow import make_engine, uow_factory
+from engine.rules import deadlines
+from engine.rules.definitions import Catalogue, load_catalogue
+from engine.rules.identity import PersonalIdRule
+from engine.rules.prefill import Prefiller
+from engine.usecases.links import Links
+from engine.usecases.services import Services, build_services
+from motcua.settings import PROJECT_ROOT, Settings
+
+MIGRATIONS = PROJECT_ROOT / "migrations"
+
+
+def local_clock(tz_name: str) -> Callable[[], dt.datetime]:
+    tz = ZoneInfo(tz_name)
+
+    def now() -> dt.datetime:
+        return dt.datetime.now(tz).replace(tzinfo=None)
+
+    return now
+
+
+def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callable[[], dt.datetime] | None = None,
+              use_db_calendars: bool = True) -> Services:
+    """Load and check definitions (fail fast), connect the database, wire the services."""
+    calendars = deadlines.load_calendars(settings.calendar_folders)
+    catalogue = load_catalogue(settings.procedure_folders, calendars=calendars.keys())
+    engine = engine or make_engine(settings.database_url)
+    uow = uow_factory(engine)
+    clock = clock or local_clock(settings.timezone)
+    services = build_services(
+        uow=uow, clock=clock, catalogue=catalogue, calendars=dict(calendars),
+        blobs=LocalBlobStore(settings.data_dir / "blobs"),
+        issuer=make_issuer(settings),
+        prefiller=make_prefiller(settings, uow, catalogue, clock),
+        links=Links(settings.public_url, settings.secret_key.encode("utf-8")),
+        slips_dir=settings.slips_folder,
+        max_upload_mb=settings.max_upload_mb,
+        issue_inline=settings.issue_inline,
+        personal_ids=PersonalIdRule(settings.personal_id_pattern),
+        engine=engine,
+    )
+    if use_db_calendars and inspect(engine).has_table("calendar_settings"):
+        services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files
+    return services
+
+
+def create_app(overrides_or_settings: Settings | dict | None = None, *, services: Services | None = None,
+               login_provider: Any = None):
+    """The web app for callers that have neither settings nor services (``motcua run``, a WSGI server)."""
+    from web import create_app as create_web_app
+
+    settings = (overrides_or_settings if isinstance(overrides_or_settings, Settings)
+                else Settings.from_environment(overrides_or_settings))
+    return create_web_app(settings, services=services or bootstrap(settings), login_provider=login_provider)
+
+
+def make_prefiller(settings: Settings, uow: Callable[..., Any], catalogue: Catalogue,
+                   clock: Callable[[], dt.datetime]) -> Prefiller:
+    """The prefill sources: the local population table, or a remote register when configured."""
+    population = (HttpPopulationRegister(settings.population_url, timeout=settings.population_timeout)
+                  if settings.population_url else LocalPopulationRegister(uow))
+    titles = {e.id: e.title.vi for e in catalogue.evidence_types.values()}
+    return Prefiller(population, DatabaseResults(uow, titles, clock), titles)
+
+
+def make_issuer(settings: Settings):
+    """The signing adapter: PKI and fonts under the data dir, opened on first use."""
+    from signing.issuer import DocumentIssuer
+
+    return DocumentIssuer(settings.data_dir / "pki", settings.pki_passphrase.encode("utf-8"), settings.font_cache_dir,
+                          tsa_url=settings.tsa_url)
+
+
+def upgrade_database(url: str) -> None:
+    """Create or upgrade the schema to the newest Alembic revision."""
+    from alembic import command
+    from alembic.config import Config
+
+    alembic_cfg = Config()
+    alembic_cfg.set_main_option("script_location", str(MIGRATIONS))
+    alembic_cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
+    command.upgrade(alembic_cfg, "head")
