@@ -86,7 +86,7 @@ def temporary_database(backend: Backend) -> Iterator[tuple[str, Path]]:
     """
     from sqlalchemy import create_engine, text
 
-    from web.bootstrap import upgrade_database
+    from motcua.bootstrap import upgrade_database
 
     workdir = Path(tempfile.mkdtemp(prefix="motcua-bench-"))
     schema = None

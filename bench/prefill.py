@@ -22,12 +22,12 @@ STORED_RESULTS = 50
 
 
 def _services(url: str, workdir: Path) -> Any:
-    from web.bootstrap import bootstrap
-    from web.config import BUNDLED_PROCEDURES
+    from motcua.bootstrap import bootstrap
+    from motcua.settings import BUNDLED_PROCEDURES, Settings
 
     config = {"DATABASE_URL": url, "DATA_DIR": str(workdir / "instance"), "PROCEDURES": str(BUNDLED_PROCEDURES),
               "SECRET_KEY": "bench", "ISSUE_INLINE": False}
-    services = bootstrap(config, clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
+    services = bootstrap(Settings.from_environment(config), clock=lambda: dt.datetime(2026, 3, 2, 9, 0))
     services.procedures.publish_procedures()
     services.deadlines.sync_calendars()
     return services

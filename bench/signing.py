@@ -177,10 +177,11 @@ def scratch_folder() -> Iterator[Path]:
 def _issuer(workdir: Path) -> tuple[Any, dict[str, float]]:
     """A DocumentIssuer with a fresh PKI and a warm font cache under ``workdir``; set-up times in ms."""
     from signing.fonts import ensure_fonts
-    from signing.issuer import DocumentIssuer, passphrase_from
+    from motcua.bootstrap import make_issuer
+    from motcua.settings import Settings
 
-    data_dir = workdir / "instance"
-    issuer = DocumentIssuer(data_dir / "pki", passphrase_from(data_dir), data_dir / "fonts")
+    # the environment is left out: a fresh PKI and an empty font cache under workdir, whatever is configured
+    issuer = make_issuer(Settings.from_environment({"DATA_DIR": str(workdir / "instance")}, environ={}))
     t0 = time.perf_counter()
     ensure_fonts(issuer.font_cache_dir)  # subsets the system font once, into the empty cache
     t1 = time.perf_counter()

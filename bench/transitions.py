@@ -85,7 +85,7 @@ class World:
 
 
 def _config(url: str, workdir: Path) -> dict:
-    from web.config import BUNDLED_PROCEDURES
+    from motcua.settings import BUNDLED_PROCEDURES
 
     return {
         "DATABASE_URL": url,
@@ -100,10 +100,11 @@ def _config(url: str, workdir: Path) -> dict:
 
 
 def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> World:
-    from web.bootstrap import bootstrap
+    from motcua.bootstrap import bootstrap
+    from motcua.settings import Settings
 
     config = _config(url, workdir)
-    services = bootstrap(config, clock=FixedClock())
+    services = bootstrap(Settings.from_environment(config), clock=FixedClock())
     services.procedures.publish_procedures()
     services.deadlines.sync_calendars()
     demo = seed_demo(services, people=60)
@@ -151,10 +152,12 @@ class ServicesPath:
         from sqlalchemy import select
 
         from engine.adapters.models import Dossier
-        from web.bootstrap import bootstrap
+        from motcua.bootstrap import bootstrap
+        from motcua.settings import Settings
 
         self.own = services is None
-        self.services = services if services is not None else bootstrap(config, clock=FixedClock())
+        self.services = (services if services is not None
+                         else bootstrap(Settings.from_environment(config), clock=FixedClock()))
         self.specialist = self.services.accounts.actor_for("specialist")
         self.applicant = self.services.accounts.actor_for(applicant)
         self.ids = ids

@@ -1,14 +1,12 @@
 """The document issuer: render a template to PDF/A-3b, sign it in order, verify any PDF.
 
-The engine sees only this object (through ``web.bootstrap``) and speaks to it in plain values.
+The engine sees only this object (through the composition root, ``motcua.bootstrap``) and speaks to it in plain values.
 Everything heavy (the PKI, the fonts) is opened on first use, so a process that never signs
 pays nothing.
 """
 from __future__ import annotations
 
 import datetime as dt
-import os
-import secrets
 import threading
 from dataclasses import asdict
 from pathlib import Path
@@ -20,24 +18,6 @@ from signing.pades import sign_in_order, upgrade_to_lta
 from signing.pki import PKI, Party
 from signing.render import Renderer, canonical_json, qr_svg
 from signing.verification import verify_pdf
-
-PASSPHRASE_FILE = "pki-passphrase"
-
-
-def passphrase_from(data_dir: Path, env_value: str | None = None) -> bytes:
-    """The key that encrypts private keys at rest: an environment secret, else one generated into the data dir."""
-    if env_value:
-        return env_value.encode("utf-8")
-    path = data_dir / PASSPHRASE_FILE
-    if path.exists():
-        return path.read_bytes().strip()
-    data_dir.mkdir(parents=True, exist_ok=True)
-    value = secrets.token_urlsafe(32).encode("ascii")
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(value)
-    return value
-
 
 class DocumentIssuer:
     def __init__(self, pki_dir: Path, passphrase: bytes, font_cache_dir: Path, *, tsa_url: str | None = None):

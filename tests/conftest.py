@@ -15,10 +15,10 @@ from sqlalchemy import create_engine, text
 
 from engine.adapters.models import Base
 from engine.adapters.uow import make_engine
-from web import create_app
-from web.bootstrap import bootstrap, upgrade_database
-from web.config import BUNDLED_PROCEDURES
+from motcua.bootstrap import bootstrap, upgrade_database
 from motcua.demo import seed_demo
+from motcua.settings import BUNDLED_PROCEDURES, Settings
+from web import create_app
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 
@@ -142,9 +142,14 @@ def config(db_url: str, tmp_path: Path, font_cache: Path) -> dict:
 
 
 @pytest.fixture
-def services(config: dict, clock: FakeClock):
-    engine = make_engine(config["DATABASE_URL"])
-    svc = bootstrap(config, engine=engine, clock=clock)
+def settings(config: dict) -> Settings:
+    return Settings.from_environment(config)
+
+
+@pytest.fixture
+def services(settings: Settings, clock: FakeClock):
+    engine = make_engine(settings.database_url)
+    svc = bootstrap(settings, engine=engine, clock=clock)
     svc.procedures.publish_procedures()
     svc.deadlines.sync_calendars()
     yield svc
@@ -158,8 +163,8 @@ def demo(services) -> dict:
 
 
 @pytest.fixture
-def app(config: dict, services):
-    return create_app(config, services=services)
+def app(settings: Settings, services):
+    return create_app(settings, services=services)
 
 
 @pytest.fixture

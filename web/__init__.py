@@ -8,9 +8,6 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
-from sqlalchemy import text
-
-from web import config as cfg
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -26,36 +23,37 @@ class JSONProvider(DefaultJSONProvider):
         return DefaultJSONProvider.default(o)
 
 
-def create_app(overrides: dict | None = None, *, services: Any = None, login_provider: Any = None) -> Flask:
-    """The app; ``login_provider`` replaces the local password login (e.g. with OpenID Connect)."""
+def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> Flask:
+    """The app over ``services`` (the use cases, built by the composition root), configured by
+    ``settings`` (read by attribute: ``secret_key``, ``max_upload_mb``, ``secure_cookies``,
+    ``session_hours``, ``data_dir``, ``timezone``, ``testing``). ``login_provider`` replaces the local
+    password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
 
     from web import admin, agency_api, auth, citizen, clerk, errors, i18n, ui, verify
-    from web.bootstrap import bootstrap
 
-    config = cfg.from_environment(overrides)
     app = Flask(__name__)
     app.json_provider_class = JSONProvider
     app.json = JSONProvider(app)
     app.config.update(
-        SECRET_KEY=config["SECRET_KEY"],
-        MAX_CONTENT_LENGTH=int(float(config.get("MAX_UPLOAD_MB") or 20) * 1024 * 1024) + 64 * 1024,
+        SECRET_KEY=settings.secret_key,
+        MAX_CONTENT_LENGTH=int(settings.max_upload_mb * 1024 * 1024) + 64 * 1024,  # the file and the form around it
         SESSION_COOKIE_NAME="motcua_session",
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",
-        SESSION_COOKIE_SECURE=cfg.secure_cookies(config),
-        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=float(config.get("SESSION_HOURS") or 8)),
+        SESSION_COOKIE_SECURE=settings.secure_cookies,
+        PERMANENT_SESSION_LIFETIME=dt.timedelta(hours=settings.session_hours),
         WTF_CSRF_TIME_LIMIT=None,  # the token lives as long as the session
-        TESTING=bool(config.get("TESTING", False)),
+        TESTING=settings.testing,
     )
-    app.config["MOTCUA"] = config
-    app.extensions["motcua"] = services or bootstrap(config)
+    app.config["MOTCUA"] = settings
+    app.extensions["motcua"] = services
     errors.register(app)
     csrf = CSRFProtect(app)
     csrf.exempt(agency_api.bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(agency_api.bp)
     app.register_blueprint(verify.bp)
-    i18n.init_app(app, Path(str(config["DATA_DIR"])))
+    i18n.init_app(app, Path(settings.data_dir))
     ui.init_app(app)
     auth.init_app(app, login_provider)
     app.register_blueprint(citizen.bp)
@@ -64,9 +62,7 @@ def create_app(overrides: dict | None = None, *, services: Any = None, login_pro
 
     @app.get("/healthz")
     def healthz():
-        engine = app.extensions["motcua"].engine
-        with engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
+        app.extensions["motcua"].health.check_database()
         return jsonify({"status": "ok"})
 
     @app.after_request

@@ -111,7 +111,7 @@ class LocalLogin(LoginProvider):
 def demo_accounts() -> dict | None:
     """On a demo installation (``motcua init --demo`` wrote demo.json), the accounts to try, shown on the
     login page. Synthetic people only; a production installation has no demo.json."""
-    path = Path(str(current_app.config["MOTCUA"]["DATA_DIR"])) / "demo.json"
+    path = Path(current_app.config["MOTCUA"].data_dir) / "demo.json"
     try:
         stamp = path.stat().st_mtime_ns
     except OSError:

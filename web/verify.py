@@ -14,8 +14,6 @@ from web.i18n import fmt_date, fmt_datetime, local_text, pick
 
 bp = Blueprint("verify", __name__)
 
-MAX_MB = 20
-MAX_BYTES = MAX_MB * 1024 * 1024
 
 # A stored document's standing (glossary: Còn hiệu lực / Hết hiệu lực / Đã thu hồi / Đã thay thế).
 STATUS_LABELS = {
@@ -75,7 +73,7 @@ def local_time(value: Any) -> str:
         except ValueError:
             return value
     if isinstance(value, dt.datetime) and value.tzinfo is not None:
-        zone = str(current_app.config["MOTCUA"].get("TIMEZONE") or "Asia/Ho_Chi_Minh")
+        zone = current_app.config["MOTCUA"].timezone
         value = value.astimezone(ZoneInfo(zone)).replace(tzinfo=None)
     return fmt_datetime(value)
 
@@ -131,7 +129,8 @@ def content_rows(document: Any) -> list[tuple[str, str]]:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"status_label": status_label, "problem_label": problem_label, "local_time": local_time, "max_mb": MAX_MB}
+    return {"status_label": status_label, "problem_label": problem_label, "local_time": local_time,
+            "max_mb": "%g" % _max_mb()}
 
 
 @bp.get("/")
@@ -148,6 +147,11 @@ def document_page(document_id: str, token: str):
     return render_template("verify/document.html", document=document, check=check, rows=content_rows(document))
 
 
+def _max_mb() -> float:
+    """The upload limit, the one setting (MOTCUA_MAX_UPLOAD_MB) that also bounds every request."""
+    return current_app.config["MOTCUA"].max_upload_mb
+
+
 @bp.get("/verify")
 def upload_form():
     return render_template("verify/upload.html", report=None, error=None)
@@ -156,12 +160,13 @@ def upload_form():
 @bp.post("/verify")
 def upload():
     upload = request.files.get("file")
-    data = upload.read(MAX_BYTES + 1) if upload is not None else b""
+    limit = int(_max_mb() * 1024 * 1024)
+    data = upload.read(limit + 1) if upload is not None else b""
     if not data:
         return render_template("verify/upload.html", report=None, error=_("Choose a PDF file.")), 422
-    if len(data) > MAX_BYTES:
+    if len(data) > limit:
         return render_template("verify/upload.html", report=None,
-                               error=_("The file is larger than %(mb)s MB.", mb=MAX_MB)), 413
+                               error=_("The file is larger than %(mb)s MB.", mb="%g" % _max_mb())), 413
     try:
         report = _services().verification.verify_document(data)
     except ValidationError as exc:

@@ -25,6 +25,7 @@ from engine.usecases.deadlines import Deadlines
 from engine.usecases.desk import Desk
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.filing import Filing
+from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
@@ -52,6 +53,7 @@ class Services:
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
+    health: Health
     links: Links
     personal_ids: PersonalIdRule
     catalogue: Catalogue
@@ -84,6 +86,6 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         procedures=procedures, deadlines=deadlines, accounts=accounts, dossiers=dossiers, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
         issuance=issuance, verification=Verification(uow, clock, catalogue, blobs, issuer, links),
-        audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), links=links,
+        audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

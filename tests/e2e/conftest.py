@@ -43,9 +43,9 @@ import pytest
 from werkzeug.serving import WSGIRequestHandler, make_server
 
 from tests.conftest import _configured_url, _Postgres
+from motcua.bootstrap import bootstrap, upgrade_database
+from motcua.settings import BUNDLED_PROCEDURES, Settings
 from web import create_app
-from web.bootstrap import bootstrap, upgrade_database
-from web.config import BUNDLED_PROCEDURES
 from motcua.demo import seed_demo
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -175,12 +175,13 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, font_cache: Path) -> I
             "SECRET_KEY": "e2e-secret",
             "PUBLIC_URL": url,
         }
-        services = bootstrap(config)  # the real local clock
+        settings = Settings.from_environment(config)
+        services = bootstrap(settings)  # the real local clock
         cleanup.callback(services.engine.dispose)
         services.procedures.publish_procedures()
         services.deadlines.sync_calendars()
         demo = seed_demo(services, people=60)
-        wsgi.app = create_app(config, services=services)
+        wsgi.app = create_app(settings, services=services)
 
         thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
         thread.start()

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from web import create_app
-from web.config import BUNDLED_PROCEDURES, PROJECT_ROOT
+from motcua.bootstrap import create_app
+from motcua.settings import BUNDLED_PROCEDURES, PROJECT_ROOT
 
 BUNDLED_IDS = sorted(p.name for p in BUNDLED_PROCEDURES.iterdir() if (p / "procedure.yaml").is_file())
 
@@ -26,10 +26,10 @@ PROBLEM_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
 
 
 def motcua(*args: str, data_dir: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run the console script (or ``python -m web.cli``) with a clean MOTCUA_* environment."""
+    """Run the console script (or ``python -m motcua.cli``) with a clean MOTCUA_* environment."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     env["MOTCUA_DATA_DIR"] = str(data_dir)
-    command = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "web.cli"]
+    command = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "motcua.cli"]
     return subprocess.run([*command, *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
                           timeout=timeout, check=False)
 

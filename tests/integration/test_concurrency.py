@@ -20,9 +20,9 @@ from engine.adapters.models import DossierEvent
 from engine.adapters.uow import make_engine
 from tests.conftest import FakeClock, postgres_url
 from tests.web.test_lifecycle_api import PDF, birth_form
+from motcua.bootstrap import bootstrap, upgrade_database
+from motcua.settings import BUNDLED_PROCEDURES, Settings
 from web import create_app
-from web.bootstrap import bootstrap, upgrade_database
-from web.config import BUNDLED_PROCEDURES
 from motcua.demo import seed_demo
 
 N = 20
@@ -48,11 +48,12 @@ def live(request, tmp_path: Path) -> Iterator[dict]:
               "SECRET_KEY": "test", "TESTING": True}
     engine = make_engine(url, pool_size=N)
     clock = FakeClock(__import__("datetime").datetime(2026, 3, 2, 9, 0))
-    services = bootstrap(config, engine=engine, clock=clock)
+    settings = Settings.from_environment(config)
+    services = bootstrap(settings, engine=engine, clock=clock)
     services.procedures.publish_procedures()
     services.deadlines.sync_calendars()
     demo = seed_demo(services, people=60)
-    app = create_app(config, services=services)
+    app = create_app(settings, services=services)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()

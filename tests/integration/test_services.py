@@ -12,8 +12,8 @@ from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, Definit
 from engine.adapters.models import DossierEvent, Result
 from engine.adapters.uow import make_engine
 from tests.web.test_lifecycle_api import PDF, birth_form
-from web.bootstrap import bootstrap
-from web.config import BUNDLED_PROCEDURES
+from motcua.bootstrap import bootstrap
+from motcua.settings import BUNDLED_PROCEDURES, Settings
 
 pytestmark = pytest.mark.database
 
@@ -47,7 +47,7 @@ def services_on(config, clock):
     def make(root: Path):
         engine = make_engine(config["DATABASE_URL"])
         engines.append(engine)
-        return bootstrap({**config, "PROCEDURES": str(root)}, engine=engine, clock=clock)
+        return bootstrap(Settings.from_environment({**config, "PROCEDURES": str(root)}), engine=engine, clock=clock)
 
     yield make
     for engine in engines:

@@ -5,6 +5,7 @@ import re
 
 from flask import Flask, redirect, url_for
 
+from motcua.settings import Settings
 from web import create_app
 from web.auth import LoginProvider, Throttle, sign_in
 
@@ -88,7 +89,7 @@ def test_the_language_switch_sets_english_and_keeps_the_page(web_as):
     assert user.get("/lang/en?next=https://evil.example/").headers["Location"] == "/"
 
 
-def test_another_login_provider_can_replace_the_password_login(config, services, demo):
+def test_another_login_provider_can_replace_the_password_login(settings, services, demo):
     class SingleSignOn(LoginProvider):
         """Stands in for an OpenID Connect provider: its callback vouches for an identity."""
 
@@ -106,7 +107,7 @@ def test_another_login_provider_can_replace_the_password_login(config, services,
         def login_url(self, next_url: str) -> str:
             return "/sso/start"
 
-    app = create_app(config, services=services, login_provider=SingleSignOn())
+    app = create_app(settings, services=services, login_provider=SingleSignOn())
     client = app.test_client()
     assert client.get("/desk/").headers["Location"] == "/sso/start"
     assert client.get("/login").status_code == 404  # the password login is gone
@@ -130,7 +131,7 @@ def test_a_demo_installation_lists_its_demo_accounts_on_the_login_page(web_as, d
 
 
 def test_behind_https_the_session_cookie_is_secure(config, services, demo):
-    app = create_app({**config, "PUBLIC_URL": "https://motcua.example.gov.vn"}, services=services)
+    app = create_app(Settings.from_environment({**config, "PUBLIC_URL": "https://motcua.example.gov.vn"}), services=services)
     client = app.test_client()
     page = client.get("/verify").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)

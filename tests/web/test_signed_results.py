@@ -259,10 +259,11 @@ def test_the_upload_form_verifies_a_pdf_and_refuses_a_post_without_csrf_token(de
 CRASH_WORKER = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from web.bootstrap import bootstrap
+    from motcua.bootstrap import bootstrap
+    from motcua.settings import Settings
     config = {"DATABASE_URL": sys.argv[1], "DATA_DIR": sys.argv[2], "FONT_CACHE_DIR": sys.argv[3],
               "SECRET_KEY": "test-secret", "PROCEDURES": sys.argv[4]}
-    services = bootstrap(config)
+    services = bootstrap(Settings.from_environment(config))
     def stop_here(kind, doc_id):
         Path(sys.argv[5]).write_text(doc_id)
         time.sleep(120)  # the parent kills us here: signed, not stored

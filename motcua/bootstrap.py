@@ -1,14 +1,12 @@
-"""The one composition root: builds the engine's services from configuration."""
+"""The one composition root: builds the engine's services from the settings, and the web app on top."""
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
 from typing import Any
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Engine, inspect
-
 
 from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
@@ -16,13 +14,13 @@ from engine.adapters.uow import make_engine, uow_factory
 from engine.rules import deadlines
 from engine.rules.calendars import load_calendars
 from engine.rules.definitions import Catalogue, load_catalogue
-from engine.rules.identity import DEFAULT_PATTERN, PersonalIdRule
+from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import Prefiller
 from engine.usecases.links import Links
 from engine.usecases.services import Services, build_services
-from web import config as cfg
+from motcua.settings import PROJECT_ROOT, Settings
 
-MIGRATIONS = cfg.PROJECT_ROOT / "migrations"
+MIGRATIONS = PROJECT_ROOT / "migrations"
 
 
 def local_clock(tz_name: str) -> Callable[[], dt.datetime]:
@@ -34,25 +32,24 @@ def local_clock(tz_name: str) -> Callable[[], dt.datetime]:
     return now
 
 
-def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[], dt.datetime] | None = None,
+def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callable[[], dt.datetime] | None = None,
               use_db_calendars: bool = True) -> Services:
     """Load and check definitions (fail fast), connect the database, wire the services."""
-    calendars = load_calendars(cfg.calendar_folders(config))
-    catalogue = load_catalogue(cfg.procedure_folders(config), calendars=calendars.keys())
-    engine = engine or make_engine(str(config["DATABASE_URL"]))
-    data_dir = Path(str(config["DATA_DIR"]))
+    calendars = load_calendars(settings.calendar_folders)
+    catalogue = load_catalogue(settings.procedure_folders, calendars=calendars.keys())
+    engine = engine or make_engine(settings.database_url)
     uow = uow_factory(engine)
-    clock = clock or local_clock(str(config.get("TIMEZONE") or "Asia/Ho_Chi_Minh"))
+    clock = clock or local_clock(settings.timezone)
     services = build_services(
         uow=uow, clock=clock, catalogue=catalogue, calendars=dict(calendars),
-        blobs=LocalBlobStore(data_dir / "blobs"),
-        issuer=make_issuer(config),
-        prefiller=make_prefiller(config, uow, catalogue, clock),
-        links=Links(str(config.get("PUBLIC_URL") or "http://127.0.0.1:8000"), str(config["SECRET_KEY"]).encode("utf-8")),
-        slips_dir=cfg.slips_folder(config),
-        max_upload_mb=float(config.get("MAX_UPLOAD_MB") or 20),
-        issue_inline=cfg.truthy(config.get("ISSUE_INLINE", True)),
-        personal_ids=PersonalIdRule(str(config.get("PERSONAL_ID_PATTERN") or DEFAULT_PATTERN)),
+        blobs=LocalBlobStore(settings.data_dir / "blobs"),
+        issuer=make_issuer(settings),
+        prefiller=make_prefiller(settings, uow, catalogue, clock),
+        links=Links(settings.public_url, settings.secret_key.encode("utf-8")),
+        slips_dir=settings.slips_folder,
+        max_upload_mb=settings.max_upload_mb,
+        issue_inline=settings.issue_inline,
+        personal_ids=PersonalIdRule(settings.personal_id_pattern),
         engine=engine,
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
@@ -60,24 +57,31 @@ def bootstrap(config: dict, *, engine: Engine | None = None, clock: Callable[[],
     return services
 
 
-def make_prefiller(config: dict, uow: Callable[..., Any], catalogue: Catalogue,
+def create_app(overrides_or_settings: Settings | dict | None = None, *, services: Services | None = None,
+               login_provider: Any = None):
+    """The web app for callers that have neither settings nor services (``motcua run``, a WSGI server)."""
+    from web import create_app as create_web_app
+
+    settings = (overrides_or_settings if isinstance(overrides_or_settings, Settings)
+                else Settings.from_environment(overrides_or_settings))
+    return create_web_app(settings, services=services or bootstrap(settings), login_provider=login_provider)
+
+
+def make_prefiller(settings: Settings, uow: Callable[..., Any], catalogue: Catalogue,
                    clock: Callable[[], dt.datetime]) -> Prefiller:
     """The prefill sources: the local population table, or a remote register when configured."""
-    url = config.get("POPULATION_URL")
-    population = (HttpPopulationRegister(str(url), timeout=float(config.get("POPULATION_TIMEOUT") or 3))
-                  if url else LocalPopulationRegister(uow))
+    population = (HttpPopulationRegister(settings.population_url, timeout=settings.population_timeout)
+                  if settings.population_url else LocalPopulationRegister(uow))
     titles = {e.id: e.title.vi for e in catalogue.evidence_types.values()}
     return Prefiller(population, DatabaseResults(uow, titles, clock), titles)
 
 
-def make_issuer(config: dict):
+def make_issuer(settings: Settings):
     """The signing adapter: PKI and fonts under the data dir, opened on first use."""
-    from signing.issuer import DocumentIssuer, passphrase_from
+    from signing.issuer import DocumentIssuer
 
-    data_dir = Path(str(config["DATA_DIR"]))
-    fonts = Path(str(config.get("FONT_CACHE_DIR") or data_dir / "fonts"))
-    return DocumentIssuer(data_dir / "pki", passphrase_from(data_dir, config.get("PKI_PASSPHRASE")), fonts,
-                          tsa_url=config.get("TSA_URL") or None)
+    return DocumentIssuer(settings.data_dir / "pki", settings.pki_passphrase.encode("utf-8"), settings.font_cache_dir,
+                          tsa_url=settings.tsa_url)
 
 
 def upgrade_database(url: str) -> None:

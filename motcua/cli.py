@@ -5,25 +5,33 @@ import datetime as dt
 import json
 import sys
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from engine.rules.errors import DefinitionError, EngineError
-from web import config as cfg
 from motcua.demo import seed_demo, seed_demo_queue
+from motcua.settings import Settings, SettingsError
 
 
-def _fail(message: str, code: int = 1) -> None:
+def _fail(message: str, code: int = 1) -> NoReturn:
     click.echo(message, err=True)
     sys.exit(code)
 
 
-def _services(config: dict | None = None):
-    from web.bootstrap import bootstrap
-
-    config = config or cfg.from_environment()
+def _settings() -> Settings:
+    """The settings, parsed once per command; a bad value is one line on stderr and exit 2."""
     try:
-        return bootstrap(config)
+        return Settings.from_environment()
+    except SettingsError as exc:
+        _fail(f"motcua: {exc}", 2)
+
+
+def _services(settings: Settings | None = None):
+    from motcua.bootstrap import bootstrap
+
+    try:
+        return bootstrap(settings or _settings())
     except DefinitionError as exc:
         for problem in exc.problems:
             click.echo(problem, err=True)
@@ -40,12 +48,12 @@ def main() -> None:
 @click.option("--people", default=1200, show_default=True, help="How many synthetic people (--demo).")
 def init(demo: bool, people: int) -> None:
     """Create or upgrade the database, check and publish procedures, load calendars."""
-    from web.bootstrap import upgrade_database
+    from motcua.bootstrap import upgrade_database
 
-    config = cfg.from_environment()
-    Path(config["DATA_DIR"]).mkdir(parents=True, exist_ok=True)
-    services = _services(config)  # fails fast on a broken definition, before touching the database
-    upgrade_database(str(config["DATABASE_URL"]))
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    services = _services(settings)  # fails fast on a broken definition, before touching the database
+    upgrade_database(settings.database_url)
     try:
         report = services.procedures.publish_procedures()
     except DefinitionError as exc:
@@ -53,19 +61,19 @@ def init(demo: bool, people: int) -> None:
             click.echo(problem, err=True)
         sys.exit(1)
     days = services.deadlines.sync_calendars()
-    click.echo(f"database ready: {_redact(str(config['DATABASE_URL']))}")
+    click.echo(f"database ready: {_redact(settings.database_url)}")
     if not demo:
         parties = services.issuance.ensure_signing_parties()
-        click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
+        click.echo(f"signing keys: {parties} certificate(s) under {settings.data_dir / 'pki'}")
     click.echo(f"procedures: {len(services.catalogue.procedures)} loaded, {len(report.published)} newly published")
     click.echo(f"calendars: {', '.join(sorted(services.deadlines.calendars))} ({days} days written)")
     if demo:
         summary = seed_demo(services, people=people)
-        path = Path(config["DATA_DIR"]) / "demo.json"
+        path = settings.data_dir / "demo.json"
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         click.echo(f"demo data: {summary['people']} people, agency {summary['agency']['code']}; written to {path}")
         parties = services.issuance.ensure_signing_parties()
-        click.echo(f"signing keys: {parties} certificate(s) under {Path(config['DATA_DIR']) / 'pki'}")
+        click.echo(f"signing keys: {parties} certificate(s) under {settings.data_dir / 'pki'}")
         filed = seed_demo_queue(services, summary)
         if filed:
             click.echo(f"demo work queue: {filed} dossiers at every stage from submitted to returned")
@@ -96,10 +104,10 @@ def run(host: str, port: int, workers: int) -> None:
     """Serve the web app with gunicorn."""
     from gunicorn.app.base import BaseApplication
 
-    from web import create_app
+    from motcua.bootstrap import create_app
 
-    config = cfg.from_environment()
-    _services(config)  # check definitions before forking workers
+    settings = _settings()
+    _services(settings)  # check definitions before forking workers
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -109,7 +117,7 @@ def run(host: str, port: int, workers: int) -> None:
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query strings: they may hold ids
 
         def load(self):
-            return create_app()
+            return create_app(settings)  # in each worker: its own services and database engine
 
     click.echo(f"MotCua on http://{host}:{port}/")
     _App().run()
@@ -127,10 +135,10 @@ def procedures_check(dirs: tuple[Path, ...]) -> None:
     from engine.rules.calendars import load_calendars
     from engine.rules.definitions import load_catalogue
 
-    config = cfg.from_environment()
-    folders = list(dirs) or cfg.procedure_folders(config)
+    settings = _settings()
+    folders = list(dirs) or settings.procedure_folders
     try:
-        calendars = load_calendars(cfg.calendar_folders(config) + [d / "calendars" for d in dirs if (d / "calendars").is_dir()])
+        calendars = load_calendars(settings.calendar_folders + [d / "calendars" for d in dirs if (d / "calendars").is_dir()])
         catalogue = load_catalogue(folders, calendars=calendars.keys())
     except DefinitionError as exc:
         for problem in exc.problems:

@@ -1,0 +1,210 @@
+"""The settings: every ``MOTCUA_*`` variable, parsed once into a frozen, typed ``Settings``.
+
+The defaults live here and nowhere else: a plain default is the field's default; a derived default
+(the database under the data dir, the secret key and the PKI passphrase generated once into the
+data dir, the font cache under the data dir, Secure cookies when the public address is https) is
+filled in by ``Settings.from_environment``. A bad value stops with ``MOTCUA_X: message``
+(``SettingsError``), never a traceback from deep inside the application.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.rules.identity import DEFAULT_PATTERN
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+BUNDLED_PROCEDURES = PROJECT_ROOT / "procedures"
+PREFIX = "MOTCUA_"
+SECRET_KEY_FILE = "secret_key"
+PKI_PASSPHRASE_FILE = "pki-passphrase"
+AUTO = "auto"
+
+
+class SettingsError(ValueError):
+    """A setting with a value that cannot be used; the message names the variable."""
+
+
+def truthy(value: object) -> bool:
+    """The one rule for a yes/no setting: anything but 0, false, no, off and the empty string is yes."""
+    return str(value).strip().lower() not in ("0", "false", "no", "off", "")
+
+
+# ------------------------------------------------------------------------------------------ conversions
+# Each takes the raw value (a string from the environment, or any value from the overrides) and
+# returns the typed value, or raises ValueError with the message to show after the variable's name.
+
+def _text(value: object) -> str:
+    return str(value)
+
+
+def _optional_text(value: object) -> str | None:
+    return str(value).strip() or None
+
+
+def _path(value: object) -> Path:
+    return Path(str(value))
+
+
+def _folders(value: object) -> tuple[Path, ...]:
+    parts = value if isinstance(value, (list, tuple)) else str(value).split(os.pathsep)
+    folders = tuple(Path(str(p)) for p in parts if str(p))
+    if not folders:
+        raise ValueError("no procedure folder given")
+    return folders
+
+
+def _positive_number(value: object) -> float:
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not a number: {value!r}") from None
+    if not number > 0 or number == float("inf"):
+        raise ValueError(f"must be a positive number, not {value!r}")
+    return number
+
+
+def _flag(value: object) -> bool:
+    return truthy(value)
+
+
+def _auto_flag(value: object) -> bool | None:
+    """``auto`` (decided from another setting) or a yes/no."""
+    return None if str(value).strip().lower() == AUTO else truthy(value)
+
+
+def _time_zone(value: object) -> str:
+    name = str(value).strip()
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ValueError(f"unknown time zone: {name!r}") from None
+    return name
+
+
+def _pattern(value: object) -> str:
+    try:
+        re.compile(str(value))
+    except re.error as exc:
+        raise ValueError(f"not a regular expression: {exc}") from None
+    return str(value)
+
+
+def _env(convert: Callable[[object], Any], *, environment: bool = True) -> dict[str, Any]:
+    return {"convert": convert, "environment": environment}
+
+
+# ------------------------------------------------------------------------------------------ the settings
+
+@dataclass(frozen=True, kw_only=True)
+class Settings:
+    """One attribute per ``MOTCUA_<NAME>`` variable (``database_url`` is ``MOTCUA_DATABASE_URL``).
+
+    Build it with ``Settings.from_environment(overrides)``; the fields without a default are the
+    derived ones, which ``from_environment`` fills in from the data dir.
+    """
+
+    data_dir: Path = field(default=Path("./instance"), metadata=_env(_path))  # blobs, keys, instance files
+    database_url: str = field(metadata=_env(_text))  # default: sqlite:///<data dir>/motcua.db
+    procedures: tuple[Path, ...] = field(default=(BUNDLED_PROCEDURES,), metadata=_env(_folders))  # later folders add procedures
+    secret_key: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
+    timezone: str = field(default="Asia/Ho_Chi_Minh", metadata=_env(_time_zone))
+    max_upload_mb: float = field(default=20.0, metadata=_env(_positive_number))
+    public_url: str = field(default="http://127.0.0.1:8000", metadata=_env(_text))  # the address QR codes point to
+    font_cache_dir: Path = field(metadata=_env(_path))  # default: <data dir>/fonts
+    pki_passphrase: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
+    tsa_url: str | None = field(default=None, metadata=_env(_optional_text))  # RFC 3161; default: in-process
+    issue_inline: bool = field(default=True, metadata=_env(_flag))  # sign right after the transition commits
+    population_url: str | None = field(default=None, metadata=_env(_optional_text))  # default: the local table
+    secure_cookies: bool = field(metadata=_env(_auto_flag))  # default (auto): when PUBLIC_URL is https
+    session_hours: float = field(default=8.0, metadata=_env(_positive_number))  # a clerk's working day
+    population_timeout: float = field(default=3.0, metadata=_env(_positive_number))  # seconds
+    personal_id_pattern: str = field(default=DEFAULT_PATTERN, metadata=_env(_pattern))
+    testing: bool = field(default=False, metadata=_env(_flag, environment=False))  # Flask's TESTING; overrides only
+
+    @classmethod
+    def from_environment(cls, overrides: Mapping[str, object] | None = None,
+                         environ: Mapping[str, str] | None = None) -> Settings:
+        """The ``MOTCUA_*`` variables, then ``overrides`` (keyed by the name without the prefix, e.g.
+        ``{"DATA_DIR": ...}``; ``None`` means not set), converted and completed."""
+        environ = os.environ if environ is None else environ
+        specs = {f.name.upper(): f for f in dataclasses.fields(cls)}
+        raw: dict[str, object] = {}
+        for name, spec in specs.items():
+            value = environ.get(PREFIX + name) if spec.metadata["environment"] else None
+            if value is not None and str(value).strip() != "":
+                raw[name] = value
+        for key, value in (overrides or {}).items():
+            name = str(key).upper()
+            if name not in specs:
+                raise SettingsError(f"{PREFIX}{name}: no such setting")
+            if value is None or (isinstance(value, str) and value.strip() == ""):
+                raw.pop(name, None)
+            else:
+                raw[name] = value
+
+        values: dict[str, Any] = {}
+        for name, value in raw.items():
+            try:
+                values[specs[name].name] = specs[name].metadata["convert"](value)
+            except ValueError as exc:
+                raise SettingsError(f"{PREFIX}{name}: {exc}") from None
+
+        data_dir = values.get("data_dir", cls._default("data_dir")).resolve()
+        values["data_dir"] = data_dir
+        if "database_url" not in values:
+            data_dir.mkdir(parents=True, exist_ok=True)
+            values["database_url"] = f"sqlite:///{data_dir / 'motcua.db'}"
+        if "secret_key" not in values:
+            values["secret_key"] = _generated_secret(data_dir / SECRET_KEY_FILE)
+        if "pki_passphrase" not in values:
+            values["pki_passphrase"] = _generated_secret(data_dir / PKI_PASSPHRASE_FILE)
+        values.setdefault("font_cache_dir", data_dir / "fonts")
+        if values.get("secure_cookies") is None:
+            public_url = values.get("public_url", cls._default("public_url"))
+            values["secure_cookies"] = str(public_url).lower().startswith("https://")
+        return cls(**values)
+
+    @classmethod
+    def _default(cls, name: str) -> Any:
+        return next(f.default for f in dataclasses.fields(cls) if f.name == name)
+
+    # -------------------------------------------------------------------------------- derived places
+
+    @property
+    def procedure_folders(self) -> list[Path]:
+        return list(self.procedures)
+
+    @property
+    def calendar_folders(self) -> list[Path]:
+        return [folder / "calendars" for folder in self.procedures if (folder / "calendars").is_dir()]
+
+    @property
+    def slips_folder(self) -> Path | None:
+        found = [folder / "slips" for folder in self.procedures if (folder / "slips").is_dir()]
+        return found[-1] if found else None
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return int(self.max_upload_mb * 1024 * 1024)
+
+
+def _generated_secret(path: Path) -> str:
+    """A secret kept in a file readable by its owner only: read it, or create it once."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:
+            pass  # another process created it meanwhile: read theirs
+        else:
+            with os.fdopen(fd, "w") as fh:
+                fh.write(secrets.token_urlsafe(32))
+    return path.read_text().strip()
