@@ -97,8 +97,11 @@ def list_procedures():
 @bp.get("/procedures/<procedure_id>/prefill")
 def prefill(procedure_id: str):
     """What the citizen finds already filled in; personal-id fields may be passed as query parameters
-    (e.g. ?husband_personal_id=...) to look up family members they name."""
-    view = services().prefill.prefill_for(procedure_id, current_actor(), dict(request.args))
+    (e.g. ?husband_personal_id=...) to look up family members they name. Staff: the reception clerk
+    names the walk-in (?applicant=...); the read is logged for each person shown, with the purpose
+    in the X-Purpose header (default: the counter filing)."""
+    view = services().prefill.prefill_for(procedure_id, current_actor(), dict(request.args),
+                                          purpose=request.headers.get("X-Purpose"))
     return jsonify(as_json(view))
 
 
@@ -154,7 +157,7 @@ def create_dossier():
     key = request.headers.get("Idempotency-Key")
     view = services().filing.start_dossier(
         body.get("procedure"), body.get("data"), actor, applicant=body.get("applicant"),
-        agency_code=body.get("agency"), idempotency_key=key,
+        agency_code=body.get("agency"), idempotency_key=key, purpose=request.headers.get("X-Purpose"),
     )
     return jsonify(as_json(view)), 201
 
@@ -187,7 +190,8 @@ def update_dossier(dossier_id: str):
     body = json_body()
     if not isinstance(body.get("data"), dict):
         raise ValidationError("data must be an object of field values", fields={"data": ["bắt buộc / required"]})
-    view = services().filing.save_form(dossier_id, body["data"], actor, expected_version=body.get("expected_version"))
+    view = services().filing.save_form(dossier_id, body["data"], actor, expected_version=body.get("expected_version"),
+                                       purpose=request.headers.get("X-Purpose"))
     return jsonify(as_json(view))
 
 

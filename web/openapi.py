@@ -99,9 +99,11 @@ def document() -> dict:
                                                              "multipart/form-data": {"schema": {"type": "object"}}},
                                            errors=(413, 422))},
             "/api/v1/trust/root.pem": {"get": _op("The root certificate results chain to", auth=False)},
-            "/api/v1/procedures/{id}/prefill": {"get": _op("What a citizen finds prefilled, with sources and counts",
+            "/api/v1/procedures/{id}/prefill": {"get": _op("What a citizen finds prefilled, with sources and counts; staff: the reception clerk of an "
+                                                           "agency taking the procedure at its counter (?applicant=, X-Purpose)",
                                                            errors=(403, 404, 422))},
-            "/api/v1/me/access-log": {"get": _op("Who read which of my results, when and why", errors=(403,))},
+            "/api/v1/me/access-log": {"get": _op("Who read which of my results, or was shown my register data "
+                                                    "(kind: result | register), when and why", errors=(403,))},
             "/api/v1/me/consents": {"get": _op("My consents", errors=(403,)),
                                     "post": _op("Let an agency read one evidence type of mine", body=json_obj, ok=201,
                                                 errors=(403, 422))},

@@ -349,6 +349,26 @@ class Consent(Base):
     withdrawn_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
+class RegisterRead(Base):
+    """Every time a person's register data was shown to someone else: who, why, on what basis, which
+    attributes (names only, never values). The person reads these in their access log."""
+
+    __tablename__ = "register_reads"
+    __table_args__ = (Index("ix_register_reads_subject", "personal_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    personal_id: Mapped[str] = mapped_column(String(12))  # the person whose data was shown
+    reader_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    reader_name: Mapped[str] = mapped_column(String(160))
+    reader_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    purpose: Mapped[str] = mapped_column(String(300))
+    basis: Mapped[str] = mapped_column(String(20))  # family | consent | counter_filing (engine.rules.register_access)
+    attributes: Mapped[list] = mapped_column(JSONType, default=list)  # attribute names shown, never values
+    procedure_id: Mapped[str | None] = mapped_column(String(80))
+    dossier_id: Mapped[str | None] = mapped_column(String(36))  # no foreign key: the log outlives a draft
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class ResultAccess(Base):
     """Every read of a result by an agency client or by staff of another agency: who, when, why."""
 

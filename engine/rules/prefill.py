@@ -13,13 +13,17 @@ fields are left to type and the failure is reported by source name only (no pers
 """
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from engine.rules import register_access
+from engine.rules.access import Actor
 from engine.rules.definitions.schema import FieldDef, Procedure
+from engine.rules.register_access import ReadContext, SubjectRead
 from engine.rules.registry import Registry
 
 log = logging.getLogger(__name__)
@@ -80,7 +84,13 @@ class Applicant:
     full_name: str
     phone: str | None = None
     email: str | None = None
-    is_staff_filing: bool = False  # a clerk filing at the counter sees the register anyway
+    # the logged-in account is not the applicant's (a counter filing): their identity fields come from
+    # the register. Who may see register data is not decided here but by engine.rules.register_access.
+    is_staff_filing: bool = False
+
+    def as_reader(self) -> Actor:
+        """The applicant reading their own form (the reader when none is given)."""
+        return Actor(self.account_id, self.username, self.full_name, "citizen", personal_id=self.personal_id)
 
 
 @dataclass(frozen=True)
@@ -102,7 +112,13 @@ class Prefilled:
 class PrefillOutcome:
     values: dict[str, Prefilled] = field(default_factory=dict)
     failed_sources: list[str] = field(default_factory=list)
-    withheld: list[str] = field(default_factory=list)  # fields about a person the applicant may not look up
+    withheld: list[str] = field(default_factory=list)  # fields about a person the reader may not look up
+    reads: dict[str, SubjectRead] = field(default_factory=dict)  # field -> whose data it shows, on what basis
+
+    def logged_reads(self, fields: Iterable[str] | None = None) -> dict[str, tuple[str, tuple[str, ...]]]:
+        """The reads of others' data among ``fields`` (all values when None), to log for each person."""
+        keep = set(self.values) if fields is None else set(fields) & set(self.values)
+        return register_access.reads_by_subject(r for fid, r in self.reads.items() if fid in keep)
 
     def counts(self, proc: Procedure) -> dict[str, int]:
         total = len(proc.fields)
@@ -202,7 +218,11 @@ class Prefiller:
         self.results = results
         self.evidence_titles = evidence_titles or {}
 
-    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime) -> PrefillOutcome:
+    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime,
+                reader: Actor | None = None, context: ReadContext | None = None) -> PrefillOutcome:
+        """The prefill of ``proc`` for ``applicant`` as ``reader`` may see it (the applicant when None):
+        a value about a person is shown only when engine.rules.register_access allows it, whatever the
+        dossier's channel; the others are listed in ``withheld``."""
         out = PrefillOutcome()
         people: dict[str, PersonRecord | None] = {}
         failed: set[str] = set()
@@ -238,7 +258,14 @@ class Prefiller:
                 return spouse if spouse is not None and spouse.sex == wanted else None
             return None
 
-        allowed_people = ({me.personal_id} | me.linked()) if me else set()
+        reader = reader or applicant.as_reader()
+        ctx = dataclasses.replace(context or ReadContext(), applicant=applicant.personal_id,
+                                  family=frozenset(me.linked()) if me else frozenset(),
+                                  channels=tuple(proc.channels), authority=proc.authority)
+
+        def basis(pid: str | None) -> str | None:
+            return register_access.decide(reader, pid, ctx).basis
+
         label_pop = PREFILL_SOURCES.get("population")
         # identity and population first, then results, then derivations (which read the others)
         for f in proc.fields:
@@ -247,9 +274,15 @@ class Prefiller:
                 continue
             if spec.source == "identity" and applicant.is_staff_filing:
                 # at the counter the logged-in account is the clerk's: the walk-in's data come from the register
-                if me is not None and (value := person_value(me, spec.path or "")) not in (None, ""):
+                if me is None:
+                    continue
+                if (why := basis(me.personal_id)) is None:
+                    out.withheld.append(f.id)
+                    continue
+                if (value := person_value(me, spec.path or "")) not in (None, ""):
                     out.values[f.id] = Prefilled(value, "population", f"person:{me.personal_id}", label_pop[0],
                                                  label_pop[1], spec.editable, now)
+                    out.reads[f.id] = SubjectRead(me.personal_id, why, spec.path or "")
                 continue
             if spec.source == "identity":
                 value = {"full_name": applicant.full_name, "personal_id": applicant.personal_id,
@@ -264,37 +297,44 @@ class Prefiller:
                 pid = form.get(spec.person) or (out.values[spec.person].value if spec.person in out.values else None)
                 if not pid:
                     continue
-                if pid not in allowed_people and not applicant.is_staff_filing:
-                    out.withheld.append(f.id)  # not the applicant's own family: not revealed to them
+                if basis(str(pid)) is None:
+                    out.withheld.append(f.id)  # no basis to see this person's data: not revealed
                     continue
-                target = person(pid)
+                target = person(str(pid))
             else:
                 target = who(spec.of)
             if target is None:
+                continue
+            if (why := basis(target.personal_id)) is None:
+                out.withheld.append(f.id)
                 continue
             value = person_value(target, spec.path or "")
             if value not in (None, ""):
                 out.values[f.id] = Prefilled(value, "population", f"person:{target.personal_id}", label_pop[0],
                                              label_pop[1], spec.editable, now)
-        self._from_results(proc, out, who, failed, now, form, allowed_people, applicant.is_staff_filing)
+                out.reads[f.id] = SubjectRead(target.personal_id, why, spec.path or "")
+        self._from_results(proc, out, who, failed, now, form, basis)
         self._derive(proc, out, form, now)
         out.failed_sources = sorted(failed)
         return out
 
     def _from_results(self, proc: Procedure, out: PrefillOutcome, who: Callable[[str], PersonRecord | None],
-                      failed: set[str], now: dt.datetime, form: dict[str, Any], allowed: set[str],
-                      staff: bool) -> None:
+                      failed: set[str], now: dt.datetime, form: dict[str, Any],
+                      basis: Callable[[str | None], str | None]) -> None:
         wanted = [f for f in proc.fields if f.prefill and f.prefill.source == "results" and f.id not in out.values]
         if not wanted:
             return
         def owner_of(f: FieldDef) -> PersonRecord | None:
             if not f.prefill.person:
-                return who(f.prefill.of)
-            pid = form.get(f.prefill.person) or (out.values[f.prefill.person].value
-                                                  if f.prefill.person in out.values else None)
-            if not pid or (pid not in allowed and not staff):
-                return None  # someone outside the applicant's family: their results are not looked up
-            return PersonRecord(str(pid), {})
+                owner = who(f.prefill.of)
+            else:
+                pid = form.get(f.prefill.person) or (out.values[f.prefill.person].value
+                                                      if f.prefill.person in out.values else None)
+                owner = PersonRecord(str(pid), {}) if pid else None
+            if owner is not None and basis(owner.personal_id) is None:
+                out.withheld.append(f.id)  # no basis to see this person's data: their results are not looked up
+                return None
+            return owner
 
         owners = {f.id: owner_of(f) for f in wanted}
         pids = {p.personal_id for p in owners.values() if p is not None}
@@ -319,6 +359,7 @@ class Prefiller:
                 continue
             out.values[f.id] = Prefilled(r.data[key], "results", f"result:{r.id}", f"{r.title} số {r.number}",
                                          f"{r.title} no. {r.number}", f.prefill.editable, now)
+            out.reads[f.id] = SubjectRead(owner.personal_id, basis(owner.personal_id) or "", f.prefill.path)
 
     def _derive(self, proc: Procedure, out: PrefillOutcome, form: dict[str, Any], now: dt.datetime) -> None:
         label = PREFILL_SOURCES.get("derived")

@@ -1,5 +1,7 @@
 """Access to the results store: who may read a result and on what basis (holder, issuing agency, the
-law, the holder's consent, a dossier it stands in), every read logged for its holder, and consents."""
+law, the holder's consent, a dossier it stands in), every read logged for its holder, and consents.
+Reads of a person's register data by someone else (decided by engine.rules.register_access) are
+logged here too, and the person's access log lists both."""
 from __future__ import annotations
 
 import datetime as dt
@@ -9,7 +11,17 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from engine.adapters.models import Account, Agency, Consent, Document, Dossier, Result, ResultAccess, ResultHolder
+from engine.adapters.models import (
+    Account,
+    Agency,
+    Consent,
+    Document,
+    Dossier,
+    RegisterRead,
+    Result,
+    ResultAccess,
+    ResultHolder,
+)
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
 from engine.rules.definitions import Catalogue
@@ -21,15 +33,22 @@ STAFF_PURPOSE = "giải quyết hồ sơ / handling a dossier"
 
 @dataclass(frozen=True)
 class AccessEntry:
-    result_id: str
-    result_number: str
-    evidence_type: str
+    """One read of my data: of a result (``kind="result"``) or of my register record (``kind="register"``:
+    no result, ``what`` is ``register``, ``attributes`` names what was shown)."""
+
+    result_id: str | None
+    result_number: str | None
+    evidence_type: str | None
     reader: str
     reader_agency: str | None
     purpose: str
     basis: str
     what: str
     at: dt.datetime
+    kind: str = "result"
+    attributes: tuple[str, ...] = ()
+    procedure: str | None = None
+    dossier_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -105,8 +124,28 @@ class Access:
                       else (purpose or STAFF_PURPOSE), basis, what)
         return True
 
+    def log_register_reads(self, s: Any, reader: Actor, reads: dict[str, tuple[str, tuple[str, ...]]],
+                           purpose: str, *, procedure_id: str | None = None, dossier_id: str | None = None) -> int:
+        """Log, in the caller's unit of work ``s``, that ``reader`` was shown register data of each person
+        in ``reads`` ({personal id: (basis, attribute names)}). Returns how many rows were added."""
+        now = self.clock()
+        for pid, (basis, attributes) in sorted(reads.items()):
+            s.add(RegisterRead(personal_id=pid, reader_account_id=reader.account_id, reader_name=reader.display_name,
+                               reader_agency_id=reader.agency_id, purpose=purpose, basis=basis,
+                               attributes=list(attributes), procedure_id=procedure_id, dossier_id=dossier_id, at=now))
+        return len(reads)
+
+    def record_register_reads(self, reader: Actor, reads: dict[str, tuple[str, tuple[str, ...]]], purpose: str,
+                              *, procedure_id: str | None = None) -> None:
+        """The same for a read that opened no write unit of work (a prefill, a look-up): one short write."""
+        if not reads:
+            return
+        with self.uow() as uow:
+            self.log_register_reads(uow.session, reader, reads, purpose, procedure_id=procedure_id)
+            uow.commit()
+
     def access_log(self, actor: Actor) -> list[AccessEntry]:
-        """Who read which of my results, when and why (newest first)."""
+        """Who read which of my results, and who was shown my register data, when and why (newest first)."""
         _citizen_only(actor)
         with self.uow(write=False) as uow:
             s = uow.session
@@ -118,8 +157,21 @@ class Access:
                 .where(ResultHolder.personal_id == actor.personal_id)
                 .order_by(ResultAccess.at.desc(), ResultAccess.id.desc())
             ).all()
-            return [AccessEntry(r.id, r.number, r.evidence_type, a.reader_name, ag.name_vi if ag else None, a.purpose,
-                                a.basis, a.what, a.at) for a, r, ag in rows]
+            entries = [(a.at, 0, a.id, AccessEntry(r.id, r.number, r.evidence_type, a.reader_name,
+                                                   ag.name_vi if ag else None, a.purpose, a.basis, a.what, a.at))
+                       for a, r, ag in rows]
+            if actor.personal_id:
+                reads = s.execute(
+                    select(RegisterRead, Agency).outerjoin(Agency, Agency.id == RegisterRead.reader_agency_id)
+                    .where(RegisterRead.personal_id == actor.personal_id)
+                ).all()
+                entries += [(x.at, 1, x.id, AccessEntry(None, None, None, x.reader_name, ag.name_vi if ag else None,
+                                                        x.purpose, x.basis, "register", x.at, kind="register",
+                                                        attributes=tuple(x.attributes or ()), procedure=x.procedure_id,
+                                                        dossier_id=x.dossier_id))
+                            for x, ag in reads]
+            entries.sort(key=lambda e: (e[0], e[1], e[2]), reverse=True)
+            return [e[3] for e in entries]
 
     # ----------------------------------------------------------------- consent
 

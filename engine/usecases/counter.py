@@ -12,12 +12,14 @@ from sqlalchemy import select
 
 from engine.adapters.models import Account, Person
 from engine.adapters.uow import UnitOfWork
+from engine.rules import register_access
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ConcurrencyError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.rules.forms import check_value, clean_form, missing_fields
 from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import merge as merge_prefill
+from engine.usecases.access import Access
 from engine.usecases.accounts import Accounts
 from engine.usecases.actions import Actions
 from engine.usecases.catalogue import Procedures
@@ -41,10 +43,13 @@ class PersonCard:
     has_account: bool
 
 
+CARD_ATTRIBUTES = ("date_of_birth", "full_name", "current_address", "permanent_address", "phone", "sex")
+
+
 class Counter:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  accounts: Accounts, prefill: Prefill, filing: Filing, actions: Actions, dossiers: Dossiers,
-                 personal_ids: PersonalIdRule):
+                 access: Access, personal_ids: PersonalIdRule):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
@@ -53,6 +58,7 @@ class Counter:
         self.filing = filing
         self.actions = actions
         self.dossiers = dossiers
+        self.access = access
         self.personal_ids = personal_ids
         self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
 
@@ -62,24 +68,38 @@ class Counter:
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
         level = self.accounts.agency_level(actor)
-        return [p for p in self.procedures.catalogue.current() if "counter" in p.channels and p.authority == level]
+        return [p for p in self.procedures.catalogue.current()
+                if register_access.takes_at_counter(p.channels, p.authority, level)]
 
-    def find_person(self, personal_id: Any, actor: Actor) -> PersonCard:
-        """Counter filing: a clerk looks a walk-in citizen up by personal id in the register."""
+    def find_person(self, personal_id: Any, actor: Actor, *, purpose: str | None = None) -> PersonCard:
+        """Counter filing: a reception clerk of an agency that takes procedures at its counter looks a
+        walk-in citizen up by personal id in the register. The read is logged for the person."""
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
+        taken = self.counter_procedures(actor)
+        # the one rule, for any procedure the agency takes at its counter: the clerk role, their own agency
+        decision = register_access.decide(actor, "-", register_access.ReadContext(
+            channels=taken[0].channels, authority=taken[0].authority, reader_agency_level=taken[0].authority,
+        )) if taken else register_access.WITHHELD
+        if not decision.allowed:
+            raise PermissionDeniedError("Chỉ cán bộ tiếp nhận của cơ quan nhận hồ sơ tại quầy tra cứu công dân / "
+                                        "only reception clerks of an agency with a counter look citizens up")
         pid = personal_id.strip() if isinstance(personal_id, str) else ""
         if not self.personal_ids.matches(pid):
             raise ValidationError("Số định danh cá nhân gồm 12 chữ số / a personal id has 12 digits",
                                   fields={"personal_id": ["12 chữ số / 12 digits"]})
-        with self.uow(write=False) as uow:
+        with self.uow() as uow:  # the read and its log entry, in one unit of work
             s = uow.session
             person = s.execute(select(Person).where(Person.personal_id == pid)).scalar_one_or_none()
             if person is None:
                 raise NotFoundError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the register")
             has_account = s.execute(select(Account.id).where(Account.username == pid)).first() is not None
-            return PersonCard(person.personal_id, person.full_name, person.date_of_birth, person.sex,
+            card = PersonCard(person.personal_id, person.full_name, person.date_of_birth, person.sex,
                               person.permanent_address, person.current_address, person.phone, has_account)
+            self.access.log_register_reads(s, actor, {pid: (decision.basis, CARD_ATTRIBUTES)},
+                                           register_access.purpose_of(actor, purpose))
+            uow.commit()
+            return card
 
     def file_for_walk_in(self, procedure_id: str, data: Any, actor: Actor, *, applicant: str,
                          idempotency_key: str | None = None) -> DossierView:
@@ -110,7 +130,7 @@ class Counter:
         if not who.full_name:
             raise ValidationError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the population register",
                                   fields={"applicant": ["không tìm thấy / not found"]})
-        outcome = self.prefill.prefill(proc, who, cleaned, self.clock())
+        outcome = self.prefill.prefill(proc, who, cleaned, self.clock(), actor)  # a check: the filing logs the reads
         merged, _, locked = merge_prefill(proc, cleaned, outcome, self.check_value)
         problems = {**missing_fields(proc, merged), **locked}
         if problems:

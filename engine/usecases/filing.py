@@ -58,8 +58,12 @@ class Filing:
         self.issue_inline = issue_inline
 
     def start_dossier(self, procedure_id: str, data: Any, actor: Actor, *, applicant: str | None = None,
-                      agency_code: str | None = None, idempotency_key: str | None = None) -> DossierView:
-        """Create a draft: online by a citizen for themself, or at the counter by a clerk for a walk-in."""
+                      agency_code: str | None = None, idempotency_key: str | None = None,
+                      purpose: str | None = None) -> DossierView:
+        """Create a draft: online by a citizen for themself, or at the counter by a clerk for a walk-in.
+        Register data of anyone but the actor is prefilled only as engine.rules.register_access allows,
+        and each such read is logged for the person in the same unit of work (``purpose``: the stated
+        one, else the counter filing for staff)."""
         if not isinstance(procedure_id, str) or not procedure_id:
             raise ValidationError("procedure is required", fields={"procedure": ["bắt buộc / required"]})
         proc = self.procedures.catalogue.latest(procedure_id)
@@ -78,12 +82,12 @@ class Filing:
         now = self.clock()
         # what the state already holds, looked up before any lock is taken
         applicant_pid = actor.personal_id if actor.is_citizen else applicant
-        prefilled = provenance = None
+        prefilled = provenance = outcome = None
         may_file = actor.is_citizen or (actor.is_staff and actor.has_role("clerk") and self.personal_ids.matches(applicant))
         if may_file and (not actor.is_citizen or applicant in (None, actor.personal_id)) and self.prefill.prefiller is not None:
             applicant_info = self.prefill.applicant_for_actor(actor, applicant_pid)
             known = actor.is_citizen or bool(applicant_info.full_name)  # a walk-in unknown to the register: no prefill
-            outcome = self.prefill.prefill(proc, applicant_info, cleaned, now) if known else None
+            outcome = self.prefill.prefill(proc, applicant_info, cleaned, now, actor) if known else None
             prefilled, provenance, errors = merge_prefill(proc, cleaned, outcome, self.check_value) if outcome else (None, None, {})
             if errors:
                 raise ValidationError("Tờ khai có trường không sửa được / some fields cannot be changed", fields=errors)
@@ -126,6 +130,9 @@ class Filing:
             )
             s.add(d)
             s.flush()
+            if outcome is not None and provenance:
+                self.prefill.log_reads(s, actor, outcome, _from_outcome(outcome, provenance), purpose,
+                                       procedure_id=proc.id, dossier_id=d.id)
             reused = self.prefill.auto_link(s, d, proc, applicant_pid, actor, now)
             details: dict[str, Any] = {"channel": channel}
             if provenance:
@@ -194,15 +201,21 @@ class Filing:
         s.flush()
         return account
 
-    def save_form(self, dossier_id: str, data: Any, actor: Actor, *, expected_version: int | None = None) -> DossierView:
+    def save_form(self, dossier_id: str, data: Any, actor: Actor, *, expected_version: int | None = None,
+                  purpose: str | None = None) -> DossierView:
+        """Change a draft's form. Values that become available are prefilled as the actor may see them
+        (engine.rules.register_access: a citizen gets what they would online, whatever the channel)."""
         with self.uow(write=False) as uow:  # look the sources up before taking the write lock
             d0 = self.dossiers.load_visible(uow.session, dossier_id, actor)
             proc0 = self.procedures.procedure_version(d0.procedure_id, d0.procedure_version, uow.session)
             applicant_account = uow.session.get(Account, d0.applicant_account_id)
+            # at the counter the identity fields came from the register, not from an account
             applicant_info = self.prefill.applicant_of(uow.session, applicant_account, staff_filing=d0.channel != "online")
             known = dict(d0.data or {})
+            agency_id, channel = d0.agency_id, d0.channel
         cleaned0, _ = clean_form(proc0, data, self.personal_ids)
-        outcome = self.prefill.prefill(proc0, applicant_info, {**known, **cleaned0}, self.clock())
+        context = self.prefill.read_context(actor, dossier_agency_id=agency_id, dossier_channel=channel)
+        outcome = self.prefill.prefill(proc0, applicant_info, {**known, **cleaned0}, self.clock(), actor, context)
         with self.uow() as uow:
             s = uow.session
             d = self.dossiers.load_visible(s, dossier_id, actor)
@@ -237,6 +250,8 @@ class Filing:
             if fresh:
                 outcome.values = fresh
                 merged, provenance, _ = merge_prefill(proc, merged, outcome, self.check_value, previous=provenance)
+                self.prefill.log_reads(s, actor, outcome, _from_outcome(outcome, provenance), purpose,
+                                       procedure_id=proc.id, dossier_id=d.id)
             d.data = merged
             d.provenance = provenance
             d.updated_at = self.clock()
@@ -325,6 +340,11 @@ class Filing:
         s.execute(update(Document).where(
             Document.dossier_id == dossier_id, Document.requirement_id == requirement_id, Document.replaced_at.is_(None)
         ).values(replaced_at=now))
+
+
+def _from_outcome(outcome: Any, provenance: dict[str, Any]) -> list[str]:
+    """The fields whose value on the dossier came from this prefill (and so was shown)."""
+    return [fid for fid, pre in outcome.values.items() if (provenance.get(fid) or {}).get("record") == pre.record]
 
 
 def _safe_filename(name: str | None) -> str | None:

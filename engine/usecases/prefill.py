@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from engine.adapters.models import Account, Document, Dossier, Person, Result, ResultHolder
 from engine.adapters.uow import UnitOfWork
+from engine.rules import register_access
 from engine.rules import results as result_rules
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
@@ -20,6 +21,9 @@ from engine.rules.errors import PermissionDeniedError, ValidationError
 from engine.rules.forms import check_value
 from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, merge
+from engine.rules.register_access import ReadContext
+from engine.usecases.access import Access
+from engine.usecases.accounts import Accounts
 from engine.usecases.catalogue import Procedures
 
 log = logging.getLogger(__name__)
@@ -48,10 +52,12 @@ class PrefillView:
 
 class Prefill:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 prefiller: Prefiller | None, personal_ids: PersonalIdRule):
+                 prefiller: Prefiller | None, personal_ids: PersonalIdRule, accounts: Accounts, access: Access):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
+        self.accounts = accounts
+        self.access = access
         self.prefiller = prefiller
         self.personal_ids = personal_ids
         self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
@@ -80,13 +86,46 @@ class Prefill:
 
     # ----------------------------------------------------------------- prefill
 
-    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime) -> PrefillOutcome:
+    def read_context(self, reader: Actor | None, *, dossier_agency_id: int | None = None,
+                     dossier_channel: str | None = None) -> ReadContext:
+        """What engine.rules.register_access needs to know of the reader besides the Actor (call it
+        outside any open unit of work: it reads the reader's agency)."""
+        level = self.accounts.agency_level(reader) if reader is not None and reader.is_staff else None
+        return ReadContext(reader_agency_level=level, dossier_agency_id=dossier_agency_id, dossier_channel=dossier_channel)
+
+    def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime,
+                reader: Actor | None = None, context: ReadContext | None = None) -> PrefillOutcome:
+        """The prefill as ``reader`` may see it (the applicant when None): see engine.rules.register_access."""
         if self.prefiller is None or not applicant.personal_id:
             return PrefillOutcome()
-        return self.prefiller.prefill(proc, applicant, form, now)
+        if reader is not None and context is None:
+            context = self.read_context(reader)
+        return self.prefiller.prefill(proc, applicant, form, now, reader, context)
 
-    def prefill_for(self, procedure_id: str, actor: Actor, hints: dict[str, str] | None = None) -> PrefillView:
-        """What a citizen would find already filled in, and where each value comes from."""
+    def log_reads(self, s: Any, reader: Actor, outcome: PrefillOutcome | None, shown: Any, purpose: Any, *,
+                  procedure_id: str, dossier_id: str | None = None) -> None:
+        """Log, in the caller's unit of work, the reads of others' data among the fields ``shown``."""
+        reads = outcome.logged_reads(shown) if outcome is not None else {}
+        if reads:
+            self.access.log_register_reads(s, reader, reads, register_access.purpose_of(reader, purpose),
+                                           procedure_id=procedure_id, dossier_id=dossier_id)
+
+    def check_counter(self, proc: Procedure, actor: Actor) -> None:
+        """Staff see a walk-in's register data only as the reception clerk of an agency that takes the
+        procedure at its counter (the rule of Counter.counter_procedures)."""
+        if not (actor.is_staff and actor.has_role("clerk")):
+            raise PermissionDeniedError("Chỉ cán bộ tiếp nhận tra cứu dữ liệu dân cư khi nộp hồ sơ tại quầy / "
+                                        "only reception clerks filing at the counter see register data")
+        if not register_access.takes_at_counter(proc.channels, proc.authority, self.accounts.agency_level(actor)):
+            raise PermissionDeniedError("Cơ quan không tiếp nhận thủ tục này tại quầy / "
+                                        "your agency does not take this procedure at the counter")
+
+    def prefill_for(self, procedure_id: str, actor: Actor, hints: dict[str, str] | None = None,
+                    purpose: str | None = None) -> PrefillView:
+        """What a citizen would find already filled in, and where each value comes from. Staff: only the
+        reception clerk, for a procedure their agency takes at the counter. Every value shown about
+        someone other than the reader is logged for that person (``purpose``: the stated one, else the
+        counter filing for staff)."""
         hints = dict(hints or {})
         applicant_pid = hints.pop("applicant", None)
         if actor.is_staff:
@@ -96,6 +135,8 @@ class Prefill:
         elif not actor.is_citizen:
             raise PermissionDeniedError("prefill is for citizens and for staff filing at the counter")
         proc = self.procedures.get_procedure(procedure_id)
+        if actor.is_staff:
+            self.check_counter(proc, actor)
         form: dict[str, Any] = {}
         for key, value in hints.items():
             f = proc.field(key)
@@ -106,11 +147,15 @@ class Prefill:
                 form[key] = norm
         now = self.clock()
         applicant = self.applicant_for_actor(actor, applicant_pid if actor.is_staff else None)
-        outcome = self.prefill(proc, applicant, form, now)
+        outcome = self.prefill(proc, applicant, form, now, actor, self.read_context(actor))
         _, provenance, _ = merge(proc, form, outcome, self.check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
                   for fid, p in outcome.values.items() if fid in provenance}
         counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields)}
+        reads = outcome.logged_reads(fields)
+        if reads:  # no write unit of work otherwise: one short write for the log
+            self.access.record_register_reads(actor, reads, register_access.purpose_of(actor, purpose),
+                                              procedure_id=proc.id)
         with self.uow(write=False) as uow:
             docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
                     for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}

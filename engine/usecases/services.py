@@ -73,14 +73,14 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     deadlines = Deadlines(uow, clock, procedures, calendars)
     accounts = Accounts(uow, clock)
     dossiers = Dossiers(uow, clock, procedures, deadlines, links, blobs)
-    prefill = Prefill(uow, clock, procedures, prefiller, personal_ids)
-    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
     access = Access(uow, clock, catalogue)
+    prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
+    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline)
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
-    counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, personal_ids)
+    counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, dossiers=dossiers, prefill=prefill,

@@ -1,4 +1,5 @@
-"""My data store ("Kho dữ liệu của tôi"): my results, who read them, and to whom I opened them."""
+"""My data store ("Kho dữ liệu của tôi"): my results, who read them or was shown my register data, and
+to whom I opened them."""
 from __future__ import annotations
 
 from flask import flash, g, redirect, render_template, request, url_for
@@ -8,12 +9,20 @@ from engine.rules.errors import ValidationError
 from web.auth import login_required, services
 from web.citizen import bp
 from web.citizen.dossiers import pdf_download, verify_link
-from web.citizen.words import ACCESS_BASIS_LABELS, ACCESS_WHAT_LABELS, RESULT_STATUS_LABELS, label_of, say
+from web.citizen.words import (
+    ACCESS_BASIS_LABELS,
+    ACCESS_WHAT_LABELS,
+    REGISTER_ATTRIBUTE_LABELS,
+    RESULT_STATUS_LABELS,
+    label_of,
+    say,
+)
 
 
 def _store_words() -> dict:
     return {"RESULT_STATUS_LABELS": RESULT_STATUS_LABELS, "ACCESS_BASIS_LABELS": ACCESS_BASIS_LABELS,
-            "ACCESS_WHAT_LABELS": ACCESS_WHAT_LABELS, "label_of": label_of, "verify_url": verify_link}
+            "ACCESS_WHAT_LABELS": ACCESS_WHAT_LABELS, "REGISTER_ATTRIBUTE_LABELS": REGISTER_ATTRIBUTE_LABELS,
+            "label_of": label_of, "verify_url": verify_link}
 
 
 @bp.get("/my/results")

@@ -35,6 +35,24 @@ ACCESS_BASIS_LABELS = {
     "law": _l("By law"),
     "consent": _l("With your consent"),
     "dossier": _l("Handling a dossier that uses it"),
+    "family": _l("A family member filling in a dossier"),
+    "counter_filing": _l("Filing a dossier for you at the counter"),
+}
+
+# the attributes of a population-register record, as the access log names what was shown
+REGISTER_ATTRIBUTE_LABELS = {
+    "full_name": _l("full name"),
+    "date_of_birth": _l("date of birth"),
+    "birth_year": _l("year of birth"),
+    "sex": _l("sex"),
+    "ethnicity": _l("ethnicity"),
+    "nationality": _l("nationality"),
+    "current_address": _l("current residence"),
+    "permanent_address": _l("permanent residence"),
+    "marital_status": _l("marital status"),
+    "phone": _l("phone"),
+    "email": _l("e-mail"),
+    "personal_id": _l("personal identification number"),
 }
 
 ACCESS_WHAT_LABELS = {

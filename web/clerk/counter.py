@@ -108,11 +108,11 @@ def _person_or_back(applicant: str):
 def counter_form(procedure_id: str):
     proc = services().procedures.get_procedure(procedure_id)
     applicant = request.args.get("applicant", "").strip()
-    person = _person_or_back(applicant)
-    if person is None:
-        return redirect(url_for("clerk.counter", personal_id=applicant), 303)
     if proc.id not in {p.id for p in services().counter.counter_procedures(g.user)}:
         flash(_("Your agency does not take this procedure at the counter."), "error")
+        return redirect(url_for("clerk.counter", personal_id=applicant), 303)
+    person = _person_or_back(applicant)  # looked up only for a procedure the counter takes: the read is logged
+    if person is None:
         return redirect(url_for("clerk.counter", personal_id=applicant), 303)
     return _render_form(proc, person, typed={}, key=uuid.uuid4().hex)
 
@@ -127,6 +127,9 @@ def counter_file(procedure_id: str):
     key = form.get("idempotency_key", "").strip()
     if not key or len(key) > MAX_KEY:
         abort(400, _("The form is incomplete. Open the counter filing page again."))
+    if proc.id not in {p.id for p in svc.counter.counter_procedures(g.user)}:
+        flash(_("Your agency does not take this procedure at the counter."), "error")
+        return redirect(url_for("clerk.counter", personal_id=applicant), 303)
     person = _person_or_back(applicant)
     if person is None:
         return redirect(url_for("clerk.counter", personal_id=applicant), 303)
