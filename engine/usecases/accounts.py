@@ -114,16 +114,27 @@ class Accounts:
                     for t, a in uow.session.execute(query).all()]
 
     def revoke_token(self, token_id: Any, actor: Actor | None = None) -> TokenCard:
-        """End a live token at once; the next request with it gets 401."""
-        require_admin(actor)
+        """End a live token (by its id in the list) at once; the next request with it gets 401."""
         if not isinstance(token_id, int) or isinstance(token_id, bool):
+            require_admin(actor)
             raise NotFoundError(f"no live token {token_id!r}")
+        return self._revoke(ApiToken.id == token_id, f"no live token {token_id}", actor)
+
+    def revoke_token_value(self, token: Any, actor: Actor | None = None) -> TokenCard:
+        """End a live token given the token itself (what its holder has) at once."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            require_admin(actor)
+            raise NotFoundError("no live token with that value")
+        return self._revoke(ApiToken.token_sha256 == sha256_hex(token.encode()), "no live token with that value", actor)
+
+    def _revoke(self, which: Any, missing: str, actor: Actor | None) -> TokenCard:
+        require_admin(actor)
         now = self.clock()
         with self.uow() as uow:
             found = uow.session.execute(select(ApiToken, Account).join(Account, ApiToken.account_id == Account.id)
-                                        .where(ApiToken.id == token_id, self._live(now))).first()
+                                        .where(which, self._live(now))).first()
             if found is None:
-                raise NotFoundError(f"no live token {token_id}")
+                raise NotFoundError(missing)
             token, account = found
             token.revoked_at = now
             uow.commit()
