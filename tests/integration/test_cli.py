@@ -306,6 +306,22 @@ def test_token_list_and_revoke_fail_with_a_clear_message(demo_dir, args, code, w
     assert words in result.stderr
 
 
+def test_passwd_sets_a_new_password_and_ends_the_accounts_web_sessions(demo_dir):
+    with app_on(demo_dir) as app:
+        started = app.extensions["motcua"].sessions.sign_in_with_password("leader", "motcua-demo", "192.0.2.1")
+    result = motcua("passwd", "leader", "--password", "leader-new-password", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    assert "password changed for leader" in result.stdout
+    with app_on(demo_dir) as app:
+        svc = app.extensions["motcua"]
+        assert svc.sessions.resume_session(started.session_id) is None
+        assert svc.accounts.authenticate_password("leader", "leader-new-password").username == "leader"
+        svc.accounts.set_password("leader", "motcua-demo")  # as the demo left it, for the tests after
+    short = motcua("passwd", "leader", "--password", "short", data_dir=demo_dir)
+    assert short.returncode == 1 and "motcua passwd: password: 8 to 256 characters" in short.stderr
+    _no_traceback(short)
+
+
 # --------------------------------------------------------------------------- calendar, sweep
 
 
