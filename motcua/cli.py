@@ -224,12 +224,14 @@ def passwd(username: str, password: str) -> None:
 
 @main.command()
 def sweep() -> None:
-    """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending."""
+    """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending;
+    removes web sessions that ended long ago."""
     services = _services()
     report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
     issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
+    click.echo(f"web sessions: {services.sessions.purge_sessions()} ended more than 30 days ago removed")
 
 
 @main.command()

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, or_, select, update
 
 from engine.adapters.models import Account, WebSession
 from engine.adapters.uow import UnitOfWork
@@ -22,6 +22,7 @@ from engine.usecases.accounts import Accounts, actor_of, require_admin, sha256_h
 from engine.usecases.throttle import LoginThrottle
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
+KEEP_ENDED = dt.timedelta(days=30)  # ended sessions stay listed this long for an inquiry, then go
 MAX_ID = 100  # longer than any id we hand out: not looked up
 
 
@@ -150,3 +151,15 @@ class Sessions:
             uow.commit()
             return SessionCard(row.id, account.username, account.display_name, row.created_at, row.last_seen_at,
                                row.expires_at, row.address)
+
+    # ----------------------------------------------------------------- upkeep
+
+    def purge_sessions(self) -> int:
+        """Remove the sessions that ended (or expired, or went idle) more than ``KEEP_ENDED`` ago."""
+        before = self.clock() - KEEP_ENDED
+        with self.uow() as uow:
+            result = uow.session.execute(delete(WebSession).where(or_(
+                WebSession.revoked_at < before, WebSession.expires_at < before,
+                WebSession.last_seen_at < before - self.idle)))
+            uow.commit()
+            return int(result.rowcount or 0)

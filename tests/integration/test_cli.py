@@ -351,6 +351,7 @@ def test_sweep_exits_zero_and_prints_counts(demo_dir):
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"overdue: \d+ newly flagged; due soon: \d+; results expired: \d+", lines[0])
     assert re.fullmatch(r"documents: \d+ signed, 0 failed, 0 still pending", lines[1])
+    assert re.fullmatch(r"web sessions: \d+ ended more than 30 days ago removed", lines[2])
 
 
 # --------------------------------------------------------------------------- audit trail

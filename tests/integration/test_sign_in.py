@@ -101,3 +101,12 @@ def test_checking_a_session_is_one_read_and_the_last_seen_time_is_written_at_mos
 def test_unknown_or_malformed_session_ids_are_nobody(services, demo):
     for value in (None, "", 42, "x" * 500, "not-a-session"):
         assert services.sessions.resume_session(value) is None
+
+
+def test_the_sweep_removes_sessions_that_ended_long_ago_and_keeps_the_rest(services, demo, clock):
+    old = services.sessions.sign_in_with_password("clerk", "motcua-demo", "198.51.100.1")
+    services.sessions.end_session(old.session_id)
+    clock.advance(days=31)
+    live = services.sessions.sign_in_with_password("clerk", "motcua-demo", "198.51.100.1")
+    assert services.sessions.purge_sessions() == 1
+    assert services.sessions.resume_session(live.session_id) is not None
