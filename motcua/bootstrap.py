@@ -51,6 +51,9 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         issue_inline=settings.issue_inline,
         personal_ids=PersonalIdRule(settings.personal_id_pattern),
         engine=engine,
+        session_lifetime=dt.timedelta(hours=settings.session_hours),
+        session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
+        token_lifetime=dt.timedelta(days=settings.token_days),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files

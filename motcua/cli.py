@@ -183,24 +183,55 @@ def _cuts(services):
 
 
 @main.command()
-@click.argument("username")
-def token(username: str) -> None:
-    """Print a bearer token for an account."""
+@click.argument("username", required=False)
+@click.option("--list", "list_for", metavar="USERNAME", help="List the account's live tokens: id, created, expires.")
+@click.option("--revoke", "revoke", metavar="TOKEN_ID", help="Revoke a token at once (its id from --list, or the token).")
+def token(username: str | None, list_for: str | None, revoke: str | None) -> None:
+    """Print a new bearer token for an account; or list or revoke tokens."""
+    if sum(x is not None for x in (username, list_for, revoke)) != 1:
+        _fail("motcua token: give USERNAME, --list USERNAME or --revoke TOKEN_ID (one of them)", 2)
     services = _services()
     try:
-        click.echo(services.accounts.issue_token(username))
+        if list_for is not None:
+            for card in services.accounts.list_tokens(list_for):
+                click.echo(f"{card.id}\t{card.username}\tcreated {card.created_at.isoformat(timespec='minutes')}"
+                           f"\texpires {card.expires_at.isoformat(timespec='minutes')}")
+        elif revoke is not None:
+            value = revoke.strip()
+            if not value:
+                _fail("motcua token: --revoke needs a token id (see motcua token --list USERNAME)", 2)
+            card = (services.accounts.revoke_token(int(value)) if value.isdigit()
+                    else services.accounts.revoke_token_value(value))
+            click.echo(f"revoked token {card.id} of {card.username}")
+        else:
+            click.echo(services.accounts.issue_token(username))
     except EngineError as exc:
         _fail(f"motcua token: {exc.message}")
 
 
 @main.command()
+@click.argument("username")
+@click.password_option("--password", prompt="New password", help="Asked for when not given (hidden, twice).")
+def passwd(username: str, password: str) -> None:
+    """Set an account's password; its web sessions end at once."""
+    services = _services()
+    try:
+        services.accounts.set_password(username, password)
+    except EngineError as exc:
+        _fail(f"motcua passwd: {exc.message}")
+    click.echo(f"password changed for {username}; its web sessions have ended")
+
+
+@main.command()
 def sweep() -> None:
-    """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending."""
+    """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending;
+    removes web sessions that ended long ago."""
     services = _services()
     report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
     issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
+    click.echo(f"web sessions: {services.sessions.purge_sessions()} ended more than 30 days ago removed")
 
 
 @main.command()

@@ -71,6 +71,16 @@ def _positive_number(value: object) -> float:
     return number
 
 
+def _count(value: object) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not a whole number: {value!r}") from None
+    if number < 0:
+        raise ValueError(f"must be 0 or more, not {value!r}")
+    return number
+
+
 def _flag(value: object) -> bool:
     return truthy(value)
 
@@ -125,6 +135,9 @@ class Settings:
     population_url: str | None = field(default=None, metadata=_env(_optional_text))  # default: the local table
     secure_cookies: bool = field(metadata=_env(_auto_flag))  # default (auto): when PUBLIC_URL is https
     session_hours: float = field(default=8.0, metadata=_env(_positive_number))  # a clerk's working day
+    session_idle_minutes: float = field(default=60.0, metadata=_env(_positive_number))  # a session unused this long ends
+    token_days: float = field(default=90.0, metadata=_env(_positive_number))  # a bearer token's life
+    trusted_proxies: int = field(default=0, metadata=_env(_count))  # reverse proxies whose X-Forwarded-For is believed
     population_timeout: float = field(default=3.0, metadata=_env(_positive_number))  # seconds
     personal_id_pattern: str = field(default=DEFAULT_PATTERN, metadata=_env(_pattern))
     testing: bool = field(default=False, metadata=_env(_flag, environment=False))  # Flask's TESTING; overrides only

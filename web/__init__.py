@@ -26,7 +26,7 @@ class JSONProvider(DefaultJSONProvider):
 def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> Flask:
     """The app over ``services`` (the use cases, built by the composition root), configured by
     ``settings`` (read by attribute: ``secret_key``, ``max_upload_mb``, ``secure_cookies``,
-    ``session_hours``, ``data_dir``, ``timezone``, ``testing``). ``login_provider`` replaces the local
+    ``session_hours``, ``trusted_proxies``, ``data_dir``, ``timezone``, ``testing``). ``login_provider`` replaces the local
     password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
 
@@ -47,6 +47,11 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
         TESTING=settings.testing,
     )
     app.config["MOTCUA"] = settings
+    proxies = int(getattr(settings, "trusted_proxies", 0) or 0)
+    if proxies:  # only then is X-Forwarded-For believed, and only the hops the proxies added
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.extensions["motcua"] = services
     errors.register(app)
     csrf = CSRFProtect(app)

@@ -1,32 +1,33 @@
-"""Who is signed in to the web pages. The session cookie carries only the account id; the account is
-read again on every request, so a disabled account is out at once.
+"""Who is signed in to the web pages. The session cookie carries a random session id (never the
+account id); the session is looked up on every request (``Services.sessions.resume_session``, one
+read), so sign-out, a password change, an administrator's revoke, a disabled account or the idle and
+absolute expiry end it at once, also for a copy of the cookie saved before.
 
 The login itself is pluggable: a ``LoginProvider`` owns the sign-in pages and calls ``sign_in`` with
-the account it vouches for. ``LocalLogin`` checks a username and an argon2 password; an OpenID
-Connect provider replaces it by registering its own routes (redirect, callback) and mapping the
-identity it receives (the citizen's personal id) to an account with ``Services.accounts.actor_for``."""
+the account it vouches for. ``LocalLogin`` checks a username and an argon2 password, throttled in the
+database per source address and per account-and-address; an OpenID Connect provider replaces it by
+registering its own routes (redirect, callback) and mapping the identity it receives (the citizen's
+personal id) to an account with ``Services.accounts.actor_for``."""
 from __future__ import annotations
 
 import functools
 import json
-import threading
-import time
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from flask import (Blueprint, Flask, abort, current_app, flash, g, redirect, render_template, request, session,
-                   url_for)
+from flask import (Blueprint, Flask, abort, current_app, flash, g, jsonify, make_response, redirect, render_template,
+                   request, session, url_for)
 from flask_babel import gettext as _
 
 from engine.rules.access import Actor
-from engine.rules.errors import AuthenticationError
+from engine.rules.errors import AuthenticationError, ThrottledError
 from web.i18n import safe_next
 
 bp = Blueprint("auth", __name__)
 
-SESSION_KEY = "account_id"
+SESSION_KEY = "sid"
+OLD_SESSION_KEY = "account_id"  # cookies from before server-side sessions: no longer honoured
 
 
 class LoginProvider(ABC):
@@ -43,38 +44,16 @@ class LoginProvider(ABC):
         """Where to send someone who must sign in, to come back to ``next_url``."""
 
 
-class Throttle:
-    """At most ``limit`` failed sign-ins per username in ``window`` seconds (per process)."""
-
-    def __init__(self, limit: int = 8, window: float = 900.0, clock: Callable[[], float] = time.monotonic):
-        self.limit, self.window, self.clock = limit, window, clock
-        self._failures: dict[str, list[float]] = {}
-        self._lock = threading.Lock()
-
-    def blocked(self, key: str) -> bool:
-        with self._lock:
-            recent = [t for t in self._failures.get(key, []) if self.clock() - t < self.window]
-            self._failures[key] = recent
-            return len(recent) >= self.limit
-
-    def failed(self, key: str) -> None:
-        with self._lock:
-            self._failures.setdefault(key, []).append(self.clock())
-            if len(self._failures) > 10_000:  # bounded memory under a spray of names
-                self._failures.pop(next(iter(self._failures)))
-
-    def succeeded(self, key: str) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+def client_address() -> str:
+    """The address the request came from. Behind reverse proxies (``MOTCUA_TRUSTED_PROXIES``) the app
+    is wrapped in ProxyFix, which takes it from their X-Forwarded-For; otherwise that header is ignored."""
+    return request.remote_addr or "unknown"
 
 
 class LocalLogin(LoginProvider):
     """Username (a citizen's 12-digit personal id, or a staff name) and password, hashed with argon2."""
 
     name = "local"
-
-    def __init__(self, throttle: Throttle | None = None):
-        self.throttle = throttle or Throttle()
 
     def register(self, app: Flask) -> None:
         app.add_url_rule("/login", "auth.login", self.login_page, methods=["GET"])
@@ -93,19 +72,19 @@ class LocalLogin(LoginProvider):
         username = (request.form.get("username") or "").strip()
         password = request.form.get("password") or ""
         next_url = safe_next(request.form.get("next"), "")
-        key = username.lower()[:80]
-        if self.throttle.blocked(key):
-            return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
-                                   error=_("Too many failed attempts. Wait 15 minutes and try again.")), 429
         try:
-            actor = services().accounts.authenticate_password(username, password)
+            started = services().sessions.sign_in_with_password(username, password, client_address())
+        except ThrottledError as exc:
+            message = _("Too many failed sign-ins from here. Try again in %(seconds)s seconds.", seconds=exc.retry_after)
+            response = make_response(render_template("auth/login.html", next=next_url, username=username,
+                                                      demo=demo_accounts(), error=message), 429)
+            response.headers["Retry-After"] = str(exc.retry_after)
+            return response
         except AuthenticationError:
-            self.throttle.failed(key)
             return render_template("auth/login.html", next=next_url, username=username, demo=demo_accounts(),
                                    error=_("Wrong username or password.")), 401
-        self.throttle.succeeded(key)
-        sign_in(actor)
-        return redirect(next_url or home_for(actor))
+        _begin(started)
+        return redirect(next_url or home_for(started.actor))
 
 
 def demo_accounts() -> dict | None:
@@ -141,14 +120,22 @@ def services() -> Any:
 
 
 def sign_in(actor: Actor) -> None:
-    """Start a fresh session for this account (a new cookie: no fixation of an earlier one)."""
+    """Start a fresh session for an account a login provider vouches for: a new session id in the
+    database and a new cookie (no fixation of an earlier one)."""
+    _begin(services().sessions.start_session(actor, client_address()))
+
+
+def _begin(started: Any) -> None:
+    previous = session.get(SESSION_KEY)
+    if previous:
+        services().sessions.end_session(previous)  # signing in again replaces the session, never adds one
     lang = session.get("lang")
     session.clear()
     session.permanent = True
-    session[SESSION_KEY] = actor.account_id
+    session[SESSION_KEY] = started.session_id
     if lang:
         session["lang"] = lang
-    g.user = actor
+    g.user = started.actor
 
 
 def home_for(actor: Actor) -> str:
@@ -161,16 +148,21 @@ def home_for(actor: Actor) -> str:
 
 @bp.post("/logout")
 def logout():
+    services().sessions.end_session(session.get(SESSION_KEY))
     session.clear()
     flash(_("You have signed out."), "info")
     return redirect(url_for("verify.index"))
 
 
 def load_user() -> None:
-    account_id = session.get(SESSION_KEY)
-    g.user = services().accounts.actor_by_id(account_id) if account_id is not None else None
-    if account_id is not None and g.user is None:
-        session.clear()  # the account was disabled or removed since
+    session_id = session.get(SESSION_KEY)
+    g.user = services().sessions.resume_session(session_id) if session_id is not None else None
+    if (session_id is not None and g.user is None) or OLD_SESSION_KEY in session:
+        session.clear()  # ended, expired, its account disabled, or a cookie of the old kind
+
+
+def wants_json() -> bool:
+    return request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
 
 
 def login_required(kind: str | None = None, role: str | None = None):
@@ -181,6 +173,11 @@ def login_required(kind: str | None = None, role: str | None = None):
         def wrapped(*args, **kwargs):
             user = g.get("user")
             if user is None:
+                if wants_json():
+                    response = jsonify({"error": "unauthenticated", "fields": {},
+                                        "message": "Cần đăng nhập / sign in first"})
+                    response.status_code = 401
+                    return response
                 target = request.full_path if request.method == "GET" else request.path
                 return redirect(current_app.extensions["motcua_login"].login_url(target.rstrip("?")))
             if kind is not None and user.kind != kind:

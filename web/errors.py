@@ -21,6 +21,7 @@ STATUS = {
     e.PayloadTooLargeError: 413,
     e.UnsupportedMediaError: 415,
     e.ResultIssueError: 409,
+    e.ThrottledError: 429,
 }
 
 
@@ -60,6 +61,9 @@ def register(app: Flask) -> None:
 
 def _engine_handler(status: int):
     def handle(exc: e.EngineError):
-        return error_body(exc.code, exc.message, exc.fields, status)
+        response = error_body(exc.code, exc.message, exc.fields, status)
+        if isinstance(exc, e.ThrottledError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     return handle

@@ -109,7 +109,37 @@ class ApiToken(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # none on tokens older than expiry: created_at + the setting
     revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WebSession(Base):
+    """A signed-in browser. The cookie holds a random id; the table holds its SHA-256 only."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    session_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime)  # idle expiry counts from here
+    expires_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)  # absolute expiry
+    address: Mapped[str | None] = mapped_column(String(45))  # where it signed in, for the administrator's list
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    revoked_reason: Mapped[str | None] = mapped_column(String(20))  # logout | password | admin
+
+
+class LoginThrottle(Base):
+    """Failed sign-ins counted per source address or per account-and-address (keyed by the SHA-256 of
+    the pair, so typed names are not stored); every worker and a restart see the same counts."""
+
+    __tablename__ = "login_throttles"
+
+    key_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    scope: Mapped[str] = mapped_column(String(10))  # address | account
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    last_failure_at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+    retry_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
 
 class ProcedureVersion(Base):

@@ -4,10 +4,13 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, inspect, select, true, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from engine.adapters.models import Account, Agency, Document, Dossier, DossierEvent, OutboxMessage, Result, Slip
+from engine.adapters.models import (Account, Agency, Document, Dossier, DossierEvent, LoginThrottle, OutboxMessage,
+                                    Result, Slip)
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
 
@@ -223,3 +226,17 @@ def insert_pending(session: Session, obj: Any) -> None:
     row = {column: values[attr] for attr, column in keys if attr in values}  # unset: the column default, as a flush
     session.expunge(obj)
     session.connection().execute(stmt, row)
+
+
+# --------------------------------------------------------------------------- sign-in failure counters
+
+def locked_login_throttle(session: Session, key_sha256: str, scope: str, now: Any) -> Any:
+    """The counter row for ``key_sha256``, created at zero when missing, locked for this transaction
+    (``FOR UPDATE`` on PostgreSQL; SQLite's write transaction holds the whole database already), so
+    that concurrent failures from several workers each count."""
+    dialect = session.get_bind().dialect.name
+    make_insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(make_insert(LoginThrottle).values(key_sha256=key_sha256, scope=scope, failures=0,
+                                                      last_failure_at=now).on_conflict_do_nothing())
+    return session.execute(select(LoginThrottle).where(LoginThrottle.key_sha256 == key_sha256)
+                           .with_for_update()).scalar_one()

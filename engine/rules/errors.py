@@ -61,6 +61,16 @@ class ValidationError(EngineError):
     code = "validation_error"
 
 
+class ThrottledError(EngineError):
+    """Too many failed sign-ins from this place: wait ``retry_after`` seconds before the next attempt."""
+
+    code = "too_many_requests"
+
+    def __init__(self, message: str, *, retry_after: int):
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
 class PayloadTooLargeError(EngineError):
     code = "payload_too_large"
 

@@ -11,12 +11,12 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
-from sqlalchemy import select
+from sqlalchemy import and_, or_, select, update
 
-from engine.adapters.models import Account, Agency, ApiToken
+from engine.adapters.models import Account, Agency, ApiToken, WebSession
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
-from engine.rules.errors import AuthenticationError, NotFoundError, ValidationError
+from engine.rules.errors import AuthenticationError, NotFoundError, PermissionDeniedError, ValidationError
 
 _hasher = PasswordHasher()
 # Verified when the username is unknown, so that a wrong name costs as much time as a wrong password.
@@ -24,6 +24,17 @@ _DUMMY_HASH = _hasher.hash("motcua-no-such-account")
 
 MAX_PASSWORD = 256
 BAD_TOKEN = "Thiếu hoặc sai mã truy cập / missing or invalid bearer token"
+
+
+@dataclass(frozen=True)
+class TokenCard:
+    """A live bearer token as an administrator sees it (never the token itself)."""
+
+    id: int
+    username: str
+    display_name: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -41,23 +52,38 @@ def sha256_hex(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def require_admin(actor: Actor | None) -> None:
+    """``None`` is the operator at the command line; a person must hold the admin role."""
+    if actor is not None and not (actor.is_staff and actor.has_role("admin")):
+        raise PermissionDeniedError("Chỉ quản trị viên / administrators only")
+
+
 class Accounts:
-    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime]):
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], *,
+                 token_lifetime: dt.timedelta = dt.timedelta(days=90)):
         self.uow = uow
         self.clock = clock
+        self.token_lifetime = token_lifetime
 
     # ----------------------------------------------------------------- tokens
 
     def issue_token(self, username: str) -> str:
         token = secrets.token_urlsafe(32)
+        now = self.clock()
         with self.uow() as uow:
             account = uow.session.execute(select(Account).where(Account.username == username)).scalar_one_or_none()
             if account is None or not account.active:
                 raise NotFoundError(f"no active account '{username}'")
             uow.session.add(ApiToken(account_id=account.id, token_sha256=sha256_hex(token.encode()),
-                                     created_at=self.clock()))
+                                     created_at=now, expires_at=now + self.token_lifetime))
             uow.commit()
         return token
+
+    def _live(self, now: dt.datetime) -> Any:
+        """Not revoked and not expired (a token from before expiry was kept lives from its creation)."""
+        return and_(ApiToken.revoked_at.is_(None), or_(
+            ApiToken.expires_at > now,
+            and_(ApiToken.expires_at.is_(None), ApiToken.created_at > now - self.token_lifetime)))
 
     def authenticate_token(self, token: str) -> Actor:
         if not token or len(token) > 200:
@@ -65,12 +91,55 @@ class Accounts:
         with self.uow(write=False) as uow:
             row = uow.session.execute(
                 select(Account).join(ApiToken, ApiToken.account_id == Account.id).where(
-                    ApiToken.token_sha256 == sha256_hex(token.encode()), ApiToken.revoked_at.is_(None)
+                    ApiToken.token_sha256 == sha256_hex(token.encode()), self._live(self.clock())
                 )
             ).scalar_one_or_none()
             if row is None or not row.active:
                 raise AuthenticationError(BAD_TOKEN)
             return actor_of(row)
+
+    def list_tokens(self, username: str | None = None, actor: Actor | None = None) -> list[TokenCard]:
+        """The live tokens of one account (by username), or of every account; oldest first."""
+        require_admin(actor)
+        now = self.clock()
+        with self.uow(write=False) as uow:
+            query = (select(ApiToken, Account).join(Account, ApiToken.account_id == Account.id)
+                     .where(self._live(now)).order_by(ApiToken.created_at, ApiToken.id))
+            if username is not None:
+                if uow.session.execute(select(Account.id).where(Account.username == username)).first() is None:
+                    raise NotFoundError(f"no account '{username}'")
+                query = query.where(Account.username == username)
+            return [TokenCard(t.id, a.username, a.display_name, t.created_at,
+                              t.expires_at or t.created_at + self.token_lifetime)
+                    for t, a in uow.session.execute(query).all()]
+
+    def revoke_token(self, token_id: Any, actor: Actor | None = None) -> TokenCard:
+        """End a live token (by its id in the list) at once; the next request with it gets 401."""
+        if not isinstance(token_id, int) or isinstance(token_id, bool):
+            require_admin(actor)
+            raise NotFoundError(f"no live token {token_id!r}")
+        return self._revoke(ApiToken.id == token_id, f"no live token {token_id}", actor)
+
+    def revoke_token_value(self, token: Any, actor: Actor | None = None) -> TokenCard:
+        """End a live token given the token itself (what its holder has) at once."""
+        if not isinstance(token, str) or not token or len(token) > 200:
+            require_admin(actor)
+            raise NotFoundError("no live token with that value")
+        return self._revoke(ApiToken.token_sha256 == sha256_hex(token.encode()), "no live token with that value", actor)
+
+    def _revoke(self, which: Any, missing: str, actor: Actor | None) -> TokenCard:
+        require_admin(actor)
+        now = self.clock()
+        with self.uow() as uow:
+            found = uow.session.execute(select(ApiToken, Account).join(Account, ApiToken.account_id == Account.id)
+                                        .where(which, self._live(now))).first()
+            if found is None:
+                raise NotFoundError(missing)
+            token, account = found
+            token.revoked_at = now
+            uow.commit()
+            return TokenCard(token.id, account.username, account.display_name, token.created_at,
+                             token.expires_at or token.created_at + self.token_lifetime)
 
     # ----------------------------------------------------------------- passwords
 
@@ -104,6 +173,10 @@ class Accounts:
             if account is None:
                 raise NotFoundError(f"no account '{username}'")
             account.password_hash = _hasher.hash(password)
+            # a new password ends every web session of the account, in the same transaction
+            uow.session.execute(update(WebSession).where(
+                WebSession.account_id == account.id, WebSession.revoked_at.is_(None)
+            ).values(revoked_at=self.clock(), revoked_reason="password"))
             uow.commit()
 
     # ----------------------------------------------------------------- who is acting

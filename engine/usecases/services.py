@@ -31,6 +31,8 @@ from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
+from engine.usecases.sessions import Sessions
+from engine.usecases.throttle import LoginThrottle
 from engine.usecases.verification import Verification
 
 
@@ -41,6 +43,8 @@ class Services:
     procedures: Procedures
     deadlines: Deadlines
     accounts: Accounts
+    throttle: LoginThrottle
+    sessions: Sessions
     dossiers: Dossiers
     prefill: Prefill
     filing: Filing
@@ -67,11 +71,16 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    calendars: dict[str, deadline_rules.Calendar], blobs: LocalBlobStore,
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
-                   personal_ids: PersonalIdRule, engine: Any = None) -> Services:
+                   personal_ids: PersonalIdRule, engine: Any = None,
+                   session_lifetime: dt.timedelta = dt.timedelta(hours=8),
+                   session_idle: dt.timedelta = dt.timedelta(minutes=60),
+                   token_lifetime: dt.timedelta = dt.timedelta(days=90)) -> Services:
     """Wire every use case from the adapters the composition root chose."""
     procedures = Procedures(uow, catalogue, clock)
     deadlines = Deadlines(uow, clock, procedures, calendars)
-    accounts = Accounts(uow, clock)
+    accounts = Accounts(uow, clock, token_lifetime=token_lifetime)
+    throttle = LoginThrottle(uow, clock)
+    sessions = Sessions(uow, clock, accounts, throttle, idle=session_idle, lifetime=session_lifetime)
     dossiers = Dossiers(uow, clock, procedures, deadlines, links, blobs)
     access = Access(uow, clock, catalogue)
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
@@ -83,7 +92,8 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
-        procedures=procedures, deadlines=deadlines, accounts=accounts, dossiers=dossiers, prefill=prefill,
+        procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
+        dossiers=dossiers, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
         issuance=issuance, verification=Verification(uow, clock, catalogue, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,

@@ -271,6 +271,57 @@ def test_token_for_an_unknown_account_fails_with_a_message(demo_dir):
     assert "nobody" in result.stderr
 
 
+def test_token_list_shows_live_tokens_and_revoke_ends_one_at_once(demo_dir):
+    issued = motcua("token", "records", data_dir=demo_dir)
+    assert issued.returncode == 0, issued.stderr
+    token = issued.stdout.strip()
+    listed = motcua("token", "--list", "records", data_dir=demo_dir)
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert lines and all(re.fullmatch(r"\d+\trecords\tcreated \S+\texpires \S+", line) for line in lines), lines
+    assert token not in listed.stdout  # the list never shows a token itself
+    token_id = lines[-1].split("\t")[0]
+    with app_on(demo_dir) as app:
+        assert app.test_client().get("/api/v1/dossiers", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    revoked = motcua("token", "--revoke", token_id, data_dir=demo_dir)
+    assert revoked.returncode == 0, revoked.stderr
+    assert f"revoked token {token_id} of records" in revoked.stdout
+    with app_on(demo_dir) as app:
+        r = app.test_client().get("/api/v1/dossiers", headers={"Authorization": f"Bearer {token}"})
+        assert r.status_code == 401 and r.get_json()["error"] == "unauthenticated"
+    assert token_id not in [line.split("\t")[0] for line in motcua("token", "--list", "records", data_dir=demo_dir).stdout.splitlines()]
+
+
+@pytest.mark.parametrize(("args", "code", "words"), [
+    (("--revoke", "999999"), 1, "motcua token: no live token 999999"),
+    (("--revoke", "not-a-token"), 1, "motcua token: no live token with that value"),
+    (("--revoke", " "), 2, "motcua token: --revoke needs a token id"),
+    (("--list", "nobody"), 1, "motcua token: no account 'nobody'"),
+    ((), 2, "motcua token: give USERNAME, --list USERNAME or --revoke TOKEN_ID"),
+], ids=["unknown-id", "unknown-value", "empty", "unknown-account", "nothing"])
+def test_token_list_and_revoke_fail_with_a_clear_message(demo_dir, args, code, words):
+    result = motcua("token", *args, data_dir=demo_dir)
+    assert result.returncode == code, (result.stdout, result.stderr)
+    _no_traceback(result)
+    assert words in result.stderr
+
+
+def test_passwd_sets_a_new_password_and_ends_the_accounts_web_sessions(demo_dir):
+    with app_on(demo_dir) as app:
+        started = app.extensions["motcua"].sessions.sign_in_with_password("leader", "motcua-demo", "192.0.2.1")
+    result = motcua("passwd", "leader", "--password", "leader-new-password", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    assert "password changed for leader" in result.stdout
+    with app_on(demo_dir) as app:
+        svc = app.extensions["motcua"]
+        assert svc.sessions.resume_session(started.session_id) is None
+        assert svc.accounts.authenticate_password("leader", "leader-new-password").username == "leader"
+        svc.accounts.set_password("leader", "motcua-demo")  # as the demo left it, for the tests after
+    short = motcua("passwd", "leader", "--password", "short", data_dir=demo_dir)
+    assert short.returncode == 1 and "motcua passwd: password: 8 to 256 characters" in short.stderr
+    _no_traceback(short)
+
+
 # --------------------------------------------------------------------------- calendar, sweep
 
 
@@ -300,6 +351,7 @@ def test_sweep_exits_zero_and_prints_counts(demo_dir):
     lines = result.stdout.strip().splitlines()
     assert re.fullmatch(r"overdue: \d+ newly flagged; due soon: \d+; results expired: \d+", lines[0])
     assert re.fullmatch(r"documents: \d+ signed, 0 failed, 0 still pending", lines[1])
+    assert re.fullmatch(r"web sessions: \d+ ended more than 30 days ago removed", lines[2])
 
 
 # --------------------------------------------------------------------------- audit trail

@@ -21,6 +21,7 @@ def test_an_empty_environment_gives_the_documented_defaults(tmp_path: Path):
     assert s.issue_inline is True and s.secure_cookies is False and s.testing is False
     assert s.tsa_url is None and s.population_url is None
     assert s.personal_id_pattern == r"\d{12}"
+    assert (s.session_idle_minutes, s.token_days, s.trusted_proxies) == (60.0, 90.0, 0)
 
 
 def test_the_secret_key_and_pki_passphrase_are_generated_once_into_the_data_dir_readable_by_the_owner_only(
@@ -63,6 +64,10 @@ def test_secure_cookies_follow_the_public_address_unless_forced(tmp_path, public
     ("SESSION_HOURS", "-1", "MOTCUA_SESSION_HOURS: must be a positive number"),
     ("TIMEZONE", "Mars/Olympus", "MOTCUA_TIMEZONE: unknown time zone: 'Mars/Olympus'"),
     ("PERSONAL_ID_PATTERN", "(\\d", "MOTCUA_PERSONAL_ID_PATTERN: not a regular expression"),
+    ("TOKEN_DAYS", "0", "MOTCUA_TOKEN_DAYS: must be a positive number"),
+    ("SESSION_IDLE_MINUTES", "soon", "MOTCUA_SESSION_IDLE_MINUTES: not a number: 'soon'"),
+    ("TRUSTED_PROXIES", "-1", "MOTCUA_TRUSTED_PROXIES: must be 0 or more"),
+    ("TRUSTED_PROXIES", "one", "MOTCUA_TRUSTED_PROXIES: not a whole number: 'one'"),
 ])
 def test_a_bad_value_is_one_message_naming_the_variable(tmp_path, name, value, message):
     with pytest.raises(SettingsError) as err:

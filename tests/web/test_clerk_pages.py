@@ -114,6 +114,7 @@ def test_queue_filters_by_state_procedure_and_overdue(submitted_birth, api_as, w
 
     assert received["id"] not in clerk.text(clerk.get("/desk/?overdue=1"))
     clock.set(dt.datetime(2026, 3, 4, 9, 0))  # the day after the due date
+    clerk = web_as("clerk")  # two days on, yesterday's session has expired: a new day, a new sign-in
     html = clerk.text(clerk.get("/desk/?overdue=1"))
     assert received["id"] in html and waiting["id"] not in html
     assert 'class="badge overdue"' in html

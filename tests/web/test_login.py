@@ -7,7 +7,7 @@ from flask import Flask, redirect, url_for
 
 from motcua.settings import Settings
 from web import create_app
-from web.auth import LoginProvider, Throttle, sign_in
+from web.auth import LoginProvider, sign_in
 
 
 def test_a_demo_citizen_signs_in_with_the_personal_id_and_lands_on_their_dossiers(web_as, demo):
@@ -67,17 +67,6 @@ def test_a_citizen_cannot_open_staff_pages_and_staff_cannot_open_citizen_pages(w
     assert citizen.get("/desk/").status_code == 403
     clerk = web_as("clerk")
     assert clerk.get("/my/dossiers").status_code == 403
-
-
-def test_repeated_failures_are_throttled():
-    now = [0.0]
-    throttle = Throttle(limit=3, window=60, clock=lambda: now[0])
-    for _ in range(3):
-        assert not throttle.blocked("clerk")
-        throttle.failed("clerk")
-    assert throttle.blocked("clerk")
-    now[0] = 61
-    assert not throttle.blocked("clerk")
 
 
 def test_the_language_switch_sets_english_and_keeps_the_page(web_as):

@@ -1,16 +1,17 @@
 """Administration pages: the KPIs of the agency (Decision 766/QĐ-TTg) and the declared-field cut per
-procedure (the once-only principle, measured)."""
+procedure (the once-only principle, measured); the live web sessions and bearer tokens, which an
+administrator can end."""
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from flask import abort, g, render_template, request
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import format_percent
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.rules.errors import ValidationError
+from engine.rules.errors import NotFoundError, ValidationError
 from web.admin import bp
 from web.auth import login_required, services
 
@@ -80,3 +81,38 @@ def dashboard():
     return render_template("admin/dashboard.html", cards=cards, rows=rows, period=period, received=kpis["dossiers_received"],
                            errors=errors, chosen={"from": request.args.get("from", ""), "to": request.args.get("to", "")}), \
         (422 if errors else 200)
+
+
+# ------------------------------------------------------------------------------------------ sessions and tokens
+
+@bp.get("/access")
+@login_required(kind="staff", role="admin")
+def access():
+    """Who is signed in and which bearer tokens are live, each with a button that ends it at once."""
+    svc = services()
+    return render_template("admin/access.html", sessions=svc.sessions.list_sessions(g.user),
+                           tokens=svc.accounts.list_tokens(actor=g.user))
+
+
+@bp.post("/access/sessions/<int:session_id>/revoke")
+@login_required(kind="staff", role="admin")
+def revoke_session(session_id: int):
+    try:
+        card = services().sessions.revoke_session(session_id, g.user)
+    except NotFoundError:
+        flash(_("That session had already ended."), "info")
+    else:
+        flash(_("The session of %(name)s has ended.", name=card.username), "info")
+    return redirect(url_for("admin.access"))
+
+
+@bp.post("/access/tokens/<int:token_id>/revoke")
+@login_required(kind="staff", role="admin")
+def revoke_token(token_id: int):
+    try:
+        card = services().accounts.revoke_token(token_id, g.user)
+    except NotFoundError:
+        flash(_("That token had already been revoked or had expired."), "info")
+    else:
+        flash(_("The token of %(name)s has been revoked.", name=card.username), "info")
+    return redirect(url_for("admin.access"))
