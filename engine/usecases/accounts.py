@@ -173,10 +173,13 @@ class Accounts:
             if account is None:
                 raise NotFoundError(f"no account '{username}'")
             account.password_hash = _hasher.hash(password)
-            # a new password ends every web session of the account, in the same transaction
+            # a new password ends every web session and bearer token of the account, in the same transaction
+            now = self.clock()
             uow.session.execute(update(WebSession).where(
                 WebSession.account_id == account.id, WebSession.revoked_at.is_(None)
-            ).values(revoked_at=self.clock(), revoked_reason="password"))
+            ).values(revoked_at=now, revoked_reason="password"))
+            uow.session.execute(update(ApiToken).where(
+                ApiToken.account_id == account.id, ApiToken.revoked_at.is_(None)).values(revoked_at=now))
             uow.commit()
 
     # ----------------------------------------------------------------- who is acting

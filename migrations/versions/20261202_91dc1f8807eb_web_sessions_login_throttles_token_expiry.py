@@ -1,7 +1,7 @@
 """web sessions, login throttles, token expiry
 
 Revision ID: 91dc1f8807eb
-Revises: a8d80a13e23c
+Revises: 5c1e0f7b9d2a
 Create Date: 2026-12-02 09:43:26.002424
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = '91dc1f8807eb'
-down_revision = 'a8d80a13e23c'
+down_revision = '5c1e0f7b9d2a'
 branch_labels = None
 depends_on = None
 

@@ -68,11 +68,15 @@ def test_every_login_gets_a_new_session_and_the_old_one_ends(app, web_as, demo):
     assert replay(app, second).get("/desk/").status_code == 200
 
 
-def test_a_password_change_ends_the_accounts_sessions(app, web_as, demo, services):
+def test_a_password_change_ends_the_accounts_sessions_and_tokens(app, web_as, demo, services, api_as):
     clerk, other = web_as("clerk"), web_as("specialist")
+    clerk_api, other_api = api_as("clerk"), api_as("specialist")
+    assert clerk_api.get("/api/v1/dossiers").status_code == 200
     services.accounts.set_password("clerk", "a-new-password-1")
     assert clerk.get("/desk/").status_code == 302
-    assert other.get("/desk/").status_code == 200  # someone else's session is untouched
+    assert clerk_api.get("/api/v1/dossiers").status_code == 401
+    assert other.get("/desk/").status_code == 200  # someone else's session and token are untouched
+    assert other_api.get("/api/v1/dossiers").status_code == 200
     WebUser(app.test_client()).login("clerk", "a-new-password-1")
 
 
