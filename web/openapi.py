@@ -47,6 +47,12 @@ def _with_path_parameters(paths: dict) -> dict:
 
 def document() -> dict:
     json_obj = {"application/json": {"schema": {"type": "object"}}}
+    action_body = {"application/json": {"schema": {"type": "object", "properties": {
+        "comment": {"type": "string", "maxLength": 4000},
+        "comment_public": {"type": "boolean", "default": False,
+                           "description": "whether the applicant sees the comment; internal (staff only) by default"},
+        "reason": {"type": "string"}, "items": {"type": "array", "items": {"type": "string"}},
+        "new_due_at": {"type": "string"}, "expected_version": {"type": "integer"}}}}}
     doc = {
         "openapi": "3.1.0",
         "info": {"title": "MotCua API", "version": "1", "description": "One-stop public-service workflow engine"},
@@ -83,7 +89,7 @@ def document() -> dict:
                 "get": _download("Download an uploaded document (its applicant; staff of the agency)"),
             },
             "/api/v1/dossiers/{id}/actions/{action}": {
-                "post": _op("Fire a workflow action", body=json_obj, errors=(403, 404, 409, 422)),
+                "post": _op("Fire a workflow action", body=action_body, errors=(403, 404, 409, 422)),
             },
             "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), params=[_q("holder"), _q("evidence")])},
             "/api/v1/results/{id}": {"get": _op("One stored result", errors=(404,))},

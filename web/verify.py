@@ -5,11 +5,12 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from engine.rules.errors import NotFoundError, ValidationError
+from web.auth import login_required
 from web.i18n import fmt_date, fmt_datetime, local_text, pick
 
 bp = Blueprint("verify", __name__)
@@ -24,6 +25,18 @@ STATUS_LABELS = {
     "expired": _l("Expired"),
 }
 
+# The verdict in one phrase (engine.rules.results.OUTCOMES), on top of every verification page.
+OUTCOME_LABELS = {
+    "genuine": _l("Genuine document"),
+    "recorded": _l("On record in the agency's store"),
+    "revoked": _l("Revoked document"),
+    "superseded": _l("Superseded document"),
+    "expired": _l("Expired document"),
+    "unknown": _l("Not issued by this system"),
+    "tampered": _l("Altered document"),
+    "unverified": _l("Cannot be verified"),
+}
+
 # The reasons the verifier gives (signing.verification PROBLEM_* and the store checks), in words.
 PROBLEM_LABELS = {
     "not a PDF": _l("the file is not a PDF"),
@@ -35,6 +48,14 @@ PROBLEM_LABELS = {
     "signed by a key outside the trusted PKI": _l("it was signed by a key outside the trusted certificate chain"),
     "timestamp not valid or not trusted": _l("the timestamp is not valid or not trusted"),
     "not issued by this system (unknown to the store)": _l("it was not issued by this system (the store does not know it)"),
+}
+
+# What a slip's public page shows (engine.usecases.verification: the applicant's id masked).
+SLIP_ROWS = {
+    "dossier_code": _l("Dossier code"),
+    "procedure_title": _l("Procedure"),
+    "applicant_name": _l("Applicant"),
+    "applicant_personal_id": _l("Personal identification number"),
 }
 
 # Result data that does not come from the form: named by where it comes from.
@@ -53,8 +74,13 @@ def status_label(status: str | None) -> str:
     return str(STATUS_LABELS.get(status or "", status or ""))
 
 
+def outcome_label(outcome: str | None) -> str:
+    return str(OUTCOME_LABELS.get(outcome or "", OUTCOME_LABELS["unverified"]))
+
+
 def problem_label(problem: str | None) -> str:
-    """The verifier's reason in the page's language (an unknown one is shown as it is)."""
+    """The verifier's reason in the page's language. One it has no words for is summed up; its raw text
+    is shown only in the page's technical details."""
     if not problem:
         return ""
     if problem in PROBLEM_LABELS:
@@ -62,7 +88,7 @@ def problem_label(problem: str | None) -> str:
     prefix = "the document is "
     if problem.startswith(prefix):
         return _("the document is %(status)s", status=status_label(problem[len(prefix):]).lower())
-    return problem
+    return _("the check could not be completed (see the technical details)")
 
 
 def local_time(value: Any) -> str:
@@ -92,6 +118,8 @@ def content_rows(document: Any) -> list[tuple[str, str]]:
     data = {k: v for k, v in (document.data or {}).items() if v not in (None, "")}
     if not data:
         return []
+    if document.kind == "slip":
+        return [(str(SLIP_ROWS.get(k, k)), str(v)) for k, v in data.items()]
     catalogue = _services().catalogue
     fields: dict[str, Any] = {}
     sources: dict[str, str] = {}
@@ -129,7 +157,8 @@ def content_rows(document: Any) -> list[tuple[str, str]]:
 
 @bp.context_processor
 def _helpers() -> dict[str, Any]:
-    return {"status_label": status_label, "problem_label": problem_label, "local_time": local_time,
+    return {"status_label": status_label, "problem_label": problem_label, "outcome_label": outcome_label,
+            "local_time": local_time,
             "max_mb": "%g" % _max_mb()}
 
 
@@ -141,10 +170,29 @@ def index():
 @bp.get("/verify/<document_id>/<token>")
 def document_page(document_id: str, token: str):
     try:
-        document, check = _services().verification.verification_page(document_id, token)
+        page = _services().verification.verification_page(document_id, token)
     except NotFoundError:
         return render_template("verify/not_found.html"), 404
-    return render_template("verify/document.html", document=document, check=check, rows=content_rows(document))
+    return render_template("verify/document.html", document=page.document, check=page.check, outcome=page.outcome,
+                           rows=content_rows(page.document),
+                           full_url=url_for("verify.full_record", document_id=document_id, token=token))
+
+
+@bp.get("/verify/<document_id>/<token>/full")
+@login_required()
+def full_record(document_id: str, token: str):
+    """The whole document, for its holder or the issuing agency's staff: their own page for it."""
+    try:
+        record = _services().verification.full_record(document_id, token, g.user)
+    except NotFoundError:
+        return render_template("verify/not_found.html"), 404
+    if record.audience == "staff":
+        if record.dossier_id:
+            return redirect(url_for("clerk.dossier", dossier_id=record.dossier_id))
+        return redirect(url_for("clerk.result_pdf", result_id=record.id))
+    if record.audience == "holder":
+        return redirect(url_for("citizen.result", result_id=record.id))
+    return redirect(url_for("citizen.dossier", dossier_id=record.dossier_id))
 
 
 def _max_mb() -> float:

@@ -49,3 +49,23 @@ def roles_on_dossier(actor: Actor, *, applicant_account_id: int, agency_id: int)
     if actor.is_staff and actor.agency_id == agency_id:
         roles |= actor.roles
     return frozenset(roles)
+
+
+# A staff comment on an action is internal unless its author marked it public (the flag is kept in the
+# audit event's ``details``, which the event's hash covers). The applicant's own comments are theirs;
+# reasons and items to supplement are not comments and always reach the applicant.
+COMMENT_PUBLIC = "comment_public"
+
+
+def reads_internal_notes(roles: frozenset[str]) -> bool:
+    """Whether a reader holding ``roles`` on a dossier sees its staff's internal comments (staff do)."""
+    return bool(roles - {"applicant"})
+
+
+def comment_is_public(details: dict | None) -> bool:
+    return bool(details) and details.get(COMMENT_PUBLIC) is True
+
+
+def comment_visible(roles: frozenset[str], *, author_role: str, details: dict | None) -> bool:
+    """Whether a reader holding ``roles`` on the dossier sees the comment of one audit event."""
+    return reads_internal_notes(roles) or author_role == "applicant" or comment_is_public(details)

@@ -24,3 +24,12 @@ class PersonalIdRule:
 
 
 PERSONAL_ID = PersonalIdRule()
+
+
+def mask_personal_id(value: object) -> str:
+    """A personal id as a public page may show it: the first four and the last two characters, the rest
+    starred (``001198012344`` → ``0011******44``). Anything shorter than seven characters is starred whole."""
+    text = str(value)
+    if len(text) < 7:
+        return "*" * len(text)
+    return text[:4] + "*" * (len(text) - 6) + text[-2:]

@@ -11,7 +11,7 @@ from engine.adapters import queries
 from engine.adapters.models import new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
-from engine.rules.access import Actor, roles_on_dossier
+from engine.rules.access import COMMENT_PUBLIC, Actor, roles_on_dossier
 from engine.rules.errors import ValidationError
 from engine.rules.effects import records_result, slip_form
 from engine.rules.workflow import ActionContext, fire
@@ -34,27 +34,33 @@ class Actions:
         self.issue_inline = issue_inline
 
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
-                       reason: str | None = None, items: Any = None, new_due_at: Any = None,
-                       expected_version: Any = None) -> DossierView:
+                       comment_public: Any = False, reason: str | None = None, items: Any = None,
+                       new_due_at: Any = None, expected_version: Any = None) -> DossierView:
         """Fire one workflow action: one transaction, one audit event, exactly one winner under races.
         Returns the dossier's full view (what the HTTP API answers with).
 
         Documents the action calls for (a result, a slip) are recorded as pending in the same
         transaction and signed after the commit (see engine.usecases.issuance).
+
+        A comment is internal (staff only) unless ``comment_public`` is True; the flag is kept in the
+        audit event's details.
         """
-        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+        return self._transition(dossier_id, action, actor, comment=comment, comment_public=comment_public,
+                                reason=reason, items=items,
                                 new_due_at=new_due_at, expected_version=expected_version, with_view=True)[1]
 
     def fire_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
-                    reason: str | None = None, items: Any = None, new_due_at: Any = None,
-                    expected_version: Any = None) -> TransitionOutcome:
+                    comment_public: Any = False, reason: str | None = None, items: Any = None,
+                    new_due_at: Any = None, expected_version: Any = None) -> TransitionOutcome:
         """The same transition as ``perform_action`` (same checks, writes, errors and documents), for
         callers that do not need the dossier's view: batch jobs, imports. Skips reading the documents,
         events, results and slips back; returns what changed."""
-        return self._transition(dossier_id, action, actor, comment=comment, reason=reason, items=items,
+        return self._transition(dossier_id, action, actor, comment=comment, comment_public=comment_public,
+                                reason=reason, items=items,
                                 new_due_at=new_due_at, expected_version=expected_version, with_view=False)[0]
 
-    def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, reason: Any, items: Any,
+    def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, comment_public: Any,
+                    reason: Any, items: Any,
                     new_due_at: Any, expected_version: Any,
                     with_view: bool) -> tuple[TransitionOutcome, DossierView | None]:
         """One transition, one transaction. The dossier is read with its agency and applicant in one
@@ -63,6 +69,9 @@ class Actions:
         INSERTs; one statement on PostgreSQL). Slips and results are built as ORM objects by the code
         that records them, in the same transaction; the view, if asked for, is read before the commit."""
         comment = _opt_text(comment, "comment")
+        if not isinstance(comment_public, bool):
+            raise ValidationError("comment_public must be true or false",
+                                  fields={COMMENT_PUBLIC: ["true hoặc false / true or false"]})
         reason = _opt_text(reason, "reason")
         items = _items(items)
         due = _parse_due(new_due_at)
@@ -96,6 +105,8 @@ class Actions:
                 d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
                 d.has_results = d.has_results or records
             details: dict[str, Any] = {}
+            if comment is not None and comment_public:
+                details[COMMENT_PUBLIC] = True
             if "assign_code" in fired.effects:
                 day = now.strftime("%y%m%d")
                 seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)

@@ -14,7 +14,7 @@ from engine.adapters.models import Agency, Document, Dossier, DossierEvent, Resu
 from engine.adapters.queries import DossierRow
 from engine.adapters.uow import UnitOfWork
 from engine.rules import audit
-from engine.rules.access import Actor, can_view_dossier, roles_on_dossier
+from engine.rules.access import Actor, can_view_dossier, comment_is_public, comment_visible, roles_on_dossier
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoundError, ValidationError
 from engine.rules.slips import SLIP_TITLES
@@ -141,7 +141,7 @@ class Dossiers:
             requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
             due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,
             overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
-            events=[EventView(*e) for e in events],  # seq, action, actor_name, role, from, to, at, comment, reason, items, details
+            events=[_event_view(e, roles) for e in events],
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
             slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
                    for slip_id, form, number, issued_at, status in slips],
@@ -150,6 +150,17 @@ class Dossiers:
 
 
 # --------------------------------------------------------------------------- audit events
+
+
+def _event_view(row: Any, roles: frozenset[str]) -> EventView:
+    """One audit event as a reader holding ``roles`` sees it: a staff comment not marked public is left
+    out for the applicant (the reasons and the items to supplement are always shown)."""
+    seq, action, actor_name, role, from_state, to_state, at, comment, reason, items, details = row
+    public = comment_is_public(details) or (role == "applicant" and comment is not None)
+    if comment is not None and not comment_visible(roles, author_role=role, details=details):
+        comment = None
+    return EventView(seq, action, actor_name, role, from_state, to_state, at, comment, reason, items, details,
+                     comment_public=public)
 
 
 def event_fields(d: Dossier | DossierRow, actor: Actor, action: str, from_state: str | None, to_state: str,

@@ -95,7 +95,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
-        issuance=issuance, verification=Verification(uow, clock, catalogue, blobs, issuer, links),
+        issuance=issuance, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

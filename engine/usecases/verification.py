@@ -1,5 +1,9 @@
 """Verification: a signed PDF checked (signatures, chain to our root, its hash against the store and
-the store's status), and the public page a document's QR code opens."""
+the store's status), and the public page a document's QR code opens.
+
+What anyone may see of a stored document is what its paper prints and no more: the data keys its
+template uses, personal ids masked, no address or contact (``rules.results.public_data``). The full
+record is for its holder and the issuing agency's staff, signed in (:meth:`Verification.full_record`)."""
 from __future__ import annotations
 
 import datetime as dt
@@ -11,14 +15,19 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters.blobs import LocalBlobStore
-from engine.adapters.models import Agency, Result, Slip
+from engine.adapters.models import Agency, Dossier, Result, Slip
 from engine.adapters.uow import UnitOfWork
 from engine.rules import results as result_rules
-from engine.rules.definitions import Catalogue
-from engine.rules.errors import NotFoundError, ValidationError
+from engine.rules.access import Actor
+from engine.rules.errors import EngineError, NotFoundError, ValidationError
+from engine.rules.identity import mask_personal_id
 from engine.rules.slips import SLIP_TITLES
+from engine.usecases.access import may_read_result
+from engine.usecases.catalogue import Procedures
 from engine.usecases.issuance import DocumentIssuer
 from engine.usecases.links import Links
+
+NOT_FOUND = "Mã xác thực không đúng / unknown document or wrong token"
 
 
 @dataclass(frozen=True)
@@ -46,8 +55,17 @@ class StoredDocumentView:
     status: str
     status_reason: str | None
     hash_matches: bool
-    holders: list[str]
-    data: dict[str, Any]
+    holders: list[str]  # masked
+    data: dict[str, Any]  # what the paper prints, personal ids masked, no address or contact
+
+
+@dataclass(frozen=True)
+class FullRecord:
+    """Where a signed-in reader finds the whole of a document the public page shows in part."""
+    kind: str  # result | slip
+    id: str
+    dossier_id: str | None
+    audience: str  # holder (of the result) | applicant (who filed the dossier) | staff (of the issuing agency)
 
 
 @dataclass(frozen=True)
@@ -57,14 +75,23 @@ class VerificationView:
     sha256: str
     signatures: list[SignatureView]
     document: StoredDocumentView | None
+    outcome: str = "unknown"  # rules.results.OUTCOMES: genuine, revoked, superseded, expired, unknown, tampered...
+
+
+@dataclass(frozen=True)
+class VerificationPage:
+    document: StoredDocumentView
+    check: VerificationView | None
+    outcome: str
 
 
 class Verification:
-    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], catalogue: Catalogue,
+    def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links):
         self.uow = uow
         self.clock = clock
-        self.catalogue = catalogue
+        self.procedures = procedures
+        self.catalogue = procedures.catalogue
         self.blobs = blobs
         self.issuer = issuer
         self.links = links
@@ -84,52 +111,92 @@ class Verification:
             valid, problem = False, "not issued by this system (unknown to the store)"
         elif valid and document.status != "valid":
             valid, problem = False, f"the document is {document.status}"
-        return VerificationView(valid, problem, digest, signatures, document)
+        outcome = result_rules.outcome(checked=True, valid=valid, problem=report["problem"] or problem,
+                                       status=document.status if document else None)
+        return VerificationView(valid, problem, digest, signatures, document, outcome)
 
     def _stored_document(self, digest: str) -> StoredDocumentView | None:
-        now = self.clock()
         with self.uow(write=False) as uow:
             s = uow.session
             r = s.execute(select(Result).where((Result.pdf_sha256 == digest) | (Result.signed_sha256 == digest))).scalars().first()
             if r is not None:
-                agency = s.get(Agency, r.issuer_agency_id)
-                st = result_rules.standing(r.status, r.valid_until, now, r.status_reason)
-                title = self.catalogue.evidence_types.get(r.evidence_type)
-                return StoredDocumentView("result", r.id, r.number, title.title.vi if title else r.evidence_type,
-                                          agency.name_vi, r.issued_at, st.status, st.reason, True,
-                                          sorted(h.personal_id for h in r.holders), dict(r.data or {}))
+                return self._result_view(s, r)
             slip = s.execute(select(Slip).where(Slip.pdf_sha256 == digest)).scalars().first()
             if slip is not None:
-                agency = s.get(Agency, slip.issuer_agency_id)
-                return StoredDocumentView("slip", slip.id, slip.number, SLIP_TITLES[slip.form], agency.name_vi,
-                                          slip.issued_at, slip.status, None, True, [], {})
+                return self._slip_view(s, slip)
         return None
 
-    def verification_page(self, document_id: str, token: str) -> tuple[StoredDocumentView, VerificationView | None]:
-        """What the QR code opens: the stored document and a fresh check of its stored file."""
+    def _result_view(self, s: Any, r: Result) -> StoredDocumentView:
+        agency = s.get(Agency, r.issuer_agency_id)
+        st = result_rules.standing(r.status, r.valid_until, self.clock(), r.status_reason)
+        title = self.catalogue.evidence_types.get(r.evidence_type)
+        try:
+            proc = self.procedures.procedure_version(r.procedure_id, r.procedure_version, s)
+        except EngineError:  # a record whose definition is unknown here: nothing of its data is shown
+            proc = None
+        definition = next((d for d in proc.results if d.id == r.result_key), None) if proc else None
+        return StoredDocumentView("result", r.id, r.number, title.title.vi if title else r.evidence_type,
+                                  agency.name_vi, r.issued_at, st.status, st.reason, True,
+                                  sorted(mask_personal_id(h.personal_id) for h in r.holders),
+                                  result_rules.public_data(definition, proc, dict(r.data or {})))
+
+    @staticmethod
+    def _slip_view(s: Any, slip: Slip) -> StoredDocumentView:
+        """A slip prints the dossier's code, the procedure and the applicant: shown with the id masked,
+        without the applicant's address, phone or e-mail."""
+        agency = s.get(Agency, slip.issuer_agency_id)
+        context = slip.context or {}
+        dossier, applicant = context.get("dossier") or {}, context.get("applicant") or {}
+        data = {"dossier_code": dossier.get("code"), "procedure_title": dossier.get("procedure_title"),
+                "applicant_name": applicant.get("name"),
+                "applicant_personal_id": mask_personal_id(applicant["personal_id"]) if applicant.get("personal_id") else None}
+        return StoredDocumentView("slip", slip.id, slip.number, SLIP_TITLES[slip.form], agency.name_vi,
+                                  slip.issued_at, slip.status, None, True, [],
+                                  {k: v for k, v in data.items() if v not in (None, "")})
+
+    def verification_page(self, document_id: str, token: str) -> VerificationPage:
+        """What the QR code opens: the stored document as the public may see it, a fresh check of its
+        stored file, and the verdict in one word."""
         if not _is_id(document_id) or not self.links.token_matches(document_id, token):
-            raise NotFoundError("Mã xác thực không đúng / unknown document or wrong token")
-        now = self.clock()
+            raise NotFoundError(NOT_FOUND)
         with self.uow(write=False) as uow:
             s = uow.session
             r = s.get(Result, document_id)
             slip = None if r is not None else s.get(Slip, document_id)
             if r is None and slip is None:
-                raise NotFoundError("Mã xác thực không đúng / unknown document or wrong token")
+                raise NotFoundError(NOT_FOUND)
             digest = r.pdf_sha256 if r is not None else slip.pdf_sha256
-            if r is not None:
-                agency = s.get(Agency, r.issuer_agency_id)
-                st = result_rules.standing(r.status, r.valid_until, now, r.status_reason)
-                title = self.catalogue.evidence_types.get(r.evidence_type)
-                doc = StoredDocumentView("result", r.id, r.number, title.title.vi if title else r.evidence_type,
-                                         agency.name_vi, r.issued_at, st.status, st.reason, True,
-                                         sorted(h.personal_id for h in r.holders), dict(r.data or {}))
-            else:
-                agency = s.get(Agency, slip.issuer_agency_id)
-                doc = StoredDocumentView("slip", slip.id, slip.number, SLIP_TITLES[slip.form], agency.name_vi,
-                                         slip.issued_at, slip.status, None, True, [], {})
+            doc = self._result_view(s, r) if r is not None else self._slip_view(s, slip)
         check = self.verify_document(self.blobs.get(digest)) if digest and self.issuer is not None else None
-        return doc, check
+        if check is not None:
+            outcome = check.outcome
+        else:
+            outcome = result_rules.outcome(checked=False, valid=False, problem=None,
+                                           status=doc.status if doc.kind == "result" else None)
+        return VerificationPage(doc, check, outcome)
+
+    def full_record(self, document_id: str, token: str, actor: Actor) -> FullRecord:
+        """Where the whole document is, for a signed-in reader allowed to see it: a holder of the result
+        (or the applicant of the slip's dossier), or staff of the issuing agency. Anyone else: not found."""
+        if not _is_id(document_id) or not self.links.token_matches(document_id, token):
+            raise NotFoundError(NOT_FOUND)
+        with self.uow(write=False) as uow:
+            s = uow.session
+            r = s.get(Result, document_id)
+            slip = None if r is not None else s.get(Slip, document_id)
+            if r is None and slip is None:
+                raise NotFoundError(NOT_FOUND)
+            agency_id = r.issuer_agency_id if r is not None else slip.issuer_agency_id
+            dossier_id = r.dossier_id if r is not None else slip.dossier_id
+            kind = "result" if r is not None else "slip"
+            if actor.is_staff and actor.agency_id == agency_id:
+                return FullRecord(kind, document_id, dossier_id, "staff")
+            if r is not None and may_read_result(actor, r):
+                return FullRecord(kind, document_id, dossier_id, "holder")
+            d = s.get(Dossier, dossier_id) if dossier_id and actor.is_citizen else None
+            if d is not None and d.applicant_account_id == actor.account_id:
+                return FullRecord(kind, document_id, dossier_id, "applicant")
+        raise NotFoundError(NOT_FOUND)
 
 
 def _is_id(value: Any) -> bool:

@@ -22,6 +22,7 @@ class EventView:
     reason: str | None
     items: list[str] | None
     details: dict | None
+    comment_public: bool = False  # whether the applicant sees the comment (staff see every comment)
 
 
 @dataclass(frozen=True)

@@ -295,7 +295,7 @@ def test_a_supplement_request_is_answered_with_a_new_file_then_the_dossier_is_wi
     upload(wife, did, "medical_birth_notice")
     act(wife, services, actor, did, "submit")
     api_as("clerk").act(did, "request_supplement", items=["Giấy chứng sinh bản rõ nét", "Ghi rõ nơi sinh"],
-                        comment="Bản chụp bị mờ")
+                        comment="Bản chụp bị mờ", comment_public=True)
     text = page(wife, f"/my/dossiers/{did}")
     assert "Bộ phận Một cửa yêu cầu bổ sung, hoàn thiện hồ sơ" in text
     assert "Giấy chứng sinh bản rõ nét" in text and "Ghi rõ nơi sinh" in text and "Bản chụp bị mờ" in text

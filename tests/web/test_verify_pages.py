@@ -205,3 +205,97 @@ def test_the_error_page_escapes_the_message(app):
     with app.test_request_context("/x"):
         html = render_template("error.html", status=422, title="validation error", message="<script>x</script> sai")
     assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt; sai" in html
+
+
+# --------------------------------------------------------------------------- finding 7: what the public sees
+
+
+def disclosure(html: str) -> str:
+    """The technical details behind the page's one disclosure (<details>)."""
+    match = re.search(r"<details[^>]*>.*?</details>", html, re.S)
+    assert match, "no <details> disclosure on the page"
+    return match.group(0)
+
+
+def outside_disclosure(html: str) -> str:
+    return re.sub(r"<details[^>]*>.*?</details>", "", html, flags=re.S)
+
+
+def masked(pid: str) -> str:
+    return pid[:4] + "*" * (len(pid) - 6) + pid[-2:]
+
+
+def test_the_qr_page_shows_what_the_birth_certificate_prints_with_ids_masked_and_no_address(signed, client):
+    result, _pdf, path = signed
+    data = result["data"]
+    html = client.get(path).get_data(as_text=True)
+    # the verdict comes first, in words
+    assert '<p class="outcome">Văn bản thật</p>' in html
+    assert html.index('class="outcome"') < html.index("<dl")
+    # the parents' ids (the father's is not even printed) and their residences are not shown
+    for key in ("mother_personal_id", "father_personal_id", "requester_personal_id"):
+        assert data[key] and data[key] not in html, key
+    for key in ("mother_residence", "father_residence"):
+        assert data[key] and data[key] not in html, key
+    # nor what the paper does not print (how the mother is related, when the dossier was received)
+    assert "Quan hệ với người được khai sinh" not in html and "requester_relationship" not in html
+    assert "Ngày tiếp nhận" not in html and "registry" not in html
+    # the paper prints the requester's id: it is shown masked; the names the paper prints are shown
+    assert f"<dd>{masked(data['requester_personal_id'])}</dd>" in html
+    assert f"<dd>{data['mother_full_name']}</dd>" in html and f"<dd>{data['father_full_name']}</dd>" in html
+    assert "<dt>Họ, chữ đệm, tên người được khai sinh</dt><dd>Trần Minh Khôi</dd>" in html
+
+
+def test_the_raw_validator_text_is_only_inside_the_disclosure(signed, client):
+    result, pdf, path = signed
+    html = client.get(path).get_data(as_text=True)
+    details = disclosure(html)
+    assert "INTACT:TRUSTED" in details and "INTACT" not in outside_disclosure(html)  # the validator's own words
+    assert "<summary>" in details and "Chi tiết kỹ thuật" in details
+    assert result["sha256"] in details and result["sha256"] not in outside_disclosure(html)
+    # the upload's result: the same, for a tampered file the verdict says so in words
+    page = upload(client, tampered(pdf)).get_data(as_text=True)
+    assert '<p class="outcome">Văn bản đã bị sửa đổi</p>' in page
+    assert "modified after signing" in disclosure(page)
+    assert "modified after signing" not in outside_disclosure(page)
+
+
+@pytest.mark.parametrize("status, vi, en", [
+    ("revoked", "Văn bản đã bị thu hồi", "Revoked document"),
+    ("superseded", "Văn bản đã được thay thế", "Superseded document"),
+    ("expired", "Văn bản đã hết hiệu lực", "Expired document"),
+])
+def test_the_verdict_names_a_document_that_no_longer_stands_in_both_languages(signed, client, services, status, vi, en):
+    result, _pdf, path = signed
+    from engine.adapters.models import Result
+    with services.uow() as uow:
+        uow.session.get(Result, result["id"]).status = status
+        uow.commit()
+    html = client.get(path).get_data(as_text=True)
+    assert f'<p class="outcome">{vi}</p>' in html and f'data-outcome="{status}"' in html
+    english(client)
+    assert f'<p class="outcome">{en}</p>' in client.get(path).get_data(as_text=True)
+
+
+def test_an_unsigned_pdf_is_called_not_issued_by_us(client, services):
+    html = upload(client, PDF_A(services)).get_data(as_text=True)
+    assert '<p class="outcome">Văn bản không do hệ thống này cấp</p>' in html and 'data-outcome="unknown"' in html
+    english(client)
+    html = upload(client, PDF_A(services)).get_data(as_text=True)
+    assert '<p class="outcome">Not issued by this system</p>' in html
+
+
+def test_the_holder_and_the_agencys_staff_reach_the_full_record_from_the_public_page(signed, client, demo, web_as):
+    result, _pdf, path = signed
+    html = client.get(path).get_data(as_text=True)
+    assert f'href="{path}/full"' in html
+    assert client.get(f"{path}/full").status_code == 302  # to the login page
+    wife = web_as(demo["scenarios"]["married_couple"]["wife"])
+    r = wife.get(f"{path}/full")
+    assert r.status_code == 302 and r.headers["Location"].endswith(f"/my/results/{result['id']}")
+    clerk = web_as("clerk")
+    r = clerk.get(f"{path}/full")
+    assert r.status_code == 302 and "/desk/dossiers/" in r.headers["Location"]
+    stranger = web_as(demo["scenarios"]["single_adults"][0]["personal_id"])
+    assert stranger.get(f"{path}/full").status_code == 404
+    assert wife.get(f"/verify/{result['id']}/wrong-token/full").status_code == 404

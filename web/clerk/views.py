@@ -195,13 +195,14 @@ def act(dossier_id: str, action: str):
         inputs["items"] = [line.strip() for line in form["items"].splitlines() if line.strip()]
     if "new_due_at" in form:
         inputs["new_due_at"] = form["new_due_at"].strip() or None
-    posted = {k: form.get(k, "") for k in (*ACTION_INPUTS, "comment")}
+    posted = {k: form.get(k, "") for k in (*ACTION_INPUTS, "comment", "comment_public")}
     if action in CAUTION_ACTIONS and form.get("confirm") != "yes":
         return _render_dossier(dossier_id, Failure(
             f"action:{action}", _("Confirm that you want to do this: it cannot be undone."),
             {"confirm": [_("Tick the box to confirm.")]}, posted), 422)
     try:
         view = services().actions.perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
+                                                 comment_public=form.get("comment_public") == "yes",
                                          expected_version=int(version), **inputs)
     except ValidationError as exc:
         return _render_dossier(dossier_id, Failure(f"action:{action}", exc.message, exc.fields, posted), 422)

@@ -3,6 +3,7 @@ evidence types (:func:`load_catalogue`). Loading fails fast: every problem is re
 ``file:line: message`` in one :class:`~engine.rules.errors.DefinitionError`."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
@@ -156,11 +157,17 @@ def parse_procedure(
             if arg not in field_ids:
                 p.add(_field_line(doc, f.id), f"field '{f.id}': prefill argument '{arg}' is not a field of this form")
 
-    # templates exist
+    # templates exist; what each prints is what a public verification page may show
     if folder is not None:
+        read: list = []
         for res in results:
             if not (folder / res.template).is_file():
                 p.add(_result_line(doc, res.id), f"result '{res.id}': template '{res.template}' not found in {folder.name}/")
+                read.append(res)
+                continue
+            printed = printed_keys((folder / res.template).read_text(encoding="utf-8")) & {k for k, _ in res.data}
+            read.append(dataclasses.replace(res, printed=printed))
+        results = tuple(read)
     # evidence types named by documents must be known
     if evidence_types is not None:
         known = set(evidence_types) | {res.evidence for res in results}
@@ -181,6 +188,15 @@ def parse_procedure(
         source_text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
     )
     return proc, []
+
+
+# ``data.key`` or ``data["key"]`` in a result template: the data keys the paper prints.
+_PRINTED = re.compile(r"\bdata\s*(?:\.\s*([A-Za-z_]\w*)|\[\s*['\"]([A-Za-z_]\w*)['\"]\s*\])")
+
+
+def printed_keys(template_text: str) -> frozenset[str]:
+    """The result data keys a result template uses, i.e. what the paper document prints."""
+    return frozenset(a or b for a, b in _PRINTED.findall(template_text))
 
 
 def _field_line(doc: dict, field_id: str) -> int:

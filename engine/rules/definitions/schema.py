@@ -114,6 +114,9 @@ class ResultDef:
     evidence: str
     validity_months: int | None
     signers: tuple[str, ...]
+    # the data keys the template prints (read from the template when the folder is loaded): what a
+    # public verification page may show of the result
+    printed: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
