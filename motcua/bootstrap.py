@@ -18,6 +18,7 @@ from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import Prefiller
 from engine.usecases.links import Links
 from engine.usecases.services import Services, build_services
+from motcua.datadir import prepare_sqlite_file
 from motcua.settings import PROJECT_ROOT, Settings
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -37,7 +38,9 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
     """Load and check definitions (fail fast), connect the database, wire the services."""
     calendars = load_calendars(settings.calendar_folders)
     catalogue = load_catalogue(settings.procedure_folders, calendars=calendars.keys())
-    engine = engine or make_engine(settings.database_url)
+    if engine is None:
+        prepare_sqlite_file(settings.database_url)  # 0600, before SQLite creates it world-readable
+        engine = make_engine(settings.database_url)
     uow = uow_factory(engine)
     clock = clock or local_clock(settings.timezone)
     services = build_services(
@@ -89,6 +92,7 @@ def upgrade_database(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    prepare_sqlite_file(url)
     alembic_cfg = Config()
     alembic_cfg.set_main_option("script_location", str(MIGRATIONS))
     alembic_cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.rules.identity import DEFAULT_PATTERN
+from motcua.datadir import PRIVATE_FILE, owner_only, private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PROCEDURES = PROJECT_ROOT / "procedures"
@@ -160,7 +161,7 @@ class Settings:
         data_dir = values.get("data_dir", cls._default("data_dir")).resolve()
         values["data_dir"] = data_dir
         if "database_url" not in values:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             values["database_url"] = f"sqlite:///{data_dir / 'motcua.db'}"
         if "secret_key" not in values:
             values["secret_key"] = _generated_secret(data_dir / SECRET_KEY_FILE)
@@ -199,9 +200,10 @@ class Settings:
 def _generated_secret(path: Path) -> str:
     """A secret kept in a file readable by its owner only: read it, or create it once."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with owner_only():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         except FileExistsError:
             pass  # another process created it meanwhile: read theirs
         else:
