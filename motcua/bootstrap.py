@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, inspect
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 from engine.adapters.uow import make_engine, uow_factory
 from engine.rules import deadlines
@@ -54,6 +55,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         issue_inline=settings.issue_inline,
         personal_ids=PersonalIdRule(settings.personal_id_pattern),
         engine=engine,
+        pdf_checker=PdfScreen(max_pages=settings.pdf_max_pages, max_inflated_mb=settings.pdf_max_inflated_mb),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files

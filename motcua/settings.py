@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.rules.identity import DEFAULT_PATTERN
+from engine.rules.uploads import DEFAULT_MAX_INFLATED_MB, DEFAULT_MAX_PAGES
 from motcua.datadir import PRIVATE_FILE, owner_only, private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -72,6 +73,16 @@ def _positive_number(value: object) -> float:
     return number
 
 
+def _positive_whole_number(value: object) -> int:
+    try:
+        number = int(str(value).strip())
+    except ValueError:
+        raise ValueError(f"not a whole number: {value!r}") from None
+    if number < 1:
+        raise ValueError(f"must be at least 1, not {value!r}")
+    return number
+
+
 def _flag(value: object) -> bool:
     return truthy(value)
 
@@ -118,6 +129,8 @@ class Settings:
     secret_key: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
     timezone: str = field(default="Asia/Ho_Chi_Minh", metadata=_env(_time_zone))
     max_upload_mb: float = field(default=20.0, metadata=_env(_positive_number))
+    pdf_max_pages: int = field(default=DEFAULT_MAX_PAGES, metadata=_env(_positive_whole_number))  # an uploaded PDF
+    pdf_max_inflated_mb: float = field(default=DEFAULT_MAX_INFLATED_MB, metadata=_env(_positive_number))  # its streams, decompressed
     public_url: str = field(default="http://127.0.0.1:8000", metadata=_env(_text))  # the address QR codes point to
     font_cache_dir: Path = field(metadata=_env(_path))  # default: <data dir>/fonts
     pki_passphrase: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
