@@ -316,6 +316,42 @@ def calendar_due(start: str, value: str, unit: str, procedure_id: str | None, co
     click.echo(due.isoformat(timespec="minutes"))
 
 
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def backup(directory: Path) -> None:
+    """Copy the database (a consistent snapshot), the blobs, the signing keys and the data dir's secrets
+    into DIRECTORY (new or empty), with a manifest of SHA-256 hashes."""
+    from motcua.backup import BackupError, make_backup
+
+    try:
+        summary = make_backup(_settings(), directory)
+    except BackupError as exc:
+        _fail(f"motcua: {exc}")
+    click.echo(f"backup written to {directory}: {summary.kind} database, {summary.files} file(s), {summary.size:,} bytes")
+    if len(summary.secrets) < 2:
+        click.echo("note: the secret key or the PKI passphrase comes from the environment: keep it with the backup",
+                   err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def restore(directory: Path) -> None:
+    """Restore a backup made by ``motcua backup`` into an empty data dir (and an empty database):
+    the manifest's hashes are checked first, then the database, blobs, keys and secrets are put back."""
+    from motcua.backup import BackupError, restore_backup
+
+    try:
+        # the secrets come from the backup: none may be generated into the data dir first
+        settings = Settings.from_environment({"SECRET_KEY": "unused by restore", "PKI_PASSPHRASE": "unused by restore"})
+    except SettingsError as exc:
+        _fail(f"motcua: {exc}", 2)
+    try:
+        summary = restore_backup(settings, directory)
+    except BackupError as exc:
+        _fail(f"motcua: {exc}")
+    click.echo(f"restored {directory} into {settings.data_dir}: {summary.kind} database, {summary.files} file(s)")
+
+
 @main.group()
 def audit() -> None:
     """The audit trail."""
