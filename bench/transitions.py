@@ -44,7 +44,12 @@ WARMUP = 10  # transitions per worker before the timed window (committed and che
 AUDIT_SAMPLE_PER_WORKER = 5
 WORKER_START_TIMEOUT = 300.0
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+# a real one-page PDF (uploads are parsed and screened, a fake one is refused)
+PDF = (b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<</Type/Catalog/Pages 2 0 R>>\nendobj\n2 0 obj\n"
+       b"<</Type/Pages/Kids[3 0 R]/Count 1>>\nendobj\n3 0 obj\n<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]"
+       b"/Contents 4 0 R>>\nendobj\n4 0 obj\n<</Length 46>>stream\nBT /F1 12 Tf 72 770 Td (Giay chung sinh) Tj ET\n"
+       b"endstream\nendobj\nxref\n0 5\n0000000000 65535 f \n0000000015 00000 n \n0000000060 00000 n \n"
+       b"0000000111 00000 n \n0000000191 00000 n \ntrailer\n<</Size 5/Root 1 0 R>>\nstartxref\n284\n%%EOF\n")
 
 
 class FixedClock:

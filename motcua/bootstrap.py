@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, inspect
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 from engine.adapters.uow import make_engine, uow_factory
 from engine.rules import deadlines
@@ -18,6 +19,7 @@ from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import Prefiller
 from engine.usecases.links import Links
 from engine.usecases.services import Services, build_services
+from motcua.datadir import prepare_sqlite_file
 from motcua.settings import PROJECT_ROOT, Settings
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -37,7 +39,9 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
     """Load and check definitions (fail fast), connect the database, wire the services."""
     calendars = load_calendars(settings.calendar_folders)
     catalogue = load_catalogue(settings.procedure_folders, calendars=calendars.keys())
-    engine = engine or make_engine(settings.database_url)
+    if engine is None:
+        prepare_sqlite_file(settings.database_url)  # 0600, before SQLite creates it world-readable
+        engine = make_engine(settings.database_url)
     uow = uow_factory(engine)
     clock = clock or local_clock(settings.timezone)
     services = build_services(
@@ -54,6 +58,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         session_lifetime=dt.timedelta(hours=settings.session_hours),
         session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
         token_lifetime=dt.timedelta(days=settings.token_days),
+        pdf_checker=PdfScreen(max_pages=settings.pdf_max_pages, max_inflated_mb=settings.pdf_max_inflated_mb),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files
@@ -92,6 +97,7 @@ def upgrade_database(url: str) -> None:
     from alembic import command
     from alembic.config import Config
 
+    prepare_sqlite_file(url)
     alembic_cfg = Config()
     alembic_cfg.set_main_option("script_location", str(MIGRATIONS))
     alembic_cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))

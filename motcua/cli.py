@@ -11,7 +11,8 @@ import click
 
 from engine.rules.errors import DefinitionError, EngineError
 from motcua.demo import seed_demo, seed_demo_queue
-from motcua.settings import Settings, SettingsError
+from motcua.datadir import PRIVATE_FOLDERS, make_private, owner_only, private_dir
+from motcua.settings import PKI_PASSPHRASE_FILE, SECRET_KEY_FILE, Settings, SettingsError
 
 
 def _fail(message: str, code: int = 1) -> NoReturn:
@@ -47,11 +48,19 @@ def main() -> None:
 @click.option("--demo", is_flag=True, help="Also seed synthetic people, staff and an agency client.")
 @click.option("--people", default=1200, show_default=True, help="How many synthetic people (--demo).")
 def init(demo: bool, people: int) -> None:
-    """Create or upgrade the database, check and publish procedures, load calendars."""
+    """Create or upgrade the database, check and publish procedures, load calendars. The data dir,
+    its blobs and keys folders are its owner's only (0700), the database and secrets 0600."""
+    with owner_only():
+        _init(demo, people)
+
+
+def _init(demo: bool, people: int) -> None:
     from motcua.bootstrap import upgrade_database
 
     settings = _settings()
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    for folder in (settings.data_dir, *(settings.data_dir / name for name in PRIVATE_FOLDERS)):
+        private_dir(folder)
+    make_private(settings.data_dir, settings.database_url, (SECRET_KEY_FILE, PKI_PASSPHRASE_FILE))
     services = _services(settings)  # fails fast on a broken definition, before touching the database
     upgrade_database(settings.database_url)
     try:
@@ -225,19 +234,22 @@ def passwd(username: str, password: str) -> None:
 @main.command()
 def sweep() -> None:
     """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending;
-    removes web sessions that ended long ago."""
+    removes web sessions that ended long ago. Exit 1 when a document could not be signed (it stays
+    pending for the next run)."""
     services = _services()
     report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
     issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
     click.echo(f"web sessions: {services.sessions.purge_sessions()} ended more than 30 days ago removed")
+    sys.exit(1 if issued.failed else 0)  # a document that could not be signed is work left undone
 
 
 @main.command()
 @click.option("--limit", default=100, show_default=True)
 def issue(limit: int) -> None:
-    """Render, sign and store documents left pending (after a crash, or with MOTCUA_ISSUE_INLINE=false)."""
+    """Render, sign and store documents left pending (after a crash, or with MOTCUA_ISSUE_INLINE=false);
+    exit 1 when one could not be signed."""
     report = _services().issuance.issue_pending(limit=limit)
     click.echo(f"documents: {report.issued} signed, {report.failed} failed, {report.pending} still pending")
     sys.exit(1 if report.failed else 0)
@@ -333,6 +345,42 @@ def calendar_due(start: str, value: str, unit: str, procedure_id: str | None, co
     except EngineError as exc:
         _fail(f"motcua calendar due: {exc.message}", 2)
     click.echo(due.isoformat(timespec="minutes"))
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False))
+def backup(directory: Path) -> None:
+    """Copy the database (a consistent snapshot), the blobs, the signing keys and the data dir's secrets
+    into DIRECTORY (new or empty), with a manifest of SHA-256 hashes."""
+    from motcua.backup import BackupError, make_backup
+
+    try:
+        summary = make_backup(_settings(), directory)
+    except BackupError as exc:
+        _fail(f"motcua: {exc}")
+    click.echo(f"backup written to {directory}: {summary.kind} database, {summary.files} file(s), {summary.size:,} bytes")
+    if len(summary.secrets) < 2:
+        click.echo("note: the secret key or the PKI passphrase comes from the environment: keep it with the backup",
+                   err=True)
+
+
+@main.command()
+@click.argument("directory", type=click.Path(path_type=Path, file_okay=False, exists=True))
+def restore(directory: Path) -> None:
+    """Restore a backup made by ``motcua backup`` into an empty data dir (and an empty database):
+    the manifest's hashes are checked first, then the database, blobs, keys and secrets are put back."""
+    from motcua.backup import BackupError, restore_backup
+
+    try:
+        # the secrets come from the backup: none may be generated into the data dir first
+        settings = Settings.from_environment({"SECRET_KEY": "unused by restore", "PKI_PASSPHRASE": "unused by restore"})
+    except SettingsError as exc:
+        _fail(f"motcua: {exc}", 2)
+    try:
+        summary = restore_backup(settings, directory)
+    except BackupError as exc:
+        _fail(f"motcua: {exc}")
+    click.echo(f"restored {directory} into {settings.data_dir}: {summary.kind} database, {summary.files} file(s)")
 
 
 @main.group()

@@ -19,6 +19,8 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.rules.identity import DEFAULT_PATTERN
+from engine.rules.uploads import DEFAULT_MAX_INFLATED_MB, DEFAULT_MAX_PAGES
+from motcua.datadir import PRIVATE_FILE, owner_only, private_dir
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 BUNDLED_PROCEDURES = PROJECT_ROOT / "procedures"
@@ -71,14 +73,22 @@ def _positive_number(value: object) -> float:
     return number
 
 
-def _count(value: object) -> int:
+def _whole_number(value: object, least: int) -> int:
     try:
         number = int(str(value).strip())
     except ValueError:
         raise ValueError(f"not a whole number: {value!r}") from None
-    if number < 0:
-        raise ValueError(f"must be 0 or more, not {value!r}")
+    if number < least:
+        raise ValueError(f"must be {least} or more, not {value!r}")
     return number
+
+
+def _count(value: object) -> int:
+    return _whole_number(value, 0)
+
+
+def _positive_whole_number(value: object) -> int:
+    return _whole_number(value, 1)
 
 
 def _flag(value: object) -> bool:
@@ -127,6 +137,8 @@ class Settings:
     secret_key: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
     timezone: str = field(default="Asia/Ho_Chi_Minh", metadata=_env(_time_zone))
     max_upload_mb: float = field(default=20.0, metadata=_env(_positive_number))
+    pdf_max_pages: int = field(default=DEFAULT_MAX_PAGES, metadata=_env(_positive_whole_number))  # an uploaded PDF
+    pdf_max_inflated_mb: float = field(default=DEFAULT_MAX_INFLATED_MB, metadata=_env(_positive_number))  # its streams, decompressed
     public_url: str = field(default="http://127.0.0.1:8000", metadata=_env(_text))  # the address QR codes point to
     font_cache_dir: Path = field(metadata=_env(_path))  # default: <data dir>/fonts
     pki_passphrase: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
@@ -173,7 +185,7 @@ class Settings:
         data_dir = values.get("data_dir", cls._default("data_dir")).resolve()
         values["data_dir"] = data_dir
         if "database_url" not in values:
-            data_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(data_dir)
             values["database_url"] = f"sqlite:///{data_dir / 'motcua.db'}"
         if "secret_key" not in values:
             values["secret_key"] = _generated_secret(data_dir / SECRET_KEY_FILE)
@@ -212,9 +224,10 @@ class Settings:
 def _generated_secret(path: Path) -> str:
     """A secret kept in a file readable by its owner only: read it, or create it once."""
     if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+        private_dir(path.parent)
         try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with owner_only():
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, PRIVATE_FILE)
         except FileExistsError:
             pass  # another process created it meanwhile: read theirs
         else:

@@ -9,6 +9,8 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
+HSTS = "max-age=31536000; includeSubDomains"
+
 
 class JSONProvider(DefaultJSONProvider):
     """ISO 8601 date-times (local time, as stored), non-ASCII kept as is."""
@@ -25,7 +27,7 @@ class JSONProvider(DefaultJSONProvider):
 
 def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> Flask:
     """The app over ``services`` (the use cases, built by the composition root), configured by
-    ``settings`` (read by attribute: ``secret_key``, ``max_upload_mb``, ``secure_cookies``,
+    ``settings`` (read by attribute: ``secret_key``, ``max_upload_mb``, ``secure_cookies``, ``public_url``,
     ``session_hours``, ``trusted_proxies``, ``data_dir``, ``timezone``, ``testing``). ``login_provider`` replaces the local
     password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
@@ -80,6 +82,13 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
             "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; "
             "form-action 'self'; base-uri 'none'")
         return response
+
+    if str(settings.public_url).lower().startswith("https://"):
+        @app.after_request
+        def _hsts(response):
+            # served over https (behind a proxy that terminates TLS): browsers must not fall back to http
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+            return response
 
     logging.getLogger("motcua").setLevel(logging.INFO)
     return app

@@ -1,5 +1,10 @@
 """Stored files sent to a browser: as a download, or inline in a frame of this site for the desk's
-document viewer (PDF, JPEG and PNG only), allowed to run nothing."""
+document viewer (PDF, JPEG and PNG only), allowed to run nothing.
+
+An inline file is sandboxed twice: the desk's frame carries the ``sandbox`` attribute (no
+``allow-scripts``), and the answer itself a ``sandbox`` policy, which also holds when the file is
+opened on its own. Chromium and Safari then decline to start their PDF viewer in the frame (Firefox
+shows it); the desk links to the file and its download beside the frame."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -7,7 +12,7 @@ from urllib.parse import quote
 from flask import Response
 
 INLINE_TYPES = frozenset({"application/pdf", "image/jpeg", "image/png"})
-FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'"
+FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 
 
 def file_response(content: bytes, mimetype: str, name: str, *, inline: bool = False) -> Response:

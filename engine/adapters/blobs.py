@@ -7,8 +7,12 @@ import tempfile
 from pathlib import Path
 
 
+PRIVATE_DIR = 0o700
+
+
 class LocalBlobStore:
-    """Blobs under ``root/sha256/ab/cdef...``; a write is atomic (temp file, fsync, rename)."""
+    """Blobs under ``root/sha256/ab/cdef...``; a write is atomic (temp file, fsync, rename). The
+    folders are made 0700 and the files 0600 (``mkstemp``'s mode): uploads are personal data."""
 
     def __init__(self, root: Path | str):
         self.root = Path(root)
@@ -23,7 +27,7 @@ class LocalBlobStore:
         path = self._path(digest)
         if path.exists():
             return digest
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _private_dirs(path.parent)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")
         try:
             with os.fdopen(fd, "wb") as fh:
@@ -41,3 +45,14 @@ class LocalBlobStore:
 
     def exists(self, digest: str) -> bool:
         return self._path(digest).exists()
+
+
+def _private_dirs(folder: Path) -> None:
+    """Create ``folder`` and its missing parents, each 0700 (``mkdir(parents=True)`` gives the
+    parents the default mode)."""
+    missing = []
+    while not folder.exists():
+        missing.append(folder)
+        folder = folder.parent
+    for path in reversed(missing):
+        path.mkdir(mode=PRIVATE_DIR, exist_ok=True)

@@ -7,7 +7,7 @@ import datetime as dt
 import functools
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 import filetype
 from sqlalchemy import select, update
@@ -32,6 +32,7 @@ from engine.rules.errors import (
 from engine.rules.forms import check_value, clean_form
 from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import merge as merge_prefill
+from engine.rules.uploads import PdfRefusal
 from engine.usecases.accounts import sha256_hex
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers, append_event, check_version, not_editable
@@ -40,11 +41,19 @@ from engine.usecases.prefill import Prefill
 from engine.usecases.views import DossierView
 
 
+PDF = "application/pdf"
+
+
+class PdfChecker(Protocol):
+    """The port that screens an uploaded PDF (``engine.adapters.pdf_screen.PdfScreen``)."""
+
+    def check(self, content: bytes) -> PdfRefusal | None: ...
+
 
 class Filing:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  dossiers: Dossiers, prefill: Prefill, issuance: Issuance, blobs: LocalBlobStore,
-                 personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool):
+                 personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool, pdf_checker: PdfChecker):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
@@ -56,6 +65,7 @@ class Filing:
         self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
         self.max_upload_mb = max_upload_mb
         self.issue_inline = issue_inline
+        self.pdf_checker = pdf_checker
 
     def start_dossier(self, procedure_id: str, data: Any, actor: Actor, *, applicant: str | None = None,
                       agency_code: str | None = None, idempotency_key: str | None = None,
@@ -260,7 +270,14 @@ class Filing:
 
     def add_document(self, dossier_id: str, requirement_id: str, filename: str | None, content: bytes,
                      actor: Actor) -> DossierView:
-        """Attach an uploaded file to a requirement: its type is sniffed from the bytes, not trusted."""
+        """Attach an uploaded file to a requirement: its type is sniffed from the bytes, not trusted, and
+        a PDF is screened (no script, launch action, attachment or encryption; pages and decompressed
+        size within limits) before anything is stored."""
+        kind = filetype.guess(content) if content else None
+        sniffed = kind.mime if kind else None
+        refusal = None
+        if sniffed == PDF and len(content) <= self.max_upload_mb * 1024 * 1024:
+            refusal = self.pdf_checker.check(content)  # parsing takes time: before the write lock is taken
         with self.uow() as uow:
             s = uow.session
             d, proc, req = self.document_target(s, dossier_id, requirement_id, actor)
@@ -269,12 +286,13 @@ class Filing:
             limit = min(req.max_mb, self.max_upload_mb)
             if len(content) > limit * 1024 * 1024:
                 raise PayloadTooLargeError(f"Tệp lớn hơn {limit:g} MB / the file is larger than {limit:g} MB")
-            kind = filetype.guess(content)
-            sniffed = kind.mime if kind else None
             if sniffed not in req.accept:
                 raise UnsupportedMediaError(
                     f"Chỉ nhận {', '.join(req.accept)} / only {', '.join(req.accept)} accepted (got {sniffed or 'unknown'})"
                 )
+            if refusal is not None:
+                error = UnsupportedMediaError if refusal.unsupported else ValidationError
+                raise error(refusal.message, fields={"file": [refusal.message]})
             digest = self.blobs.put(content)
             now = self.clock()
             self._replace_documents(s, d.id, req.id, now)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.uow import UnitOfWork
 from engine.rules import deadlines as deadline_rules
 from engine.rules.definitions import Catalogue
@@ -24,7 +25,7 @@ from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.desk import Desk
 from engine.usecases.dossiers import Dossiers
-from engine.usecases.filing import Filing
+from engine.usecases.filing import Filing, PdfChecker
 from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
@@ -71,11 +72,12 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    calendars: dict[str, deadline_rules.Calendar], blobs: LocalBlobStore,
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
-                   personal_ids: PersonalIdRule, engine: Any = None,
+                   personal_ids: PersonalIdRule, engine: Any = None, pdf_checker: PdfChecker | None = None,
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
                    token_lifetime: dt.timedelta = dt.timedelta(days=90)) -> Services:
-    """Wire every use case from the adapters the composition root chose."""
+    """Wire every use case from the adapters the composition root chose (uploaded PDFs are screened
+    with the default limits unless a ``pdf_checker`` is given)."""
     procedures = Procedures(uow, catalogue, clock)
     deadlines = Deadlines(uow, clock, procedures, calendars)
     accounts = Accounts(uow, clock, token_lifetime=token_lifetime)
@@ -87,7 +89,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
-                    max_upload_mb=max_upload_mb, issue_inline=issue_inline)
+                    max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)

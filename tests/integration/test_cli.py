@@ -7,6 +7,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import textwrap
@@ -25,9 +26,9 @@ SCRIPT = Path(sys.executable).with_name("motcua")
 PROBLEM_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
 
 
-def motcua(*args: str, data_dir: Path, timeout: float = 180) -> subprocess.CompletedProcess:
-    """Run the console script (or ``python -m motcua.cli``) with a clean MOTCUA_* environment."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
+def motcua(*args: str, data_dir: Path, timeout: float = 180, env: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    """Run the console script (or ``python -m motcua.cli``) with a clean MOTCUA_* environment (plus ``env``)."""
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}, **(env or {})}
     env["MOTCUA_DATA_DIR"] = str(data_dir)
     command = [str(SCRIPT)] if SCRIPT.is_file() else [sys.executable, "-m", "motcua.cli"]
     return subprocess.run([*command, *args], env=env, cwd=PROJECT_ROOT, capture_output=True, text=True,
@@ -53,8 +54,8 @@ def _app_config(data_dir: Path) -> dict:
 
 
 @contextlib.contextmanager
-def app_on(data_dir: Path):
-    app = create_app(_app_config(data_dir))
+def app_on(data_dir: Path, **overrides: object):
+    app = create_app({**_app_config(data_dir), **overrides})
     try:
         yield app
     finally:
@@ -354,6 +355,49 @@ def test_sweep_exits_zero_and_prints_counts(demo_dir):
     assert re.fullmatch(r"web sessions: \d+ ended more than 30 days ago removed", lines[2])
 
 
+def _documents_line(result) -> str:
+    return next(line for line in result.stdout.splitlines() if line.startswith("documents: "))
+
+
+def test_sweep_and_issue_exit_one_when_a_document_cannot_be_signed(demo_dir, demo_json, tmp_path):
+    data_dir = tmp_path / "instance"
+    shutil.copytree(demo_dir, data_dir)
+    wife, husband = _single_pair(demo_json)
+    with app_on(data_dir, ISSUE_INLINE=False) as app:  # the receipt slip is left pending, as for a worker
+        _file_marriage(app, wife, husband, receive=True)
+    wrong_keys = {"MOTCUA_PKI_PASSPHRASE": "not-the-passphrase"}  # the signing key cannot be opened
+    for command in ("sweep", "issue"):
+        result = motcua(command, data_dir=data_dir, env=wrong_keys)
+        assert result.returncode == 1, (command, result.stdout, result.stderr)
+        assert "failed" in result.stderr  # the signing error is logged with its traceback, never swallowed
+        assert _documents_line(result) == "documents: 0 signed, 1 failed, 1 still pending"
+    result = motcua("sweep", data_dir=data_dir)  # the right key: the document left pending is signed now
+    assert result.returncode == 0, result.stderr
+    assert _documents_line(result) == "documents: 1 signed, 0 failed, 0 still pending"
+
+
+def test_init_keeps_the_data_dir_the_database_the_blobs_and_the_keys_to_their_owner(tmp_path):
+    data_dir = tmp_path / "instance"
+    result = motcua("init", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    modes = {path: stat.S_IMODE(path.stat().st_mode) for path in (
+        data_dir, data_dir / "blobs", data_dir / "pki", _db(data_dir), data_dir / "secret_key", data_dir / "pki-passphrase")}
+    assert modes == {data_dir: 0o700, data_dir / "blobs": 0o700, data_dir / "pki": 0o700, _db(data_dir): 0o600,
+                     data_dir / "secret_key": 0o600, data_dir / "pki-passphrase": 0o600}
+    for path in (data_dir / "pki").rglob("*"):  # no key readable by others; certificates may be
+        assert not (path.stat().st_mode & 0o002), path
+        if path.name.endswith(".key.pem") or path.is_dir():
+            assert not (path.stat().st_mode & 0o077), path
+
+    # a data dir an earlier version left open is narrowed by the next init
+    data_dir.chmod(0o755)
+    (data_dir / "blobs").chmod(0o755)
+    _db(data_dir).chmod(0o644)
+    result = motcua("init", data_dir=data_dir)
+    assert result.returncode == 0, result.stderr
+    assert [stat.S_IMODE(p.stat().st_mode) for p in (data_dir, data_dir / "blobs", _db(data_dir))] == [0o700, 0o700, 0o600]
+
+
 # --------------------------------------------------------------------------- audit trail
 
 
@@ -371,30 +415,39 @@ MARRIAGE = {  # filed by the wife: her own data come from the population registe
 }
 
 
+def _single_pair(demo_json: dict, index: int = 0) -> tuple[str, str]:
+    singles = demo_json["scenarios"]["single_adults"]
+    women = [p["personal_id"] for p in singles if p["sex"] == "female"]
+    men = [p["personal_id"] for p in singles if p["sex"] == "male"]
+    return women[index], men[index]
+
+
+def _file_marriage(app, wife: str, husband: str, *, receive: bool) -> str:
+    """A marriage dossier filed and submitted by the wife, received by the clerk if ``receive``."""
+    services, client = app.extensions["motcua"], app.test_client()
+    citizen = {"Authorization": f"Bearer {services.accounts.issue_token(wife)}"}
+    data = {**MARRIAGE, "wife_personal_id": wife, "husband_personal_id": husband}
+    r = client.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data}, headers=citizen)
+    assert r.status_code == 201, r.get_json()
+    did = r.get_json()["id"]
+    r = client.post(f"/api/v1/dossiers/{did}/actions/submit", json={}, headers=citizen)
+    assert r.status_code == 200, r.get_json()
+    if receive:
+        clerk = {"Authorization": f"Bearer {services.accounts.issue_token('clerk')}"}
+        r = client.post(f"/api/v1/dossiers/{did}/actions/receive", json={"comment": "Hồ sơ đầy đủ"}, headers=clerk)
+        assert r.status_code == 200, r.get_json()
+    return did
+
+
 @pytest.fixture
 def dossiers_dir(demo_dir, demo_json, tmp_path) -> tuple[Path, str, str]:
     """A copy of the demo data dir with two marriage dossiers: one received, one submitted."""
     data_dir = tmp_path / "instance"
     shutil.copytree(demo_dir, data_dir)
-    singles = demo_json["scenarios"]["single_adults"]
-    women = [p["personal_id"] for p in singles if p["sex"] == "female"]
-    men = [p["personal_id"] for p in singles if p["sex"] == "male"]
     with app_on(data_dir) as app:
-        services, client = app.extensions["motcua"], app.test_client()
-        clerk = {"Authorization": f"Bearer {services.accounts.issue_token('clerk')}"}
-        ids = []
-        for wife, husband in zip(women[:2], men[:2], strict=True):
-            citizen = {"Authorization": f"Bearer {services.accounts.issue_token(wife)}"}
-            data = {**MARRIAGE, "wife_personal_id": wife, "husband_personal_id": husband}
-            r = client.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data}, headers=citizen)
-            assert r.status_code == 201, r.get_json()
-            did = r.get_json()["id"]
-            r = client.post(f"/api/v1/dossiers/{did}/actions/submit", json={}, headers=citizen)
-            assert r.status_code == 200, r.get_json()
-            ids.append(did)
-        r = client.post(f"/api/v1/dossiers/{ids[0]}/actions/receive", json={"comment": "Hồ sơ đầy đủ"}, headers=clerk)
-        assert r.status_code == 200, r.get_json()
-    return data_dir, ids[0], ids[1]
+        received = _file_marriage(app, *_single_pair(demo_json, 0), receive=True)
+        submitted = _file_marriage(app, *_single_pair(demo_json, 1), receive=False)
+    return data_dir, received, submitted
 
 
 def test_audit_verify_detects_an_edited_event_and_a_deleted_last_event(dossiers_dir):

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.database
 
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
        b"\x00\x00\x00\rIDATx\x9cc\xf8\x0f\x00\x00\x01\x01\x00\x05\x18\xd8N\x00\x00\x00\x00IEND\xaeB`\x82")
-FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'"
+FILE_CSP = "default-src 'none'; frame-ancestors 'self'; img-src 'self'; style-src 'unsafe-inline'; sandbox"
 SOMEONE_ELSE = "Hồ sơ vừa được người khác xử lý"
 
 
@@ -334,6 +334,9 @@ def test_the_document_endpoint_serves_the_upload_inline_under_a_strict_policy(su
     # the page itself keeps the site's stricter defaults
     page = clerk.get(f"/desk/dossiers/{d['id']}")
     assert page.headers["X-Frame-Options"] == "DENY" and "frame-ancestors 'none'" in page.headers["Content-Security-Policy"]
+    # the viewer's frame is sandboxed: nothing inside it runs
+    frames = re.findall(r"<iframe\b[^>]*>", clerk.text(page))
+    assert frames and all(re.search(r"\ssandbox(\s|>|=\"\")", f) and "allow-scripts" not in f for f in frames), frames
 
 
 def test_the_clerk_adds_a_scan_on_the_dossier_page_and_a_wrong_file_is_refused(submitted_birth, web_as, services):

@@ -15,6 +15,7 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
 from engine.adapters.models import Result
+from tests import pdf_samples
 from tests.web.test_lifecycle_api import PDF, birth_form
 
 pytestmark = pytest.mark.database
@@ -117,6 +118,59 @@ def test_a_text_file_named_pdf_is_an_unsupported_media_type(api_as, couple, draf
     assert [d for d in citizen.get(f"/api/v1/dossiers/{draft['id']}").get_json()["documents"] if d["by"] == "upload"] == []
 
 
+# --------------------------------------------------------------------------- what a PDF may not carry
+
+
+def _blobs(services) -> set[str]:
+    root = services.blobs.root
+    return {p.name for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+@pytest.mark.parametrize("content, status, code, words", [
+    (pdf_samples.with_javascript(), 415, "unsupported_media_type", "JavaScript"),
+    (pdf_samples.with_javascript_name_tree(), 415, "unsupported_media_type", "JavaScript"),
+    (pdf_samples.with_launch(), 415, "unsupported_media_type", "launch action"),
+    (pdf_samples.encrypted(), 415, "unsupported_media_type", "encrypted"),
+    (pdf_samples.with_embedded_file(), 415, "unsupported_media_type", "embedded files"),
+    (pdf_samples.with_file_attachment_annotation(), 415, "unsupported_media_type", "embedded files"),
+    (pdf_samples.many_pages(501), 422, "validation_error", "more than 500 pages"),
+    (b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n", 415, "unsupported_media_type",
+     "cannot be read"),
+], ids=["javascript", "javascript-name-tree", "launch", "encrypted", "embedded-file", "file-attachment", "pages",
+        "unreadable"])
+def test_a_pdf_with_active_content_or_over_the_limits_is_refused_and_nothing_is_stored(
+        api_as, couple, draft, services, content, status, code, words):
+    citizen = api_as(couple["wife"])
+    before = _blobs(services)
+    body = assert_error(upload(citizen, draft["id"], "medical_birth_notice", content, "notice.pdf"), status, code,
+                        fields=("file",))
+    vi, _, en = body["message"].partition(" / ")
+    assert vi.startswith("Tệp PDF") and words in en, body  # both languages, like every upload error
+    assert _blobs(services) == before
+    assert [d for d in citizen.get(f"/api/v1/dossiers/{draft['id']}").get_json()["documents"] if d["by"] == "upload"] == []
+
+
+@pytest.mark.parametrize("inflated, streams", [(512 * 1024 * 1024, 1), (40 * 1024 * 1024, 3)], ids=["one-stream", "three-streams"])
+def test_a_deflate_bomb_is_refused_without_being_inflated_or_stored(api_as, couple, draft, services, inflated, streams):
+    bomb = pdf_samples.deflate_bomb(inflated, streams=streams)  # built in memory a megabyte at a time
+    assert len(bomb) < 1024 * 1024
+    before = _blobs(services)
+    body = assert_error(upload(api_as(couple["wife"]), draft["id"], "medical_birth_notice", bomb, "bomb.pdf"), 422,
+                        "validation_error", fields=("file",))
+    assert "100 MB once decompressed" in body["message"] and "khi giải nén" in body["message"]
+    assert _blobs(services) == before
+
+
+def test_a_plain_pdf_with_compressed_streams_under_the_limit_is_accepted(api_as, couple, draft):
+    citizen = api_as(couple["wife"])
+    for content in (pdf_samples.plain(), pdf_samples.deflate_bomb(20 * 1024 * 1024, streams=2),
+                    pdf_samples.many_pages(500)):
+        r = upload(citizen, draft["id"], "medical_birth_notice", content, "notice.pdf")
+        assert r.status_code == 201, r.get_json()
+        [doc] = current(r.get_json()["documents"], "medical_birth_notice")
+        assert doc["content_type"] == "application/pdf" and doc["size"] == len(content)
+
+
 def test_an_empty_file_is_a_validation_error(api_as, couple, draft):
     r = upload(api_as(couple["wife"]), draft["id"], "medical_birth_notice", b"", "empty.pdf")
     assert_error(r, 422, "validation_error", fields=("file",))
@@ -130,7 +184,7 @@ def test_a_file_over_the_requirements_size_limit_is_too_large(api_as, couple, dr
     body = assert_error(upload(citizen, draft["id"], "medical_birth_notice", big, "big.pdf"), 413, "payload_too_large")
     assert f"{max_mb:g}" in body["message"]
     # just under the limit is fine
-    fits = b"%PDF-1.4\n" + b"0" * (int(max_mb * 1024 * 1024) - 9)
+    fits = pdf_samples.sized(int(max_mb * 1024 * 1024))
     r = upload(citizen, draft["id"], "medical_birth_notice", fits, "fits.pdf")
     assert r.status_code == 201, r.get_json()
     assert current(r.get_json()["documents"], "medical_birth_notice")[0]["size"] == len(fits)

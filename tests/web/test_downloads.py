@@ -18,6 +18,7 @@ def test_only_pdf_and_images_are_shown_inline_and_then_under_a_policy_that_runs_
     pdf = file_response(b"%PDF-1.7", "application/pdf", "a.pdf", inline=True)
     assert pdf.headers["Content-Disposition"] == 'inline; filename="a.pdf"'
     assert pdf.headers["Content-Security-Policy"] == FILE_CSP and "script" not in FILE_CSP
+    assert "sandbox" in [d.strip() for d in FILE_CSP.split(";")]  # a bare sandbox: no scripts, forms or popups
     assert pdf.headers["X-Frame-Options"] == "SAMEORIGIN"
     html = file_response(b"<script>alert(1)</script>", "text/html", "x.html", inline=True)
     assert html.headers["Content-Disposition"].startswith("attachment;")

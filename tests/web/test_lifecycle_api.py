@@ -6,9 +6,11 @@ import re
 
 import pytest
 
+from tests import pdf_samples
+
 pytestmark = pytest.mark.database
 
-PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+PDF = pdf_samples.plain()  # a real one-page PDF: uploads are parsed and screened
 
 
 def birth_form(couple: dict) -> dict:

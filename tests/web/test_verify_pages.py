@@ -7,10 +7,11 @@ import re
 import pytest
 from flask import render_template
 
-from tests.web.test_lifecycle_api import PDF
 from tests.web.test_signed_results import PDF_A, approved_birth
 
 pytestmark = pytest.mark.database
+
+DAMAGED_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"  # no xref, no pages
 
 
 def english(client) -> None:
@@ -137,7 +138,7 @@ def test_the_upload_form_is_labelled_and_says_genuine_for_the_issued_file(signed
 ])
 def test_a_bad_file_is_refused_with_the_reason_in_words(signed, client, services, case, vi, en):
     _result, pdf, _path = signed
-    data = {"tampered": lambda: tampered(pdf), "unsigned": lambda: PDF_A(services), "damaged": lambda: PDF,
+    data = {"tampered": lambda: tampered(pdf), "unsigned": lambda: PDF_A(services), "damaged": lambda: DAMAGED_PDF,
             "garbage": lambda: b"hello, not a pdf"}[case]()
     r = upload(client, data)
     html = r.get_data(as_text=True)
