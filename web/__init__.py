@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 from sqlalchemy import text
 
+from engine.rules.text import SURROGATE
 from web import config as cfg
 
 
@@ -18,6 +19,14 @@ class JSONProvider(DefaultJSONProvider):
 
     ensure_ascii = False
     sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        # A lone surrogate stored before the edge refused them cannot be encoded as UTF-8: escape it
+        # (\ud800 is valid JSON) rather than fail, so that such a record stays readable.
+        text = super().dumps(obj, **kwargs)
+        if SURROGATE.search(text):
+            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
 
     @staticmethod
     def default(o: Any) -> Any:
@@ -30,7 +39,7 @@ def create_app(overrides: dict | None = None, *, services: Any = None, login_pro
     """The app; ``login_provider`` replaces the local password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
 
-    from web import admin, agency_api, auth, citizen, clerk, errors, i18n, ui, verify
+    from web import admin, agency_api, auth, citizen, clerk, errors, i18n, inputs, ui, verify
     from web.bootstrap import bootstrap
 
     config = cfg.from_environment(overrides)
@@ -51,6 +60,7 @@ def create_app(overrides: dict | None = None, *, services: Any = None, login_pro
     app.config["MOTCUA"] = config
     app.extensions["motcua"] = services or bootstrap(config)
     errors.register(app)
+    inputs.init_app(app)  # before CSRF and every view: text no record may hold is refused at the door
     csrf = CSRFProtect(app)
     csrf.exempt(agency_api.bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(agency_api.bp)
