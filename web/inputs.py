@@ -73,7 +73,7 @@ def check_request() -> None:
     for key, value in request.args.items(multi=True):
         problem = text_problem(key, multiline=False, limit=MAX_KEY) or text_problem(value, limit=MAX_QUERY_VALUE)
         if problem:
-            problems.setdefault(printable(key), []).append(problem)
+            problems.setdefault(printable(key or ""), []).append(problem)
     for key, value in request.headers.items():
         if "\x00" in value:
             problems.setdefault(key, []).append(text_problem(value) or "")
@@ -93,14 +93,14 @@ def check_request() -> None:
 def _form_problems() -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for key, value in request.form.items(multi=True):
-        problem = text_problem(key, multiline=False, limit=MAX_KEY) or text_problem(value, limit=MAX_STRING)
+        problem = text_problem(key or "", multiline=False, limit=MAX_KEY) or text_problem(value or "", limit=MAX_STRING)
         if problem:
-            problems.setdefault(printable(key), []).append(problem)
+            problems.setdefault(printable(key or ""), []).append(problem)
     for key, upload in request.files.items(multi=True):
-        problem = text_problem(key, multiline=False, limit=MAX_KEY) or (
+        problem = text_problem(key or "", multiline=False, limit=MAX_KEY) or (
             upload.filename is not None and text_problem(upload.filename, multiline=False, limit=255))
         if problem:
-            problems.setdefault(printable(key), []).append(problem)
+            problems.setdefault(printable(key or ""), []).append(problem)
     return problems
 
 

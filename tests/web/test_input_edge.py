@@ -221,3 +221,14 @@ def test_a_purpose_that_is_not_utf8_keeps_its_latin1_reading(api_as, couple):
 def test_a_purpose_with_bad_percent_encoding_is_a_bad_request(api_as, couple):
     assert_error(_agency_reads(api_as, couple, "%FF%FE%C3"), 400, "bad_request")
     assert api_as(couple["wife"]).get("/api/v1/me/access-log").get_json()["entries"] == []
+
+
+def test_a_multipart_part_without_a_name_is_answered_without_a_server_error(api_as, couple, draft):
+    """Found by schemathesis: a form part named "" reached the edge check as None."""
+    boundary = "b0undary"
+    payload = (f'--{boundary}\r\nContent-Disposition: form-data; name=""\r\n\r\n{{}}\r\n'
+               f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n'
+               f'--{boundary}--\r\n').encode()
+    for path in ("/api/v1/verify", f"/api/v1/dossiers/{draft['id']}/documents"):
+        r = api_as(couple["wife"]).post(path, data=payload, content_type=f"multipart/form-data; boundary={boundary}")
+        assert r.status_code < 500, (path, r.status_code)
