@@ -232,3 +232,9 @@ def test_a_multipart_part_without_a_name_is_answered_without_a_server_error(api_
     for path in ("/api/v1/verify", f"/api/v1/dossiers/{draft['id']}/documents"):
         r = api_as(couple["wife"]).post(path, data=payload, content_type=f"multipart/form-data; boundary={boundary}")
         assert r.status_code < 500, (path, r.status_code)
+
+
+@pytest.mark.parametrize("query", ["from=0001-01-01", "to=0001-01-01", "from=9999-12-31", "from=2026-03-01&to=2026-01-01"])
+def test_the_indicators_page_answers_dates_out_of_range_with_the_form_not_a_crash(web_as, demo, query):
+    r = web_as("admin").get(f"/admin/?{query}")
+    assert r.status_code in (200, 422), r.status_code
