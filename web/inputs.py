@@ -3,8 +3,10 @@
 One ``before_request`` hook for the JSON API and the pages alike refuses lone surrogates, NUL, other
 control characters and over-long strings in the path, the query string, the headers the app reads
 (``X-Purpose``, ``Idempotency-Key``), JSON bodies (keys and values, recursively, and numbers JSON
-cannot carry), HTML form fields and upload file names. The path, the query and the headers are a bad
-request (400); a body is a validation error (422) naming the field. The engine's form rules check text
+cannot carry) and HTML form fields. Upload file names are cleaned rather than refused: filing keeps
+only their printable characters (``engine.usecases.filing``), as it always has.
+The path, the query, the headers and form fields are
+a bad request (400); a JSON body is a validation error (422); both name the field at fault. The engine's form rules check text
 fields again (``engine.rules.forms``), so no path can store such a string.
 
 Headers: a WSGI server hands header bytes over as ISO-8859-1, so UTF-8 text arrives as mojibake.
@@ -27,7 +29,7 @@ from engine.rules.text import printable, text_problem
 MAX_STRING = 10_000  # any one string in a body; form fields, comments and reasons have their own lower limits
 MAX_KEY = 200
 MAX_DEPTH = 32
-MAX_QUERY_VALUE = 2_000
+MAX_QUERY_VALUE = MAX_STRING  # the views answer shorter over-long filters with their own message
 MAX_HEADER = 1_000
 READ_HEADERS = ("X-Purpose", "Idempotency-Key")
 PERCENT_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
@@ -84,10 +86,14 @@ def check_request() -> None:
             problems[name] = [problem]
     if problems:
         raise BadInputError(INVALID_TEXT, problems)
-    problems = _form_problems() if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded") \
-        else _json_problems() if request.is_json else {}
-    if problems:
-        raise ValidationError(INVALID_TEXT, fields=problems)
+    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        problems = _form_problems()
+        if problems:  # the pages' forms, like the query, answer a bad request
+            raise BadInputError(INVALID_TEXT, problems)
+    elif request.is_json:
+        problems = _json_problems()
+        if problems:
+            raise ValidationError(INVALID_TEXT, fields=problems)
 
 
 def _form_problems() -> dict[str, list[str]]:
@@ -96,9 +102,8 @@ def _form_problems() -> dict[str, list[str]]:
         problem = text_problem(key or "", multiline=False, limit=MAX_KEY) or text_problem(value or "", limit=MAX_STRING)
         if problem:
             problems.setdefault(printable(key or ""), []).append(problem)
-    for key, upload in request.files.items(multi=True):
-        problem = text_problem(key or "", multiline=False, limit=MAX_KEY) or (
-            upload.filename is not None and text_problem(upload.filename, multiline=False, limit=255))
+    for key in request.files:  # file names are cleaned, not refused: filing keeps their printable characters
+        problem = text_problem(key or "", multiline=False, limit=MAX_KEY)
         if problem:
             problems.setdefault(printable(key or ""), []).append(problem)
     return problems

@@ -104,15 +104,18 @@ def test_action_comments_and_items_refuse_surrogates_and_control_characters(draf
     assert_still_usable(api_as, couple, services, draft["id"])
 
 
-def test_an_upload_filename_with_a_control_character_is_refused(draft, api_as, couple):
+def test_an_upload_requirement_with_a_control_character_is_refused_and_a_file_name_is_cleaned(draft, api_as, couple):
     citizen = api_as(couple["wife"])
     r = citizen.post(f"/api/v1/dossiers/{draft['id']}/documents", content_type="multipart/form-data",
-                     data={"requirement": "medical_birth_notice", "file": (io.BytesIO(PDF), "a\x01b.pdf")})
-    assert_error(r, 422, "validation_error", fields=("file",))
-    r = citizen.post(f"/api/v1/dossiers/{draft['id']}/documents", content_type="multipart/form-data",
                      data={"requirement": "medical\x02birth_notice", "file": (io.BytesIO(PDF), "ok.pdf")})
-    assert_error(r, 422, "validation_error", fields=("requirement",))
+    assert_error(r, 400, "bad_request", fields=("requirement",))
     assert [d for d in citizen.get(f"/api/v1/dossiers/{draft['id']}").get_json()["documents"] if d["by"] == "upload"] == []
+    # a file name keeps its printable characters (the contract of filing), whatever the client sent
+    r = citizen.post(f"/api/v1/dossiers/{draft['id']}/documents", content_type="multipart/form-data",
+                     data={"requirement": "medical_birth_notice", "file": (io.BytesIO(PDF), "giấy\x01.pdf")})
+    assert r.status_code == 201, r.get_json()
+    [doc] = [d for d in r.get_json()["documents"] if d["by"] == "upload"]
+    assert doc["filename"].encode("utf-8") and "\x01" not in doc["filename"] and doc["filename"].endswith("ấy.pdf")
 
 
 def test_query_strings_and_headers_refuse_control_characters(api_as, couple, demo):
@@ -129,8 +132,9 @@ def test_query_strings_and_headers_refuse_control_characters(api_as, couple, dem
 def test_the_html_form_refuses_a_control_character_and_stores_nothing(web_as, couple, draft):
     wife = web_as(couple["wife"])
     r = wife.post(f"/my/dossiers/{draft['id']}/form", {"child_place_of_birth": "Bệnh viện\x01"})
-    assert r.status_code == 422, r.status_code
+    assert r.status_code == 400, r.status_code
     assert "không hợp lệ" in wife.text(r)
+    assert web_as(couple["wife"]).get(f"/my/dossiers/{draft['id']}").status_code == 200
 
 
 # --------------------------------------------------------------------------- the engine's last line
