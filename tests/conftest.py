@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import create_engine, text
 
 from engine.adapters.models import Base
@@ -21,6 +22,16 @@ from motcua.settings import BUNDLED_PROCEDURES, Settings
 from web import create_app
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+
+# Property-based tests drive the app through the test client: no deadline (the machine is shared), no
+# example database in the work tree, examples bounded so that a run stays well under a minute.
+# HYPOTHESIS_PROFILE=thorough explores ten times as many.
+_HEALTH = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.filter_too_much,
+           HealthCheck.function_scoped_fixture]
+settings.register_profile("motcua", max_examples=200, deadline=None, database=None, suppress_health_check=_HEALTH,
+                          print_blob=True)
+settings.register_profile("thorough", settings.get_profile("motcua"), max_examples=2000)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "motcua"))
 
 
 class FakeClock:

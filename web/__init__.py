@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
 HSTS = "max-age=31536000; includeSubDomains"
+from engine.rules.text import SURROGATE
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -17,6 +18,14 @@ class JSONProvider(DefaultJSONProvider):
 
     ensure_ascii = False
     sort_keys = False
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        # A lone surrogate stored before the edge refused them cannot be encoded as UTF-8: escape it
+        # (\ud800 is valid JSON) rather than fail, so that such a record stays readable.
+        text = super().dumps(obj, **kwargs)
+        if SURROGATE.search(text):
+            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
+        return text
 
     @staticmethod
     def default(o: Any) -> Any:
@@ -32,7 +41,7 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
     password login (e.g. with OpenID Connect)."""
     from flask_wtf.csrf import CSRFProtect
 
-    from web import admin, agency_api, auth, citizen, clerk, errors, i18n, ui, verify
+    from web import admin, agency_api, auth, citizen, clerk, errors, i18n, inputs, ui, verify
 
     app = Flask(__name__)
     app.json_provider_class = JSONProvider
@@ -56,6 +65,7 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.extensions["motcua"] = services
     errors.register(app)
+    inputs.init_app(app)  # before CSRF and every view: text no record may hold is refused at the door
     csrf = CSRFProtect(app)
     csrf.exempt(agency_api.bp)  # the JSON API authenticates with bearer tokens, not cookies
     app.register_blueprint(agency_api.bp)

@@ -47,7 +47,7 @@ def register(app: Flask) -> None:
         code = {400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
                 405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
                 422: "validation_error"}.get(exc.code or 500, "http_error")
-        response = error_body(code, exc.description or exc.name, status=exc.code or 500)
+        response = error_body(code, exc.description or exc.name, getattr(exc, "fields", None), status=exc.code or 500)
         if exc.code == 405 and getattr(exc, "valid_methods", None):
             response.headers["Allow"] = ", ".join(exc.valid_methods)  # RFC 9110: a 405 names the allowed methods
         return response

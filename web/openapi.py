@@ -2,32 +2,154 @@
 from __future__ import annotations
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+JSON = "application/json"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict) -> dict:
+    return {JSON: {"schema": schema}}
 
 
 def _op(summary: str, *, auth: bool = True, body: dict | None = None, ok: int = 200, errors: tuple[int, ...] = (),
-        params: list | None = None) -> dict:
-    responses: dict = {str(ok): {"description": "OK", "content": {"application/json": {}}}}
-    for code in (401,) * auth + errors:
-        responses[str(code)] = {"description": "error", "content": {"application/json": {"schema": ERROR}}}
+        params: list | None = None, result: dict | None = None, body_required: bool = True) -> dict:
+    """One operation: ``body`` maps media types to schemas, ``result`` is the JSON schema of the answer."""
+    responses: dict = {str(ok): {"description": "OK", "content": _json(result or {"type": "object"})}}
+    for code in sorted(set((400,) + (401,) * auth + errors)):
+        responses[str(code)] = {"description": "error", "content": _json(ERROR)}
     op: dict = {"summary": summary, "responses": responses}
     if auth:
         op["security"] = [{"bearer": []}]
     if body:
-        op["requestBody"] = {"required": True, "content": body}
+        op["requestBody"] = {"required": body_required,
+                             "content": {media: {"schema": schema} for media, schema in body.items()}}
     if params:
         op["parameters"] = params
     return op
 
 
-def _download(summary: str) -> dict:
-    op = _op(summary, errors=(404,))
+def _download(summary: str, media: str = "application/octet-stream", *, auth: bool = True,
+              params: list | None = None) -> dict:
+    op = _op(summary, errors=(403, 404, 409), auth=auth, params=params)
     op["responses"]["200"] = {"description": "The file, as an attachment",
-                              "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}}}
+                              "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
     return op
 
 
-def _q(name: str, kind: str = "string") -> dict:
-    return {"name": name, "in": "query", "required": False, "schema": {"type": kind}}
+def _q(name: str, kind: str = "string", description: str = "", **schema) -> dict:
+    param = {"name": name, "in": "query", "required": False, "schema": {"type": kind, **schema}}
+    if description:
+        param["description"] = description
+    return param
+
+
+def _header(name: str, description: str, **schema) -> dict:
+    return {"name": name, "in": "header", "required": False, "description": description,
+            "schema": {"type": "string", **schema}}
+
+
+PURPOSE = _header("X-Purpose", "An agency client's purpose for reading (required for agency clients; UTF-8, or "
+                               "percent-encoded UTF-8), logged and shown to the holder", maxLength=300)
+IDEMPOTENCY = _header("Idempotency-Key", "Makes a retried filing answer with the same dossier", minLength=1, maxLength=200)
+
+TEXT = {"type": "object", "required": ["vi", "en"], "properties": {"vi": {"type": "string"}, "en": {"type": "string"}}}
+WHEN = {"type": "string", "description": "ISO 8601 date-time, local time"}
+MAYBE_WHEN = {"type": ["string", "null"], "description": "ISO 8601 date-time, local time"}
+STR = {"type": "string"}
+MAYBE_STR = {"type": ["string", "null"]}
+
+
+def _obj(required: list[str], /, **props: dict) -> dict:
+    return {"type": "object", "required": required, "properties": props}
+
+
+def _schemas() -> dict:
+    result = _obj(["id", "number", "procedure", "evidence", "status"],
+                  id=STR, number=STR, procedure=STR, evidence=STR, title=TEXT, holders={"type": "array", "items": STR},
+                  issuer=STR, issued_at=WHEN, valid_until=MAYBE_WHEN, status=STR, status_reason=MAYBE_STR,
+                  data={"type": "object"}, dossier_id=MAYBE_STR, signers={"type": "array", "items": {"type": "object"}},
+                  superseded_by=MAYBE_STR, supersedes=MAYBE_STR)
+    return {
+        "Error": {
+            "type": "object", "required": ["error", "message", "fields"],
+            "properties": {"error": {"type": "string"}, "message": {"type": "string"},
+                           "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
+        },
+        "Text": TEXT,
+        "ProcedureSummary": _obj(["id", "code", "version", "title"], id=STR, code=STR, version={"type": "integer"},
+                                 title=TEXT, authority=STR, online=STR, time_limit={"type": "object"},
+                                 fee={"type": "object"}),
+        "Procedure": _obj(["id", "code", "version", "title", "fields", "documents", "states", "actions"],
+                          id=STR, code=STR, version={"type": "integer"}, effective_from=STR, title=TEXT,
+                          authority=STR, online={}, channels={"type": "array", "items": STR},
+                          legal_basis={"type": "array"}, time_limit={"type": "object"}, supplement_policy={},
+                          fee={"type": "object"}, groups={"type": "array"}, fields={"type": "array"},
+                          documents={"type": "array"}, steps={"type": "array"}, decided_by={"type": "array"},
+                          states={"type": "array"}, actions={"type": "array"}, results={"type": "array"}),
+        "Prefill": _obj(["fields", "counts"], fields={"type": "object", "additionalProperties": _obj(
+            ["value", "source", "editable"], value={}, source=STR, editable={"type": "boolean"})},
+            counts=_obj(["total", "prefilled", "to_declare"], total={"type": "integer"},
+                        prefilled={"type": "integer"}, to_declare={"type": "integer"})),
+        "Dossier": _obj(
+            ["id", "code", "procedure", "version", "state", "status_code", "data", "provenance", "documents",
+             "requirements", "due_at", "available_actions", "events", "results", "version_counter"],
+            id=STR, code=MAYBE_STR, procedure=STR, version={"type": "integer"}, title=TEXT, agency=STR, channel=STR,
+            applicant={"type": "object"}, state=STR, status_code={"type": ["integer", "null"]},
+            data={"type": "object"}, provenance={"type": "object"},
+            documents={"type": "array", "items": _obj(["id", "requirement", "by"], id=STR, requirement=STR,
+                                                       by={"enum": ["upload", "result"]})},
+            requirements={"type": "array", "items": _obj(["id", "required", "satisfied", "by"], id=STR,
+                                                          required={"type": "boolean"}, satisfied={"type": "boolean"},
+                                                          by={"enum": ["upload", "result", None]})},
+            created_at=WHEN, submitted_at=MAYBE_WHEN, received_at=MAYBE_WHEN, due_at=MAYBE_WHEN,
+            original_due_at=MAYBE_WHEN, extended={"type": "boolean"}, supplement_rounds={"type": "integer"},
+            overdue={"type": "boolean"}, fee_paid={"type": "boolean"},
+            available_actions={"type": "array", "items": _obj(["id"], id=STR, to=MAYBE_STR, role=STR,
+                                                               inputs={"type": "array", "items": STR})},
+            events={"type": "array", "items": {"type": "object"}}, results={"type": "array", "items": ref("Result")},
+            slips={"type": "array", "items": {"type": "object"}}, version_counter={"type": "integer"}),
+        "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
+                            page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"}),
+        "Result": result,
+        "Consent": _obj(["id", "agency", "evidence_type", "granted_at", "withdrawn_at"], id={"type": "integer"},
+                        agency=STR, agency_name=STR, evidence_type=STR, granted_at=WHEN, withdrawn_at=MAYBE_WHEN),
+        "AccessEntry": _obj(["reader", "purpose", "basis", "at"], result_id=MAYBE_STR, result_number=MAYBE_STR,
+                            evidence_type=MAYBE_STR, reader=STR, reader_agency=MAYBE_STR, purpose=STR, basis=STR, what=STR,
+                            at=WHEN, kind={"type": "string", "enum": ["result", "register"]},
+                            attributes={"type": ["array", "null"], "items": STR}, procedure=MAYBE_STR,
+                            dossier_id=MAYBE_STR),
+        "Verification": _obj(["valid", "signatures", "result"], valid={"type": "boolean"}, problem=MAYBE_STR,
+                             sha256=STR, signatures={"type": "array", "items": {"type": "object"}},
+                             result={"type": ["object", "null"]}, slip={"type": ["object", "null"]}),
+        "Kpis": _obj(["on_time_rate", "online_rate", "e_result_rate", "reuse_rate", "satisfaction", "declared_field_cut"],
+                     period={"type": "object"}, dossiers_received={"type": "integer"},
+                     on_time_rate={"type": ["number", "null"]}, online_rate={"type": ["number", "null"]},
+                     e_result_rate={"type": ["number", "null"]}, reuse_rate={"type": ["number", "null"]},
+                     satisfaction={"type": ["number", "null"]}, declared_field_cut={"type": "object"}),
+        # request bodies
+        "NewDossier": _obj(["procedure"], procedure={"type": "string", "description": "a procedure id"},
+                           data={"type": "object", "description": "field id: value"},
+                           applicant={"type": "string", "description": "counter filing: the walk-in's personal id"},
+                           agency={"type": "string", "description": "the receiving agency's code"}),
+        "FormUpdate": _obj(["data"], data={"type": "object", "description": "field id: value; null or empty clears"},
+                           expected_version={"type": "integer"}),
+        "LinkResult": _obj(["requirement", "result_id"], requirement=STR, result_id=STR),
+        "Upload": {"type": "object", "required": ["requirement", "file"],
+                   "properties": {"requirement": STR, "file": {"type": "string", "format": "binary"}}},
+        "ActionInputs": {"type": "object", "properties": {
+            "comment": {"type": "string", "maxLength": 4000},
+            "comment_public": {"type": "boolean", "default": False,
+                               "description": "whether the applicant sees the comment; internal (staff only) by default"},
+            "reason": {"type": "string", "maxLength": 4000},
+            "items": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 100},
+            "new_due_at": {"type": "string", "description": "YYYY-MM-DD[THH:MM], within a year"},
+            "expected_version": {"type": "integer"}}},
+        "Reason": _obj(["reason"], reason=STR),
+        "Supersede": _obj(["data", "reason"], data={"type": "object"}, reason=STR),
+        "NewConsent": _obj(["agency", "evidence"], agency=STR, evidence=STR),
+    }
 
 
 def _with_path_parameters(paths: dict) -> dict:
@@ -46,78 +168,86 @@ def _with_path_parameters(paths: dict) -> dict:
 
 
 def document() -> dict:
-    json_obj = {"application/json": {"schema": {"type": "object"}}}
-    action_body = {"application/json": {"schema": {"type": "object", "properties": {
-        "comment": {"type": "string", "maxLength": 4000},
-        "comment_public": {"type": "boolean", "default": False,
-                           "description": "whether the applicant sees the comment; internal (staff only) by default"},
-        "reason": {"type": "string"}, "items": {"type": "array", "items": {"type": "string"}},
-        "new_due_at": {"type": "string"}, "expected_version": {"type": "integer"}}}}}
+    pdf = {"type": "string", "format": "binary"}
+    dossier = ref("Dossier")
     doc = {
         "openapi": "3.1.0",
-        "info": {"title": "MotCua API", "version": "1", "description": "One-stop public-service workflow engine"},
-        "components": {
-            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
-            "schemas": {
-                "Error": {
-                    "type": "object", "required": ["error", "message", "fields"],
-                    "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                                   "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
-                },
-            },
-        },
+        "info": {"title": "MotCua API", "version": "1", "description": "One-stop public-service workflow engine. "
+                 "Text is UTF-8 without lone surrogates or control characters (tab and new lines aside); "
+                 "other text is refused with 400 (path, query, headers) or 422 (bodies)."},
+        "components": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}, "schemas": _schemas()},
         "paths": {
-            "/api/v1/procedures": {"get": _op("The procedure catalogue", auth=False)},
-            "/api/v1/procedures/{id}": {"get": _op("One procedure definition", auth=False, errors=(404,))},
+            "/api/v1/procedures": {"get": _op("The procedure catalogue", auth=False, result=_obj(
+                ["procedures"], procedures={"type": "array", "items": ref("ProcedureSummary")}))},
+            "/api/v1/procedures/{id}": {"get": _op("One procedure definition", auth=False, errors=(404,),
+                                                   result=ref("Procedure"))},
+            "/api/v1/procedures/{id}/prefill": {"get": _op(
+                "What a citizen finds prefilled, with sources and counts (personal-id fields may be passed as "
+                "query parameters to look up family members); staff: the reception clerk of an agency taking the "
+                "procedure at its counter (?applicant=, X-Purpose)", errors=(403, 404, 422), result=ref("Prefill"))},
             "/api/v1/dossiers": {
-                "post": _op("Start a dossier (citizen, or clerk at the counter with 'applicant')", body=json_obj,
-                            ok=201, errors=(403, 409, 422),
-                            params=[{"name": "Idempotency-Key", "in": "header", "required": False, "schema": {"type": "string"}}]),
-                "get": _op("Work queue (staff) or my dossiers (citizen)", errors=(403, 422),
-                           params=[_q("state"), _q("procedure"), _q("overdue", "boolean"), _q("page", "integer")]),
+                "post": _op("Start a dossier (citizen, or clerk at the counter with 'applicant')",
+                            body={JSON: ref("NewDossier")}, ok=201, errors=(403, 409, 413, 415, 422),
+                            params=[IDEMPOTENCY], result=dossier),
+                "get": _op("Work queue (staff) or my dossiers (citizen)", errors=(403, 422), result=ref("DossierPage"),
+                           params=[_q("state"), _q("procedure"), _q("overdue", enum=["true", "false", "1", "0"]),
+                                   _q("page", "integer", minimum=1)]),
             },
             "/api/v1/dossiers/{id}": {
-                "get": _op("One dossier", errors=(404,)),
-                "patch": _op("Update the form while draft or in a supplement state", body=json_obj, errors=(403, 404, 409, 422)),
+                "get": _op("One dossier", errors=(404,), result=dossier),
+                "patch": _op("Update the form while draft or in a supplement state", body={JSON: ref("FormUpdate")},
+                             errors=(403, 404, 409, 413, 415, 422), result=dossier),
             },
             "/api/v1/dossiers/{id}/documents": {
                 "post": _op("Upload a document (multipart requirement, file) or link a stored result (JSON)",
-                            body={"multipart/form-data": {"schema": {"type": "object"}}, **json_obj},
-                            ok=201, errors=(403, 404, 409, 413, 415, 422)),
+                            body={"multipart/form-data": ref("Upload"), JSON: ref("LinkResult")},
+                            ok=201, errors=(403, 404, 409, 413, 415, 422), result=dossier),
             },
             "/api/v1/dossiers/{id}/documents/{document_id}": {
                 "get": _download("Download an uploaded document (its applicant; staff of the agency)"),
             },
             "/api/v1/dossiers/{id}/actions/{action}": {
-                "post": _op("Fire a workflow action", body=action_body, errors=(403, 404, 409, 422)),
+                "post": _op("Fire a workflow action", body={JSON: ref("ActionInputs")}, body_required=False,
+                            errors=(403, 404, 409, 413, 415, 422), result=dossier),
             },
-            "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), params=[_q("holder"), _q("evidence")])},
-            "/api/v1/results/{id}": {"get": _op("One stored result", errors=(404,))},
+            "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), result=_obj(
+                ["results"], results={"type": "array", "items": ref("Result")}),
+                params=[_q("holder"), _q("evidence"), PURPOSE])},
+            "/api/v1/results/{id}": {"get": _op("One stored result", errors=(403, 404, 422), params=[PURPOSE],
+                                                result=ref("Result"))},
             "/api/v1/openapi.json": {"get": _op("This OpenAPI document", auth=False)},
-            "/api/v1/results/{id}/pdf": {"get": _download("The signed PDF of a result")},
-            "/api/v1/results/{id}/revoke": {"post": _op("Revoke a result (leader of the issuing agency)", body=json_obj,
-                                                          errors=(403, 404, 409, 422))},
-            "/api/v1/results/{id}/supersede": {"post": _op("Issue a corrected result that supersedes this one", body=json_obj,
-                                                             ok=201, errors=(403, 404, 409, 422))},
-            "/api/v1/slips/{id}/pdf": {"get": _download("The sealed PDF of a one-stop slip (forms 01-05)")},
+            "/api/v1/results/{id}/pdf": {"get": _download("The signed PDF of a result", "application/pdf",
+                                                          params=[PURPOSE])},
+            "/api/v1/results/{id}/revoke": {"post": _op("Revoke a result (leader of the issuing agency)",
+                                                        body={JSON: ref("Reason")}, errors=(403, 404, 409, 413, 415, 422),
+                                                        result=ref("Result"))},
+            "/api/v1/results/{id}/supersede": {"post": _op("Issue a corrected result that supersedes this one",
+                                                           body={JSON: ref("Supersede")}, ok=201,
+                                                           errors=(403, 404, 409, 413, 415, 422), result=ref("Result"))},
+            "/api/v1/slips/{id}/pdf": {"get": _download("The sealed PDF of a one-stop slip (forms 01-05)", "application/pdf")},
             "/api/v1/verify": {"post": _op("Verify a PDF: signatures, chain to our root, hash and status in the store",
-                                           auth=False, body={"application/pdf": {"schema": {"type": "string", "format": "binary"}},
-                                                             "multipart/form-data": {"schema": {"type": "object"}}},
-                                           errors=(413, 422))},
-            "/api/v1/trust/root.pem": {"get": _op("The root certificate results chain to", auth=False)},
-            "/api/v1/procedures/{id}/prefill": {"get": _op("What a citizen finds prefilled, with sources and counts; staff: the reception clerk of an "
-                                                           "agency taking the procedure at its counter (?applicant=, X-Purpose)",
-                                                           errors=(403, 404, 422))},
-            "/api/v1/me/access-log": {"get": _op("Who read which of my results, or was shown my register data "
-                                                    "(kind: result | register), when and why", errors=(403,))},
-            "/api/v1/me/consents": {"get": _op("My consents", errors=(403,)),
-                                    "post": _op("Let an agency read one evidence type of mine", body=json_obj, ok=201,
-                                                errors=(403, 422))},
-            "/api/v1/me/consents/{consent_id}": {"delete": _op("Withdraw a consent", errors=(403, 404))},
+                                           auth=False, body={"application/pdf": pdf, "multipart/form-data": _obj(
+                                               ["file"], file=pdf)}, errors=(413, 422), result=ref("Verification"))},
+            "/api/v1/trust/root.pem": {"get": _download("The root certificate(s) results chain to",
+                                                        "application/x-pem-file", auth=False)},
+            "/api/v1/me/access-log": {"get": _op("Who read which of my results, or was shown my register data (kind: result | register), when and why", errors=(403,),
+                                                 result=_obj(["entries"], entries={"type": "array",
+                                                                                   "items": ref("AccessEntry")}))},
+            "/api/v1/me/consents": {"get": _op("My consents", errors=(403,), result=_obj(
+                                        ["consents"], consents={"type": "array", "items": ref("Consent")})),
+                                    "post": _op("Let an agency read one evidence type of mine",
+                                                body={JSON: ref("NewConsent")}, ok=201, errors=(403, 413, 415, 422),
+                                                result=ref("Consent"))},
+            "/api/v1/me/consents/{consent_id}": {"delete": _op("Withdraw a consent", errors=(403, 404),
+                                                               result=ref("Consent"))},
             "/api/v1/kpis": {"get": _op("KPIs (Decision 766) of the staff member's agency", errors=(403, 422),
-                                        params=[_q("from"), _q("to")])},
+                                        result=ref("Kpis"),
+                                        params=[_q("from", description="ISO date or date-time, 1900-9999"),
+                                                _q("to", description="ISO date or date-time, 1900-9999, after 'from'")])},
             "/healthz": {"get": _op("Health", auth=False)},
         },
     }
     doc["paths"] = _with_path_parameters(doc["paths"])
+    consent = doc["paths"]["/api/v1/me/consents/{consent_id}"]["delete"]["parameters"][0]
+    consent["schema"] = {"type": "integer", "minimum": 1}
     return doc

@@ -7,6 +7,7 @@ from typing import Any
 
 from engine.rules.definitions.schema import FieldDef, Procedure
 from engine.rules.identity import PERSONAL_ID, PersonalIdRule
+from engine.rules.text import text_problem
 
 PHONE = re.compile(r"^(\+84|0)\d{9,10}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -26,10 +27,9 @@ def check_value(f: FieldDef, value: Any, ids: PersonalIdRule = PERSONAL_ID) -> t
         if not isinstance(value, str):
             return value, "phải là chuỗi ký tự / must be text"
         value = value.strip()
-        limit = f.max_length or MAX_TEXT
-        if len(value) > limit:
-            return value, f"dài quá {limit} ký tự / longer than {limit} characters"
-        return value, None
+        # the last line of defence: whatever the edge let through, no form stores what cannot be encoded
+        problem = text_problem(value, limit=f.max_length or MAX_TEXT)
+        return value, problem
     if t == "personal_id":
         value = str(value).strip()
         if not ids.matches(value):

@@ -28,6 +28,7 @@ from engine.rules.definitions import Catalogue
 from engine.rules.errors import NotFoundError, PermissionDeniedError, ValidationError
 
 MAX_PURPOSE = 300
+MAX_ID = 2**31 - 1  # integer keys: a larger number names nothing (and overflows SQLite's binding)
 STAFF_PURPOSE = "giải quyết hồ sơ / handling a dossier"
 
 
@@ -209,7 +210,8 @@ class Access:
         now = self.clock()
         with self.uow() as uow:
             s = uow.session
-            c = s.get(Consent, consent_id) if isinstance(consent_id, int) else None
+            in_range = isinstance(consent_id, int) and not isinstance(consent_id, bool) and 0 < consent_id <= MAX_ID
+            c = s.get(Consent, consent_id) if in_range else None
             if c is None or c.personal_id != actor.personal_id:
                 raise NotFoundError("no such consent")
             if c.withdrawn_at is None:

@@ -13,6 +13,7 @@ from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import COMMENT_PUBLIC, Actor, roles_on_dossier
 from engine.rules.errors import ValidationError
+from engine.rules.text import text_problem
 from engine.rules.effects import records_result, slip_form
 from engine.rules.workflow import ActionContext, fire
 from engine.usecases.catalogue import Procedures
@@ -165,6 +166,9 @@ def _opt_text(value: Any, name: str, limit: int = 4000) -> str | None:
     value = value.strip()
     if len(value) > limit:
         raise ValidationError(f"{name} is too long", fields={name: [f"tối đa {limit} ký tự / at most {limit} characters"]})
+    problem = text_problem(value)
+    if problem:
+        raise ValidationError(f"Nội dung không hợp lệ / invalid {name}", fields={name: [problem]})
     return value or None
 
 
@@ -176,6 +180,9 @@ def _items(value: Any) -> list[str] | None:
     cleaned = [v.strip() for v in value if v.strip()]
     if len(cleaned) > 100 or any(len(v) > 1000 for v in cleaned):
         raise ValidationError("too many or too long items", fields={"items": ["quá dài / too long"]})
+    problem = next((p for p in map(text_problem, cleaned) if p), None)
+    if problem:
+        raise ValidationError("Nội dung không hợp lệ / invalid items", fields={"items": [problem]})
     return cleaned or None
 
 

@@ -17,6 +17,9 @@ from engine.rules.errors import PermissionDeniedError, ValidationError
 from engine.rules.prefill import declared_share, definition_share
 from engine.usecases.catalogue import Procedures
 
+EARLIEST = dt.datetime(1900, 1, 1)  # a reporting period lies within these (and a year back from 'to' still fits)
+LATEST = dt.datetime(9999, 12, 31, 23, 59, 59, 999999)
+
 
 @dataclass(frozen=True)
 class ProcedureCut:
@@ -56,6 +59,10 @@ class Indicators:
         if not actor.is_staff:
             raise PermissionDeniedError("KPIs are for staff")
         now = self.clock()
+        for name, when in (("from", start), ("to", end)):
+            if when is not None and not EARLIEST <= when.replace(tzinfo=None) <= LATEST:
+                raise ValidationError(f"Ngày ngoài khoảng {EARLIEST.year}-{LATEST.year} / {name} is outside "
+                                      f"{EARLIEST.year}-{LATEST.year}", fields={name: [f"{EARLIEST.year}-{LATEST.year}"]})
         end = end or now
         start = start or (end - dt.timedelta(days=365))
         if start > end:

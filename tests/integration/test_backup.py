@@ -101,8 +101,8 @@ def test_a_backup_restored_into_an_empty_data_dir_keeps_the_audit_trail_and_the_
             assert report.valid, report.problem
             assert report.document.id == result["id"] and report.document.status == "valid"
             assert restored.blobs.get(result["sha256"]) == pdf
-            document, check = restored.verification.verification_page(result["id"], token)  # the QR code still opens it
-            assert document.id == result["id"] and check.valid
+            page = restored.verification.verification_page(result["id"], token)  # the QR code still opens it
+            assert page.document.id == result["id"] and page.check.valid
         finally:
             engine.dispose()
 
