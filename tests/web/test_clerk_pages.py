@@ -170,10 +170,11 @@ def test_the_dossier_page_shows_provenance_documents_and_history(submitted_birth
     child = html.index("Trần Minh Khôi")
     assert '<span class="source declared">Tự khai</span>' in html[child:child + 200]
     assert "20/02/2026" in html  # a date as dd/mm/yyyy
-    # the uploaded notice in a viewer frame, with a plain link; the marriage certificate from the store, verifiable
+    # the uploaded notice in a viewer frame (its pages as images), with a plain link; the marriage certificate
+    # from the store, verifiable
     doc = next(x for x in d["documents"] if x["requirement"] == "medical_birth_notice")
     url = f"/desk/dossiers/{d['id']}/documents/{doc['id']}"
-    assert re.search(rf'<iframe class="viewer" src="{url}" title="[^"]+"', html)
+    assert re.search(rf'<iframe class="viewer" src="{url}/pages" title="[^"]+"', html)
     assert f'<a href="{url}">' in html
     reused = next(x for x in d["documents"] if x["requirement"] == "parents_marriage_certificate")
     assert reused["verify_url"] and f'href="{reused["verify_url"]}"' in html

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from engine.rules.errors import (
     ActionNotAllowedError,
     ConcurrencyError,
+    PageRenderError,
     PayloadTooLargeError,
     UnsupportedMediaError,
     ValidationError,
@@ -29,7 +30,7 @@ from web.clerk.labels import (
     label,
     source_label,
 )
-from web.downloads import file_response
+from web.downloads import file_response, page_image_response, viewer_response
 from web.i18n import pick
 from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
 
@@ -262,6 +263,33 @@ def upload(dossier_id: str):
 def document(dossier_id: str, document_id: str):
     content, mimetype, name = services().dossiers.document_content(dossier_id, document_id, g.user)
     return file_response(content, mimetype, name, inline=request.args.get("download") != "1")
+
+
+@bp.get("/dossiers/<dossier_id>/documents/<document_id>/pages")
+@login_required(kind="staff")
+def document_pages(dossier_id: str, document_id: str):
+    """The viewer's page for the desk's sandboxed frame: an uploaded PDF's pages as images (page 1 drawn
+    now, so that a file that cannot be drawn says so here rather than as broken images)."""
+    pages = services().pages
+    failed = False
+    try:
+        listing = pages.list_pages(dossier_id, document_id, g.user)
+        pages.render_page(dossier_id, document_id, 1, g.user)
+    except PageRenderError:
+        listing, failed = None, True
+    html = render_template("clerk/pages.html", dossier_id=dossier_id, document_id=document_id, listing=listing,
+                           failed=failed)
+    return viewer_response(html)
+
+
+@bp.get("/dossiers/<dossier_id>/documents/<document_id>/pages/<int:page>.png")
+@login_required(kind="staff")
+def document_page(dossier_id: str, document_id: str, page: int):
+    try:
+        png = services().pages.render_page(dossier_id, document_id, page, g.user)
+    except PageRenderError:
+        return viewer_response(render_template("clerk/pages.html", listing=None, failed=True)), 422
+    return page_image_response(png)
 
 
 @bp.get("/slips/<slip_id>.pdf")
