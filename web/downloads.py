@@ -1,11 +1,12 @@
-"""Stored files sent to a browser: as a download, or inline (PDF, JPEG and PNG only), allowed to run
-nothing; and the desk's document viewer, a PDF's pages drawn as PNG images on a small page of its own.
+"""Stored files sent to a browser: as a download, or inline (PDF, JPEG and PNG only) under a ``sandbox``
+policy that runs nothing, also when the file is opened on its own; and the pages of a PDF drawn as PNG
+images for the desk's viewer.
 
-What is shown inline is sandboxed twice: the desk's frame carries the ``sandbox`` attribute (no
-``allow-scripts``), and the answer itself a ``sandbox`` policy, which also holds when it is opened on
-its own. Chromium and Safari decline to start their PDF viewer in a sandbox (Firefox shows it), so the
-frame holds the viewer page, plain ``<img>`` elements, which every browser shows; the desk links to
-the file and its download beside the frame."""
+The desk shows a PDF as those images, on the dossier page: Chromium-based browsers decline to start
+their PDF viewer in a sandboxed frame or under a ``sandbox`` policy, and an image runs no code in any
+browser. (A sandboxed frame of images does not work either: its origin is opaque, so Chromium sends
+the image requests without the SameSite=Lax session cookie.) The desk links to the file and its
+download beside the pages."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -27,27 +28,20 @@ def file_response(content: bytes, mimetype: str, name: str, *, inline: bool = Fa
     if inline:
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["Content-Security-Policy"] = FILE_CSP
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
-
-
-def viewer_response(html: str) -> Response:
-    """The viewer's page of images, for the desk's frame: the same policy as a file shown inline."""
-    response = Response(html, mimetype="text/html")
     response.headers["X-Frame-Options"] = "SAMEORIGIN"
-    response.headers["Content-Security-Policy"] = FILE_CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def page_image_response(png: bytes) -> Response:
-    """One drawn page: a PNG, never sniffed as anything else, kept by no shared cache nor on disk (the
-    server keeps the drawing, so showing it again costs no rendering)."""
+    """One drawn page: a PNG, never sniffed as anything else, under the inline files' policy, kept by
+    no shared cache nor on the browser's disk (the server keeps the drawing, so showing it again costs
+    no rendering)."""
     response = Response(png, mimetype="image/png")
     response.headers["Content-Disposition"] = 'inline; filename="page.png"'
     response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -3,8 +3,8 @@ every browser shows them as plain images inside the sandboxed frame (Chromium-ba
 start their PDF viewer in a sandbox). The access rule is the dossier's, through
 ``Dossiers.stored_document``: a document of a dossier the actor may not see is not found.
 
-A page is drawn once per (file, page, resolution) and kept in the blob store's derived files; the
-drawing itself is the ``PageRenderer`` port's (``engine.adapters.pdf_pages`` runs ``pdftoppm``)."""
+A page is drawn once per (file, page, resolution) and kept in the blob store's derived files, as is
+the file's page count; the drawing itself is the ``PageRenderer`` port's (``engine.adapters.pdf_pages`` runs ``pdftoppm``)."""
 from __future__ import annotations
 
 from typing import Protocol
@@ -46,8 +46,18 @@ class Pages:
         stored = self.dossiers.stored_document(dossier_id, document_id, actor)
         if stored.content_type != PDF:
             raise NotFoundError(NO_PAGE)
-        count = self.renderer.count_pages(self.blobs.get(stored.sha256))
+        count = self._count(stored.sha256)
         return DocumentPages(stored.content_type, count, min(count, self.max_shown))
+
+    def _count(self, sha256: str, content: bytes | None = None) -> int:
+        """The file's page count, counted once and kept beside its drawn pages."""
+        name = f"{sha256}-pages.txt"
+        kept = self.blobs.get_derived(name)
+        if kept is not None and kept.isdigit():
+            return int(kept)
+        count = self.renderer.count_pages(content if content is not None else self.blobs.get(sha256))
+        self.blobs.put_derived(name, str(count).encode())
+        return count
 
     def render_page(self, dossier_id: str, document_id: str, page: int, actor: Actor) -> bytes:
         """Page ``page`` (from 1, at most ``max_shown``) of an uploaded PDF as a PNG: from the cache, or
@@ -62,7 +72,7 @@ class Pages:
         if cached is not None:
             return cached
         content = self.blobs.get(stored.sha256)
-        if page > self.renderer.count_pages(content):
+        if page > self._count(stored.sha256, content):
             raise NotFoundError(NO_PAGE)
         png = self.renderer.render_page(content, page, self.resolution)
         self.blobs.put_derived(name, png)

@@ -30,7 +30,7 @@ from web.clerk.labels import (
     label,
     source_label,
 )
-from web.downloads import file_response, page_image_response, viewer_response
+from web.downloads import file_response, page_image_response
 from web.i18n import pick
 from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
 
@@ -155,6 +155,18 @@ def _field_label(proc: Any, key: str) -> str:
     return key
 
 
+def _pages(dossier_id: str, documents: list[Any]) -> dict[str, Any]:
+    """The viewer's pages of each uploaded PDF, by document id (None: the file cannot be drawn)."""
+    listings: dict[str, Any] = {}
+    for doc in documents:
+        if doc.by == "upload" and doc.content_type == "application/pdf":
+            try:
+                listings[doc.id] = services().pages.list_pages(dossier_id, doc.id, g.user)
+            except PageRenderError:
+                listings[doc.id] = None
+    return listings
+
+
 def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int = 200):
     desk = services().desk.get_desk_dossier(dossier_id, g.user)
     d, proc = desk.dossier, desk.procedure
@@ -164,6 +176,7 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
     receipt = next((s for s in reversed(d.slips) if s.form == "01"), None)
     return render_template(
         "clerk/dossier.html", d=d, proc=proc, desk=desk, rows=_form_rows(proc, d.data, d.provenance),
+        pages=_pages(d.id, d.documents),
         receipt=receipt, failure=failure, caution=CAUTION_ACTIONS, CHANNEL_LABELS=CHANNEL_LABELS,
         ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
         HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
@@ -265,30 +278,14 @@ def document(dossier_id: str, document_id: str):
     return file_response(content, mimetype, name, inline=request.args.get("download") != "1")
 
 
-@bp.get("/dossiers/<dossier_id>/documents/<document_id>/pages")
-@login_required(kind="staff")
-def document_pages(dossier_id: str, document_id: str):
-    """The viewer's page for the desk's sandboxed frame: an uploaded PDF's pages as images (page 1 drawn
-    now, so that a file that cannot be drawn says so here rather than as broken images)."""
-    pages = services().pages
-    failed = False
-    try:
-        listing = pages.list_pages(dossier_id, document_id, g.user)
-        pages.render_page(dossier_id, document_id, 1, g.user)
-    except PageRenderError:
-        listing, failed = None, True
-    html = render_template("clerk/pages.html", dossier_id=dossier_id, document_id=document_id, listing=listing,
-                           failed=failed)
-    return viewer_response(html)
-
-
 @bp.get("/dossiers/<dossier_id>/documents/<document_id>/pages/<int:page>.png")
 @login_required(kind="staff")
 def document_page(dossier_id: str, document_id: str, page: int):
+    """One page of an uploaded PDF drawn as a PNG, for the viewer on the dossier page."""
     try:
         png = services().pages.render_page(dossier_id, document_id, page, g.user)
     except PageRenderError:
-        return viewer_response(render_template("clerk/pages.html", listing=None, failed=True)), 422
+        abort(422, _("This document cannot be shown here: open or download the file."))
     return page_image_response(png)
 
 
