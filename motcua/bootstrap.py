@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, inspect
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 from engine.adapters.uow import make_engine, uow_factory
@@ -35,8 +36,9 @@ def local_clock(tz_name: str) -> Callable[[], dt.datetime]:
 
 
 def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callable[[], dt.datetime] | None = None,
-              use_db_calendars: bool = True) -> Services:
-    """Load and check definitions (fail fast), connect the database, wire the services."""
+              use_db_calendars: bool = True, page_renderer: Any = None) -> Services:
+    """Load and check definitions (fail fast), connect the database, wire the services (``page_renderer``
+    replaces pdftoppm for the viewer, e.g. with a test's fake)."""
     calendars = load_calendars(settings.calendar_folders)
     catalogue = load_catalogue(settings.procedure_folders, calendars=calendars.keys())
     if engine is None:
@@ -59,6 +61,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         session_idle=dt.timedelta(minutes=settings.session_idle_minutes),
         token_lifetime=dt.timedelta(days=settings.token_days),
         pdf_checker=PdfScreen(max_pages=settings.pdf_max_pages, max_inflated_mb=settings.pdf_max_inflated_mb),
+        page_renderer=page_renderer or PdftoppmRenderer(),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files

@@ -1,10 +1,12 @@
-"""Stored files sent to a browser: as a download, or inline in a frame of this site for the desk's
-document viewer (PDF, JPEG and PNG only), allowed to run nothing.
+"""Stored files sent to a browser: as a download, or inline (PDF, JPEG and PNG only) under a ``sandbox``
+policy that runs nothing, also when the file is opened on its own; and the pages of a PDF drawn as PNG
+images for the desk's viewer.
 
-An inline file is sandboxed twice: the desk's frame carries the ``sandbox`` attribute (no
-``allow-scripts``), and the answer itself a ``sandbox`` policy, which also holds when the file is
-opened on its own. Chromium and Safari then decline to start their PDF viewer in the frame (Firefox
-shows it); the desk links to the file and its download beside the frame."""
+The desk shows a PDF as those images, on the dossier page: Chromium-based browsers decline to start
+their PDF viewer in a sandboxed frame or under a ``sandbox`` policy, and an image runs no code in any
+browser. (A sandboxed frame of images does not work either: its origin is opaque, so Chromium sends
+the image requests without the SameSite=Lax session cookie.) The desk links to the file and its
+download beside the pages."""
 from __future__ import annotations
 
 from urllib.parse import quote
@@ -26,6 +28,20 @@ def file_response(content: bytes, mimetype: str, name: str, *, inline: bool = Fa
     if inline:
         response.headers["X-Frame-Options"] = "SAMEORIGIN"
         response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+def page_image_response(png: bytes) -> Response:
+    """One drawn page: a PNG, never sniffed as anything else, under the inline files' policy, kept by
+    no shared cache nor on the browser's disk (the server keeps the drawing, so showing it again costs
+    no rendering)."""
+    response = Response(png, mimetype="image/png")
+    response.headers["Content-Disposition"] = 'inline; filename="page.png"'
+    response.headers["Content-Security-Policy"] = FILE_CSP
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -81,3 +81,10 @@ class UnsupportedMediaError(EngineError):
 
 class ResultIssueError(EngineError):
     code = "result_issue_error"
+
+
+class PageRenderError(EngineError):
+    """A page of a stored document could not be drawn for the viewer (a damaged file, a page too
+    large, the renderer missing or too slow); the file itself can still be downloaded."""
+
+    code = "cannot_render"

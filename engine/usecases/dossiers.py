@@ -30,6 +30,7 @@ from engine.usecases.views import (
     EventView,
     RequirementView,
     SlipView,
+    StoredDocument,
     result_view,
 )
 
@@ -71,12 +72,18 @@ class Dossiers:
             return self.view(uow.session, d, actor)
 
     def document_content(self, dossier_id: str, document_id: str, actor: Actor) -> tuple[bytes, str, str]:
+        stored = self.stored_document(dossier_id, document_id, actor)
+        return self.blobs.get(stored.sha256), stored.content_type, stored.filename
+
+    def stored_document(self, dossier_id: str, document_id: str, actor: Actor) -> StoredDocument:
+        """What is stored for an uploaded document of a dossier ``actor`` may see (else not found), without
+        reading the file."""
         with self.uow(write=False) as uow:
             self.load_visible(uow.session, dossier_id, actor)
             doc = uow.session.get(Document, document_id) if isinstance(document_id, str) else None
             if doc is None or doc.dossier_id != dossier_id or doc.sha256 is None:
                 raise NotFoundError("no such document")
-            return self.blobs.get(doc.sha256), doc.content_type or "application/octet-stream", doc.filename or doc.id
+            return StoredDocument(doc.sha256, doc.content_type or "application/octet-stream", doc.filename or doc.id)
 
     @staticmethod
     def current_documents(s: Any, d: Dossier | DossierRow) -> list[Any]:

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.uow import UnitOfWork
 from engine.rules import deadlines as deadline_rules
@@ -30,6 +31,7 @@ from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
+from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
 from engine.usecases.sessions import Sessions
@@ -47,6 +49,7 @@ class Services:
     throttle: LoginThrottle
     sessions: Sessions
     dossiers: Dossiers
+    pages: Pages
     prefill: Prefill
     filing: Filing
     actions: Actions
@@ -73,17 +76,20 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
                    personal_ids: PersonalIdRule, engine: Any = None, pdf_checker: PdfChecker | None = None,
+                   page_renderer: PageRenderer | None = None,
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
                    token_lifetime: dt.timedelta = dt.timedelta(days=90)) -> Services:
     """Wire every use case from the adapters the composition root chose (uploaded PDFs are screened
-    with the default limits unless a ``pdf_checker`` is given)."""
+    with the default limits unless a ``pdf_checker`` is given, and drawn for the viewer by pdftoppm
+    unless a ``page_renderer`` is given)."""
     procedures = Procedures(uow, catalogue, clock)
     deadlines = Deadlines(uow, clock, procedures, calendars)
     accounts = Accounts(uow, clock, token_lifetime=token_lifetime)
     throttle = LoginThrottle(uow, clock)
     sessions = Sessions(uow, clock, accounts, throttle, idle=session_idle, lifetime=session_lifetime)
     dossiers = Dossiers(uow, clock, procedures, deadlines, links, blobs)
+    pages = Pages(dossiers, blobs, page_renderer or PdftoppmRenderer())
     access = Access(uow, clock, catalogue)
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
@@ -95,7 +101,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
-        dossiers=dossiers, prefill=prefill,
+        dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
         issuance=issuance, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,

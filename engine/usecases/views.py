@@ -26,6 +26,24 @@ class EventView:
 
 
 @dataclass(frozen=True)
+class StoredDocument:
+    """An uploaded file as stored: its blob's SHA-256, its type as sniffed at upload, its name."""
+
+    sha256: str
+    content_type: str
+    filename: str
+
+
+@dataclass(frozen=True)
+class DocumentPages:
+    """The pages the viewer shows of a stored document: ``shown`` of its ``count`` pages (1 for an image)."""
+
+    content_type: str
+    count: int
+    shown: int
+
+
+@dataclass(frozen=True)
 class DocumentView:
     id: str
     requirement: str

@@ -14,6 +14,7 @@ from markupsafe import Markup
 from engine.rules.errors import (
     ActionNotAllowedError,
     ConcurrencyError,
+    PageRenderError,
     PayloadTooLargeError,
     UnsupportedMediaError,
     ValidationError,
@@ -29,7 +30,7 @@ from web.clerk.labels import (
     label,
     source_label,
 )
-from web.downloads import file_response
+from web.downloads import file_response, page_image_response
 from web.i18n import pick
 from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
 
@@ -154,6 +155,18 @@ def _field_label(proc: Any, key: str) -> str:
     return key
 
 
+def _pages(dossier_id: str, documents: list[Any]) -> dict[str, Any]:
+    """The viewer's pages of each uploaded PDF, by document id (None: the file cannot be drawn)."""
+    listings: dict[str, Any] = {}
+    for doc in documents:
+        if doc.by == "upload" and doc.content_type == "application/pdf":
+            try:
+                listings[doc.id] = services().pages.list_pages(dossier_id, doc.id, g.user)
+            except PageRenderError:
+                listings[doc.id] = None
+    return listings
+
+
 def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int = 200):
     desk = services().desk.get_desk_dossier(dossier_id, g.user)
     d, proc = desk.dossier, desk.procedure
@@ -163,6 +176,7 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
     receipt = next((s for s in reversed(d.slips) if s.form == "01"), None)
     return render_template(
         "clerk/dossier.html", d=d, proc=proc, desk=desk, rows=_form_rows(proc, d.data, d.provenance),
+        pages=_pages(d.id, d.documents),
         receipt=receipt, failure=failure, caution=CAUTION_ACTIONS, CHANNEL_LABELS=CHANNEL_LABELS,
         ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
         HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
@@ -262,6 +276,17 @@ def upload(dossier_id: str):
 def document(dossier_id: str, document_id: str):
     content, mimetype, name = services().dossiers.document_content(dossier_id, document_id, g.user)
     return file_response(content, mimetype, name, inline=request.args.get("download") != "1")
+
+
+@bp.get("/dossiers/<dossier_id>/documents/<document_id>/pages/<int:page>.png")
+@login_required(kind="staff")
+def document_page(dossier_id: str, document_id: str, page: int):
+    """One page of an uploaded PDF drawn as a PNG, for the viewer on the dossier page."""
+    try:
+        png = services().pages.render_page(dossier_id, document_id, page, g.user)
+    except PageRenderError:
+        abort(422, _("This document cannot be shown here: open or download the file."))
+    return page_image_response(png)
 
 
 @bp.get("/slips/<slip_id>.pdf")
