@@ -298,9 +298,11 @@ def keys_import(kind: str, key: str, file: Path, password_env: str | None) -> No
     """Import a PKCS#12 file as the certificate of an agency (by code) or an officer (by username)."""
     import os
 
+    from motcua.bootstrap import make_issuer
+
     password = os.environ.get(password_env, "").encode() if password_env else None
     try:
-        _services().issuance.issuer.import_pkcs12(kind, key, file.read_bytes(), password)
+        make_issuer(_settings()).import_pkcs12(kind, key, file.read_bytes(), password)
     except ValueError as exc:
         _fail(f"{file}: {exc}")
     click.echo(f"imported {kind} certificate for {key}")

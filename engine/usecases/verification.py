@@ -154,17 +154,22 @@ class Verification:
                                   slip.issued_at, slip.status, None, True, [],
                                   {k: v for k, v in data.items() if v not in (None, "")})
 
+    def _by_token(self, s: Any, document_id: str, token: str) -> tuple[Result | None, Slip | None]:
+        """The result or the slip a QR code names, if its token matches; else NotFoundError."""
+        if not _is_id(document_id) or not self.links.token_matches(document_id, token):
+            raise NotFoundError(NOT_FOUND)
+        r = s.get(Result, document_id)
+        slip = None if r is not None else s.get(Slip, document_id)
+        if r is None and slip is None:
+            raise NotFoundError(NOT_FOUND)
+        return r, slip
+
     def verification_page(self, document_id: str, token: str) -> VerificationPage:
         """What the QR code opens: the stored document as the public may see it, a fresh check of its
         stored file, and the verdict in one word."""
-        if not _is_id(document_id) or not self.links.token_matches(document_id, token):
-            raise NotFoundError(NOT_FOUND)
         with self.uow(write=False) as uow:
             s = uow.session
-            r = s.get(Result, document_id)
-            slip = None if r is not None else s.get(Slip, document_id)
-            if r is None and slip is None:
-                raise NotFoundError(NOT_FOUND)
+            r, slip = self._by_token(s, document_id, token)
             digest = r.pdf_sha256 if r is not None else slip.pdf_sha256
             doc = self._result_view(s, r) if r is not None else self._slip_view(s, slip)
         check = self.verify_document(self.blobs.get(digest)) if digest and self.issuer is not None else None
@@ -178,14 +183,9 @@ class Verification:
     def full_record(self, document_id: str, token: str, actor: Actor) -> FullRecord:
         """Where the whole document is, for a signed-in reader allowed to see it: a holder of the result
         (or the applicant of the slip's dossier), or staff of the issuing agency. Anyone else: not found."""
-        if not _is_id(document_id) or not self.links.token_matches(document_id, token):
-            raise NotFoundError(NOT_FOUND)
         with self.uow(write=False) as uow:
             s = uow.session
-            r = s.get(Result, document_id)
-            slip = None if r is not None else s.get(Slip, document_id)
-            if r is None and slip is None:
-                raise NotFoundError(NOT_FOUND)
+            r, slip = self._by_token(s, document_id, token)
             agency_id = r.issuer_agency_id if r is not None else slip.issuer_agency_id
             dossier_id = r.dossier_id if r is not None else slip.dossier_id
             kind = "result" if r is not None else "slip"
