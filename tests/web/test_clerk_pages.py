@@ -54,15 +54,17 @@ def action_urls(html: str, dossier_id: str) -> set[str]:
     return set(re.findall(rf'action="/desk/dossiers/{dossier_id}/actions/(\w+)"', html))
 
 
-def add_staff(services, clock, username: str, roles: list[str], agency_code: str | None = None) -> str:
-    """A staff account that can sign in (password 'motcua-demo'): of the demo agency, or of a new one."""
+def add_staff(services, clock, username: str, roles: list[str], agency_code: str | None = None, *,
+              level: str = "commune") -> str:
+    """A staff account that can sign in (password 'motcua-demo'): of the demo agency, or of a new one
+    (with ``agency_code``) of that ``level``."""
     with services.uow() as uow:
         s = uow.session
         if agency_code is None:
             agency_id = services.accounts.actor_for("clerk").agency_id
         else:
             agency = Agency(code=agency_code, name_vi="UBND xã Thử Nghiệm", name_en="Test Commune People's Committee",
-                            level="commune", address=None, calendar="vn")
+                            level=level, address=None, calendar="vn")
             s.add(agency)
             s.flush()
             agency_id = agency.id

@@ -4,12 +4,11 @@ filing at the counter of an agency that takes the procedure there), and every re
 than the person lands in the person's access log."""
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from sqlalchemy import select
 
-from engine.adapters.models import Account, Agency, Person
+from engine.adapters.models import Person
+from tests.web import test_clerk_pages as clerk_pages
 
 pytestmark = pytest.mark.database
 
@@ -46,22 +45,8 @@ def register_log(api_as, pid: str) -> list[dict]:
 
 def add_staff(services, clock, username: str, roles: list[str], *, level: str | None = None) -> str:
     """A staff account of the demo agency, or (with ``level``) of a new agency of that level."""
-    with services.uow() as uow:
-        s = uow.session
-        if level is None:
-            agency_id = services.accounts.actor_for("clerk").agency_id
-        else:
-            agency = Agency(code=f"000.00.{len(username):02d}.X{level[:2].upper()}", name_vi=f"Cơ quan thử ({level})",
-                            name_en=f"Test agency ({level})", level=level, address=None, calendar="vn")
-            s.add(agency)
-            s.flush()
-            agency_id = agency.id
-        s.add(Account(username=username, kind="staff", display_name=f"Cán bộ {username}", password_hash=None,
-                      roles=roles, agency_id=agency_id, personal_id=None, allowed_evidence=[], active=True,
-                      created_at=clock()))
-        uow.commit()
-    services.accounts.set_password(username, "motcua-demo")
-    return username
+    code = None if level is None else f"000.00.{len(username):02d}.X{level[:2].upper()}"
+    return clerk_pages.add_staff(services, clock, username, roles, code, level=level or "commune")
 
 
 # --------------------------------------------------------------------------- finding 1: a counter-filed dossier
