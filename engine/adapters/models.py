@@ -54,6 +54,12 @@ class Agency(Base):
     level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune
     address: Mapped[str | None] = mapped_column(String(300))
     calendar: Mapped[str] = mapped_column(String(40), default="vn")
+    # The administrative unit the agency serves (code of the commune/ward or province; the jurisdiction
+    # conditions compare a person's residence with it), the province code of birth registration that
+    # opens the personal ids it issues, and the place name on the date line of its papers.
+    unit_code: Mapped[str | None] = mapped_column(String(10))
+    province_code: Mapped[str | None] = mapped_column(String(3))
+    place_name: Mapped[str | None] = mapped_column(String(100))
 
 
 class Person(Base):
@@ -73,6 +79,9 @@ class Person(Base):
     place_of_birth: Mapped[str | None] = mapped_column(String(200))
     permanent_address: Mapped[str | None] = mapped_column(String(300))
     current_address: Mapped[str | None] = mapped_column(String(300))
+    # Codes of the administrative units (commune/ward) of the permanent and the current residence.
+    permanent_unit: Mapped[str | None] = mapped_column(String(10))
+    current_unit: Mapped[str | None] = mapped_column(String(10), index=True)
     phone: Mapped[str | None] = mapped_column(String(20))
     email: Mapped[str | None] = mapped_column(String(120))
     marital_status: Mapped[str | None] = mapped_column(String(20))  # single | married | divorced | widowed

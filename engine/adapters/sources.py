@@ -18,7 +18,7 @@ from engine.rules.prefill import PersonRecord, StoredResult
 from engine.adapters.uow import UnitOfWork
 
 PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
-                 "place_of_birth", "permanent_address", "current_address", "phone", "email", "marital_status",
+                 "place_of_birth", "permanent_address", "current_address", "permanent_unit", "current_unit", "phone", "email", "marital_status",
                  "id_issued_on", "id_issued_by", "date_of_death")
 
 

@@ -159,6 +159,18 @@ WARDS: dict[str, tuple[str, ...]] = {
 }
 HOME_WARD = "phường Ba Đình"
 CITY = "thành phố Hà Nội"
+# Codes of the wards' administrative units (invented, in the five-digit shape of the national list).
+WARD_UNITS = {"phường Ba Đình": "00004", "phường Ngọc Hà": "00008", "phường Giảng Võ": "00031"}
+AGENCY_UNIT = WARD_UNITS[HOME_WARD]
+AGENCY_PLACE = "Hà Nội"  # the place name on the date line of the agency's papers
+CLIENT_AGENCY_UNIT = "01"  # the city
+
+
+def unit_of(address: str | None) -> str | None:
+    """The administrative unit code of a demo address (by its ward's name)."""
+    if not address:
+        return None
+    return next((code for ward, code in WARD_UNITS.items() if f", {ward}," in address), None)
 
 # Mobile prefixes in use since the 2018 renumbering (Viettel, Vinaphone, MobiFone, others).
 MOBILE_PREFIXES = ("032", "033", "034", "035", "036", "037", "038", "039", "086", "096", "097", "098",
@@ -779,13 +791,15 @@ def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: i
         return _summary(session, agency, now)
 
     agency = Agency(code=AGENCY_CODE, name_vi=AGENCY_NAME_VI, name_en=AGENCY_NAME_EN, level="commune",
-                    address=AGENCY_ADDRESS, calendar="vn")
+                    address=AGENCY_ADDRESS, calendar="vn", unit_code=AGENCY_UNIT, province_code=HANOI,
+                    place_name=AGENCY_PLACE)
     session.add(agency)
     client_agency = session.scalar(select(Agency).where(Agency.code == CLIENT_AGENCY_CODE))
     if client_agency is None:
         client_agency = Agency(code=CLIENT_AGENCY_CODE, name_vi=CLIENT_AGENCY_NAME_VI,
                                name_en=CLIENT_AGENCY_NAME_EN, level="province",
-                               address=CLIENT_AGENCY_ADDRESS, calendar="vn")
+                               address=CLIENT_AGENCY_ADDRESS, calendar="vn", unit_code=CLIENT_AGENCY_UNIT,
+                               province_code=HANOI, place_name=AGENCY_PLACE)
         session.add(client_agency)
     session.flush()
 
@@ -821,6 +835,8 @@ def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: i
 
     # People go in without their links (spouses point at each other), then the links by id.
     person_rows = [{k: v for k, v in row.items() if not k.startswith("_")} for row in gen.people]
+    for row in person_rows:
+        row["permanent_unit"], row["current_unit"] = unit_of(row["permanent_address"]), unit_of(row["current_address"])
     ids = dict(session.execute(insert(Person).returning(Person.personal_id, Person.id), person_rows).all())
     links = []
     for row in gen.people:
