@@ -25,13 +25,14 @@ STATUS = {
 }
 
 
-def error_body(code: str, message: str, fields: dict | None = None, status: int = 400):
+def error_body(code: str, message: str, fields: dict | None = None, status: int = 400,
+               extra: dict | None = None):
     if not request.path.startswith("/api/") and request.path != "/healthz":
         # people on the HTML pages get a page, not JSON
         response = make_response(render_template("error.html", status=status, title=code.replace("_", " "),
                                                  message=message), status)
         return response
-    response = jsonify({"error": code, "message": message, "fields": fields or {}})
+    response = jsonify({"error": code, "message": message, "fields": fields or {}, **(extra or {})})
     response.status_code = status
     if status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="motcua"'
@@ -61,7 +62,8 @@ def register(app: Flask) -> None:
 
 def _engine_handler(status: int):
     def handle(exc: e.EngineError):
-        response = error_body(exc.code, exc.message, exc.fields, status)
+        extra = {"conditions": exc.conditions} if isinstance(exc, e.ConditionsNotMetError) else None
+        response = error_body(exc.code, exc.message, exc.fields, status, extra)
         if isinstance(exc, e.ThrottledError):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

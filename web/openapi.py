@@ -71,11 +71,16 @@ def _schemas() -> dict:
                   issuer=STR, issued_at=WHEN, valid_until=MAYBE_WHEN, status=STR, status_reason=MAYBE_STR,
                   data={"type": "object"}, dossier_id=MAYBE_STR, signers={"type": "array", "items": {"type": "object"}},
                   superseded_by=MAYBE_STR, supersedes=MAYBE_STR)
+    verdict = _obj(["rule", "status", "fields", "message"], rule=STR,
+                   status={"enum": ["passed", "failed", "not_checked"]}, fields={"type": "array", "items": STR},
+                   message=TEXT, used={"type": "object"})
     return {
         "Error": {
             "type": "object", "required": ["error", "message", "fields"],
             "properties": {"error": {"type": "string"}, "message": {"type": "string"},
-                           "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}}},
+                           "fields": {"type": "object", "additionalProperties": {"type": "array", "items": {"type": "string"}}},
+                           # a 422 from a condition of eligibility: the failed rules, their fields and messages
+                           "conditions": {"type": "array", "items": verdict}},
         },
         "Text": TEXT,
         "ProcedureSummary": _obj(["id", "code", "version", "title"], id=STR, code=STR, version={"type": "integer"},
@@ -109,7 +114,11 @@ def _schemas() -> dict:
             available_actions={"type": "array", "items": _obj(["id"], id=STR, to=MAYBE_STR, role=STR,
                                                                inputs={"type": "array", "items": STR})},
             events={"type": "array", "items": {"type": "object"}}, results={"type": "array", "items": ref("Result")},
-            slips={"type": "array", "items": {"type": "object"}}, version_counter={"type": "integer"}),
+            slips={"type": "array", "items": {"type": "object"}}, version_counter={"type": "integer"},
+            # the last check of the conditions of eligibility (staff also see the data each verdict used)
+            conditions={"oneOf": [{"type": "null"}, _obj(["checked_at", "action", "outcome", "verdicts"],
+                                                          checked_at=WHEN, action=STR, outcome=STR,
+                                                          verdicts={"type": "array", "items": verdict})]}),
         "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
                             page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"}),
         "Result": result,

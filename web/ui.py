@@ -52,6 +52,12 @@ INPUT_LABELS = {
     "comment": _l("Comment"),
 }
 
+CONDITION_LABELS = {
+    "passed": _l("Met"),
+    "failed": _l("Not met"),
+    "not_checked": _l("Not checked"),
+}
+
 TIMELINESS_LABELS = {
     "on_time": _l("On time"),
     "due_soon": _l("Due soon"),

@@ -408,6 +408,22 @@ class RegisterRead(Base):
     at: Mapped[dt.datetime] = mapped_column(DateTime)
 
 
+class EligibilityCheck(Base):
+    """One evaluation of a dossier's conditions of eligibility that an action relied on (submission,
+    counter filing, receipt): every verdict with the data it used, for the staff dossier page."""
+
+    __tablename__ = "eligibility_checks"
+    __table_args__ = (Index("ix_eligibility_checks_dossier", "dossier_id", "at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    actor_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    outcome: Mapped[str] = mapped_column(String(12))  # passed | not_checked (a failed check commits nothing)
+    verdicts: Mapped[list] = mapped_column(JSONType, default=list)
+
+
 class ResultAccess(Base):
     """Every read of a result by an agency client or by staff of another agency: who, when, why."""
 

@@ -9,8 +9,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from engine.adapters.models import (Account, Agency, Document, Dossier, DossierEvent, LoginThrottle, OutboxMessage,
-                                    Result, Slip)
+from engine.adapters.models import (Account, Agency, Document, Dossier, DossierEvent, EligibilityCheck, LoginThrottle,
+                                    OutboxMessage, Result, Slip)
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
 
@@ -87,6 +87,14 @@ SLIP_LIST = (
     select(SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status)
     .where(SLIPS.c.dossier_id == bindparam("dossier_id"))
     .order_by(SLIPS.c.event_seq)
+)
+
+
+ELIGIBILITY = EligibilityCheck.__table__
+LATEST_ELIGIBILITY = (
+    select(ELIGIBILITY.c.at, ELIGIBILITY.c.action, ELIGIBILITY.c.outcome, ELIGIBILITY.c.verdicts)
+    .where(ELIGIBILITY.c.dossier_id == bindparam("dossier_id"))
+    .order_by(ELIGIBILITY.c.at.desc(), ELIGIBILITY.c.id.desc()).limit(1)
 )
 
 

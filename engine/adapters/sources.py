@@ -103,21 +103,29 @@ class DatabaseResults:
         self.titles = titles
         self.clock = clock
 
-    def valid_results(self, personal_ids: Iterable[str], evidence_types: Iterable[str]) -> list[StoredResult]:
+    reads_through_session = True  # a use case may pass its own session
+
+    def valid_results(self, personal_ids: Iterable[str], evidence_types: Iterable[str],
+                      session: Any = None) -> list[StoredResult]:
         pids, types = list(personal_ids), list(evidence_types)
         if not pids or not types:
             return []
-        now = self.clock()
+        if session is not None:
+            return self._valid_results(session, pids, types)
         with self.uow(write=False) as u:
-            rows = u.session.scalars(
-                select(Result).join(ResultHolder).where(
-                    ResultHolder.personal_id.in_(pids), Result.evidence_type.in_(types), Result.status == "valid",
-                    (Result.valid_until.is_(None)) | (Result.valid_until > now),
-                ).distinct()
-            ).all()
-            return [StoredResult(r.id, r.evidence_type, r.number, self.titles.get(r.evidence_type, r.evidence_type),
-                                 tuple(h.personal_id for h in r.holders), dict(r.data or {}), r.issued_at)
-                    for r in rows]
+            return self._valid_results(u.session, pids, types)
+
+    def _valid_results(self, s: Any, pids: list[str], types: list[str]) -> list[StoredResult]:
+        now = self.clock()
+        rows = s.scalars(
+            select(Result).join(ResultHolder).where(
+                ResultHolder.personal_id.in_(pids), Result.evidence_type.in_(types), Result.status == "valid",
+                (Result.valid_until.is_(None)) | (Result.valid_until > now),
+            ).distinct()
+        ).all()
+        return [StoredResult(r.id, r.evidence_type, r.number, self.titles.get(r.evidence_type, r.evidence_type),
+                             tuple(h.personal_id for h in r.holders), dict(r.data or {}), r.issued_at)
+                for r in rows]
 
 
 def person_payload(record: PersonRecord) -> dict[str, Any]:

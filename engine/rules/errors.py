@@ -61,6 +61,15 @@ class ValidationError(EngineError):
     code = "validation_error"
 
 
+class ConditionsNotMetError(ValidationError):
+    """A condition of eligibility fails against the state's data; ``conditions`` lists the failed
+    verdicts (rule, fields, message in both languages) and ``fields`` maps each field to its messages."""
+
+    def __init__(self, message: str, *, fields: dict[str, list[str]], conditions: list[dict]):
+        super().__init__(message, fields=fields)
+        self.conditions = conditions
+
+
 class ThrottledError(EngineError):
     """Too many failed sign-ins from this place: wait ``retry_after`` seconds before the next attempt."""
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from engine.rules import deadlines, forms
-from engine.rules.errors import ActionNotAllowedError, ValidationError
+from engine.rules.errors import ActionNotAllowedError, ConditionsNotMetError, ValidationError
 from engine.rules.registry import Registry
 
 if TYPE_CHECKING:
@@ -36,6 +36,25 @@ def _g_documents_complete(d: Any, c: ActionContext) -> Exception | None:
             fields={doc: ["bắt buộc / required"] for doc in c.missing_documents},
         )
     return None
+
+
+@GUARDS.register("conditions_met", input=True)
+def _g_conditions_met(d: Any, c: ActionContext) -> Exception | None:
+    """The procedure's conditions of eligibility (engine.rules.conditions), checked against the register and
+    the results store. A condition that could not be checked does not block; it is shown to the clerk."""
+    if not c.procedure.conditions:
+        return None
+    failed = [v for v in c.evaluate_conditions() if v.failed]
+    if not failed:
+        return None
+    fields: dict[str, list[str]] = {}
+    for v in failed:
+        for name in v.fields or ("conditions",):
+            fields.setdefault(name, []).append(v.message())
+    return ConditionsNotMetError(
+        "Không đủ điều kiện theo dữ liệu của Nhà nước / the conditions of eligibility are not met",
+        fields=fields, conditions=[{"rule": v.rule, "fields": list(v.fields),
+                                    "message": {"vi": v.message_vi, "en": v.message_en}} for v in failed])
 
 
 @GUARDS.register("fee_paid")

@@ -19,14 +19,17 @@ from engine.rules.workflow import ActionContext, fire
 from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
+from engine.usecases.eligibility import Eligibility
 from engine.usecases.issuance import Issuance
 from engine.usecases.views import DossierView, TransitionOutcome
 
 
 class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, *, issue_inline: bool):
+                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, eligibility: Eligibility, *,
+                 issue_inline: bool):
         self.uow = uow
+        self.eligibility = eligibility
         self.clock = clock
         self.procedures = procedures
         self.deadlines = deadlines
@@ -94,10 +97,19 @@ class Actions:
             if due is not None and due > now + dt.timedelta(days=366):
                 raise ValidationError("the new due date is too far away",
                                       fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
+            read: set[str] = set()
+
+            def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
+                verdicts, people = self.eligibility.check(s, proc, d.data, d.applicant_personal_id, d.agency_id,
+                                                          now.date())
+                read.update(people)
+                return verdicts
+
             ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
                                 items=items, new_due_at=due,
                                 missing_documents_fn=lambda: self.dossiers.missing_documents(s, d, proc),
-                                results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0)
+                                results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0,
+                                conditions_fn=conditions)
             from_state = d.state
             fired = fire(proc, d, action, ctx)
             form = slip_form(fired)  # the definition says which slip the action issues, if any
@@ -106,6 +118,10 @@ class Actions:
                 d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
                 d.has_results = d.has_results or records
             details: dict[str, Any] = {}
+            if ctx.verdicts:  # the conditions this action relied on: kept with their data, counted in the event
+                self.eligibility.record(s, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+                details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
+                                         for status in sorted({v.status for v in ctx.verdicts})}
             if comment is not None and comment_public:
                 details[COMMENT_PUBLIC] = True
             if "assign_code" in fired.effects:

@@ -153,7 +153,21 @@ class Dossiers:
             slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
                    for slip_id, form, number, issued_at, status in slips],
             version_counter=d.version_counter,
+            conditions=_conditions_view(conn, d.id, roles) if proc.conditions else None,
         )
+
+
+def _conditions_view(conn: Any, dossier_id: str, roles: frozenset[str]) -> dict[str, Any] | None:
+    """The dossier's last eligibility check: everything for staff; for the applicant the verdicts without
+    the register data they used (which may be about other people)."""
+    row = conn.execute(queries.LATEST_ELIGIBILITY, {"dossier_id": dossier_id}).first()
+    if row is None:
+        return None
+    at, action, outcome, verdicts = row
+    staff = bool(roles - {"applicant"})
+    return {"checked_at": at, "action": action, "outcome": outcome,
+            "verdicts": [v if staff else {k: v[k] for k in ("rule", "status", "fields", "message") if k in v}
+                         for v in (verdicts or [])]}
 
 
 # --------------------------------------------------------------------------- audit events

@@ -26,6 +26,7 @@ from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.desk import Desk
 from engine.usecases.dossiers import Dossiers
+from engine.usecases.eligibility import Eligibility
 from engine.usecases.filing import Filing, PdfChecker
 from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
@@ -58,6 +59,7 @@ class Services:
     access: Access
     results: Results
     issuance: Issuance
+    eligibility: Eligibility
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -96,14 +98,16 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
-    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
+    eligibility = Eligibility(clock, access, prefiller.population if prefiller else None,
+                              prefiller.results if prefiller else None)
+    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, eligibility, issue_inline=issue_inline)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
-        issuance=issuance, verification=Verification(uow, clock, procedures, blobs, issuer, links),
+        issuance=issuance, eligibility=eligibility, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

@@ -138,6 +138,9 @@ class DossierView:
     results: list[ResultView]
     slips: list[SlipView]
     version_counter: int
+    # the last check of the conditions of eligibility an action relied on: checked_at, action, outcome and
+    # the verdicts; staff see the data each verdict used, the applicant only the verdicts (None: no check)
+    conditions: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)

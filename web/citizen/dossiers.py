@@ -9,8 +9,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from engine.rules.errors import (ActionNotAllowedError, ConcurrencyError, NotFoundError, PayloadTooLargeError,
-                           UnsupportedMediaError, ValidationError)
+from engine.rules.errors import (ActionNotAllowedError, ConcurrencyError, ConditionsNotMetError, NotFoundError,
+                                 PayloadTooLargeError, UnsupportedMediaError, ValidationError)
 from web.auth import login_required, services
 from web.citizen import bp, forms
 from web.downloads import file_response
@@ -139,6 +139,10 @@ def act(dossier_id: str, action: str):
         services().actions.perform_action(dossier_id, action, g.user, comment=form.get("comment") or None,
                                   reason=form.get("reason") or None, items=items or None,
                                   expected_version=_version())
+    except ConditionsNotMetError as exc:
+        # the state's data says no: the same messages beside the fields they concern, and nothing filed
+        view = services().dossiers.get_dossier(dossier_id, g.user)
+        return _dossier_page(view, 422, errors=exc.fields, message=say(exc.message))
     except ValidationError as exc:
         flash(_field_messages(exc, services().dossiers.get_dossier(dossier_id, g.user)), "error")
         return _back(dossier_id, "actions")
@@ -222,6 +226,7 @@ def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, er
     entries = forms.dossier_entries(proc, view.data, view.provenance, typed, errors)
     errors = errors or {}
     summary = [(entries[k], [say(m) for m in msgs]) for k, msgs in errors.items() if k in entries]
+    other = [say(m) for k, msgs in errors.items() if k not in entries for m in msgs]
     mine = services().results.list_results(g.user)
     numbers = {r.id: r.number for r in mine}
     docs = {d.requirement: d for d in view.documents}
@@ -232,7 +237,7 @@ def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, er
                              "error": (upload_errors or {}).get(r.id)})
     return render_template(
         "citizen/dossier.html", view=view, proc=proc, editable=editable, sections=forms.sections(proc, entries),
-        summary=summary, message=message, requirements=requirements, numbers=numbers,
+        summary=summary, other=other, message=message, requirements=requirements, numbers=numbers,
         supplement=_supplement_request(view, proc), next_step=NEXT_STEP.get(view.state),
         event_label=lambda action: str(EVENT_LABELS[action]) if action in EVENT_LABELS else action_label(action, proc),
         role_label=lambda role: label_of(ROLE_LABELS, role), RESULT_STATUS_LABELS=RESULT_STATUS_LABELS,

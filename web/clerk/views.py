@@ -32,7 +32,8 @@ from web.clerk.labels import (
 )
 from web.downloads import file_response, page_image_response
 from web.i18n import pick
-from web.ui import CAUTION_ACTIONS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label, state_label
+from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label,
+                    state_label)
 
 MAX_PAGE = 10_000
 ACTION_INPUTS = ("reason", "items", "new_due_at")
@@ -180,7 +181,7 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
         receipt=receipt, failure=failure, caution=CAUTION_ACTIONS, CHANNEL_LABELS=CHANNEL_LABELS,
         ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
         HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
-        accept=sorted({t for r in proc.documents for t in r.accept}),
+        CONDITION_LABELS=CONDITION_LABELS, accept=sorted({t for r in proc.documents for t in r.accept}),
         verify_urls={r.id: services().links.verify_url(r.id) for r in d.results},
     ), status
 

@@ -46,11 +46,12 @@ def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list
     running = ("received",) + tuple(step_states) + ("awaiting_decision", "awaiting_payment")
     actions = [
         ActionDef("submit", ("draft",), "submitted", ("applicant",),
-                  ("form_complete", "documents_complete"), ("mark_submitted",)),
+                  ("form_complete", "documents_complete", "conditions_met"), ("mark_submitted",)),
         ActionDef("file_at_counter", ("draft",), "submitted", ("clerk",),
-                  ("counter_draft", "form_complete"), ("mark_submitted",)),
+                  ("counter_draft", "form_complete", "conditions_met"), ("mark_submitted",)),
         ActionDef("receive", ("submitted",), "received", ("clerk",),
-                  ("form_complete", "documents_complete"), ("assign_code", "start_clock", "issue_receipt")),
+                  ("form_complete", "documents_complete", "conditions_met"),
+                  ("assign_code", "start_clock", "issue_receipt")),
         ActionDef("request_supplement", ("submitted",), "reception_supplement", ("clerk",),
                   ("items_given",), ("count_supplement", "issue_supplement_request")),
         ActionDef("request_supplement", tuple(step_states) + ("received",), "processing_supplement",

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 ROLES = frozenset({"applicant", "clerk", "specialist", "leader", "records", "admin"})
 STAFF_ROLES = ROLES - {"applicant"}
@@ -172,6 +174,7 @@ class Procedure:
     source_name: str
     source_text: str = field(repr=False)
     sha256: str = ""
+    conditions: tuple[Mapping[str, Any], ...] = ()  # the conditions of eligibility (engine.rules.conditions)
     # derived from the states' flags
     editable_states: frozenset[str] = field(init=False, repr=False, compare=False)
     supplement_states: frozenset[str] = field(init=False, repr=False, compare=False)
