@@ -55,7 +55,7 @@ def test_an_unknown_name_is_a_key_error_naming_the_kind():
 def test_the_registries_hold_the_names_the_files_use():
     assert {"form_complete", "reason_given", "results_issued", "counter_draft"} <= GUARDS.names()
     assert {"mark_submitted", "record_result", "close", "mark_decided", "issue_receipt"} <= EFFECTS.names()
-    assert DERIVATIONS.names() == {"date_in_words", "copy_of"}
+    assert DERIVATIONS.names() == {"date_in_words", "copy_of", "birth_registration_type", "death_registration_type"}
     assert PREFILL_SOURCES.names() == {"identity", "population", "results", "derived"}
     assert guard_module.GUARD_INPUTS == {"reason_given": "reason", "items_given": "items",
                                          "new_due_date_given": "new_due_at"}

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 ROLES = frozenset({"applicant", "clerk", "specialist", "leader", "records", "admin"})
 STAFF_ROLES = ROLES - {"applicant"}
@@ -172,6 +174,8 @@ class Procedure:
     source_name: str
     source_text: str = field(repr=False)
     sha256: str = ""
+    # the conditions of eligibility: ``{rule: <name>, ...parameters}`` each (engine.rules.conditions)
+    conditions: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
     # derived from the states' flags
     editable_states: frozenset[str] = field(init=False, repr=False, compare=False)
     supplement_states: frozenset[str] = field(init=False, repr=False, compare=False)
