@@ -80,7 +80,7 @@ UNKNOWN = [
      "field 'full_name': unknown prefill source 'populace' (did you mean 'population'?)"),
     ("derivation", ONE_STOP, "prefill: {source: population, person: applicant_personal_id, path: full_name, editable: false}",
      "prefill: {source: derived, rule: date_in_word, args: [purpose]}", "rule: date_in_word",
-     "field 'full_name': unknown derivation 'date_in_word' (known: copy_of, date_in_words)"),
+     "field 'full_name': unknown derivation 'date_in_word' (known: birth_registration_type, copy_of, date_in_words, death_registration_type)"),
 ]
 
 
