@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.rules import register_access
+from engine.rules import register_access, registration_periods
 from engine.rules.access import Actor
 from engine.rules.definitions.schema import FieldDef, Procedure
 from engine.rules.register_access import ReadContext, SubjectRead
@@ -182,7 +182,8 @@ def date_in_words(value: Any) -> str | None:
     return f"Ngày {number_in_words(day.day)}, tháng {MONTHS[day.month - 1]}, năm {number_in_words(day.year)}"
 
 
-# Named derivations for ``source: derived`` (``rule:``), each taking the values of the field's ``args``.
+# Named derivations for ``source: derived`` (``rule:``), each taking the values of the field's ``args``
+# (registered with ``on_date=True``: followed by the filing date).
 DERIVATIONS: Registry[Callable[[list[Any]], Any]] = Registry("derivation")
 
 
@@ -194,6 +195,25 @@ def _date_in_words(args: list[Any]) -> Any:
 @DERIVATIONS.register("copy_of")
 def _copy_of(args: list[Any]) -> Any:
     return args[0] if args else None
+
+
+def _registration_type(period: str) -> Callable[[list[Any]], Any]:
+    def derive(args: list[Any]) -> Any:
+        event = _as_date(args[0]) if args else None
+        return registration_periods.category(event, args[-1], period) if event else None
+    return derive
+
+
+# on_time or late, from the event's date and the filing date (Law on Civil Status 2014, Art. 15, 33)
+DERIVATIONS.add("birth_registration_type", _registration_type("birth"), on_date=True)
+DERIVATIONS.add("death_registration_type", _registration_type("death"), on_date=True)
+
+
+def _as_date(value: Any) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(str(value)[:10])
+    except ValueError:
+        return None
 
 
 # --------------------------------------------------------------------------- the rules
@@ -370,6 +390,8 @@ class Prefiller:
             args = [out.values[a].value if a in out.values else form.get(a) for a in spec.args]
             if any(a in (None, "") for a in args):
                 continue
+            if DERIVATIONS.info(spec.rule).get("on_date"):
+                args.append(now.date())
             value = DERIVATIONS.get(spec.rule)(args)
             if value not in (None, ""):
                 out.values[f.id] = Prefilled(value, "derived", f"derived:{spec.rule}", label[0], label[1],

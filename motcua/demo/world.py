@@ -882,8 +882,9 @@ def demo_scenarios(session: Session, agency_id: int, today: dt.date) -> dict:
     people = session.execute(select(
         Person.id, Person.personal_id, Person.sex, Person.date_of_birth, Person.marital_status,
         Person.spouse_id, Person.father_id, Person.mother_id, Person.household_id, Person.relation_to_head,
-        Person.date_of_death,
+        Person.date_of_death, Person.permanent_unit, Person.current_unit,
     ).order_by(Person.household_id, Person.id)).all()
+    area = session.scalar(select(Agency.unit_code).where(Agency.id == agency_id))
     by_id = {p.id: p for p in people}
     children: dict[int, list] = {}
     for p in people:
@@ -905,15 +906,17 @@ def demo_scenarios(session: Session, agency_id: int, today: dt.date) -> dict:
                   if r in certificates["marriage-certificate"].get(husband.personal_id, [])]
         return common[0] if common else None
 
-    def alive_adult(p, age: int = ADULT_AGE) -> bool:
-        return p.date_of_death is None and age_on(p.date_of_birth, today) >= age
+    def resident_adult(p, age: int = ADULT_AGE) -> bool:
+        """Alive, of age, and living in the agency's area (the conditions of its procedures ask it)."""
+        return (p.date_of_death is None and age_on(p.date_of_birth, today) >= age
+                and area in (p.permanent_unit, p.current_unit))
 
     couples = []
     for husband in people:
         wife = by_id.get(husband.spouse_id) if husband.spouse_id else None
         if (husband.sex != "male" or wife is None or wife.spouse_id != husband.id
                 or husband.marital_status != "married" or wife.marital_status != "married"
-                or not (alive_adult(husband) and alive_adult(wife))):
+                or not (resident_adult(husband) and resident_adult(wife))):
             continue
         certificate = marriage_certificate(wife, husband)
         if certificate:
@@ -945,7 +948,7 @@ def demo_scenarios(session: Session, agency_id: int, today: dt.date) -> dict:
     # Unmarried adults of marriageable age, one per household (so none are related), living on
     # their own first.
     singles = sorted(
-        (p for p in people if p.marital_status == "single" and alive_adult(p, MARRIAGE_AGE.get(p.sex, ADULT_AGE))),
+        (p for p in people if p.marital_status == "single" and resident_adult(p, MARRIAGE_AGE.get(p.sex, ADULT_AGE))),
         key=lambda p: (p.relation_to_head != "Chủ hộ", p.household_id or "", p.id),
     )
     chosen, households = {"female": [], "male": []}, set()
@@ -956,5 +959,5 @@ def demo_scenarios(session: Session, agency_id: int, today: dt.date) -> dict:
     picked = sorted(chosen["female"] + chosen["male"], key=lambda p: (p.household_id or "", p.id))
     scenarios["single_adults"] = [{"personal_id": p.personal_id, "sex": p.sex} for p in picked]
     scenarios["divorced_adults"] = [{"personal_id": p.personal_id, "sex": p.sex}
-                                    for p in people if p.marital_status == "divorced" and alive_adult(p)][:2]
+                                    for p in people if p.marital_status == "divorced" and resident_adult(p)][:2]
     return scenarios

@@ -55,7 +55,7 @@ def test_an_unknown_name_is_a_key_error_naming_the_kind():
 def test_the_registries_hold_the_names_the_files_use():
     assert {"form_complete", "reason_given", "results_issued", "counter_draft"} <= GUARDS.names()
     assert {"mark_submitted", "record_result", "close", "mark_decided", "issue_receipt"} <= EFFECTS.names()
-    assert DERIVATIONS.names() == {"date_in_words", "copy_of"}
+    assert DERIVATIONS.names() == {"date_in_words", "copy_of", "birth_registration_type", "death_registration_type"}
     assert PREFILL_SOURCES.names() == {"identity", "population", "results", "derived"}
     assert guard_module.GUARD_INPUTS == {"reason_given": "reason", "items_given": "items",
                                          "new_due_date_given": "new_due_at"}
@@ -80,7 +80,7 @@ UNKNOWN = [
      "field 'full_name': unknown prefill source 'populace' (did you mean 'population'?)"),
     ("derivation", ONE_STOP, "prefill: {source: population, person: applicant_personal_id, path: full_name, editable: false}",
      "prefill: {source: derived, rule: date_in_word, args: [purpose]}", "rule: date_in_word",
-     "field 'full_name': unknown derivation 'date_in_word' (known: copy_of, date_in_words)"),
+     "field 'full_name': unknown derivation 'date_in_word' (known: birth_registration_type, copy_of, date_in_words, death_registration_type)"),
 ]
 
 

@@ -6,6 +6,7 @@ from collections import deque
 from pathlib import Path
 from typing import Any
 
+from engine.rules import conditions as condition_registry
 from engine.rules import effects as effect_registry
 from engine.rules import guards as guard_registry
 from engine.rules import prefill as prefill_registry
@@ -113,6 +114,45 @@ def parse_prefill(p: Problems, raw: Any, line: int, where: str) -> Prefill | Non
             p.add(pr.line, f"{where}: a derived prefill needs 'args'")
     return Prefill(source=source, path=path, of=of, person=person, rule=rule, args=args,
                    editable=pr.get("editable", bool, default=True))
+
+
+def parse_conditions(p: Problems, raw: Any, line: int, fields: dict[str, str]) -> tuple[dict[str, Any], ...]:
+    """``conditions:``: a list of ``{rule: <name>, <param>: ...}``, each rule known to
+    engine.rules.conditions and its parameters valid for it (``fields``: field ids -> types)."""
+    if raw is None:
+        return ()
+    if not isinstance(raw, list):
+        p.add(line, "conditions must be a list of {rule: <name>, ...parameters}")
+        return ()
+    out: list[dict[str, Any]] = []
+    for i, entry in enumerate(raw):
+        at = line_of(raw, i)
+        if not isinstance(entry, dict):
+            p.add(at, f"a condition must be a mapping {{rule: <name>, ...}}, not {type(entry).__name__}")
+            continue
+        rule = entry.get("rule")
+        if not isinstance(rule, str) or not rule:
+            p.add(at, "a condition needs 'rule' (the name of a condition rule)")
+            continue
+        params = {k: v for k, v in entry.items() if k != "rule"}
+        if rule not in condition_registry.CONDITIONS:
+            p.add(line_of(entry, "rule"), f"unknown condition rule '{rule}'{suggest(rule, condition_registry.CONDITIONS)}")
+            continue
+        problems = condition_registry.check_entry(rule, params, fields)
+        for problem in problems:
+            p.add(at, f"condition '{rule}': {problem}")
+        if not problems:
+            out.append(_plain(entry))
+    return tuple(out)
+
+
+def _plain(value: Any) -> Any:
+    """The YAML's line-keeping containers as plain dicts and lists (a procedure holds plain data)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
 
 
 DOC_KEYS = {"id", "label", "required", "accept", "max_mb", "replaced_by"}

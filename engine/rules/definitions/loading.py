@@ -11,7 +11,8 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from engine.rules.definitions.checks import (
-    check_workflow, key_lines, parse_documents, parse_form, parse_results, parse_steps, parse_workflow,
+    check_workflow, key_lines, parse_conditions, parse_documents, parse_form, parse_results, parse_steps,
+    parse_workflow,
 )
 from engine.rules.definitions.lines import Problems, Reader, line_of, load_yaml_with_lines, str_list, suggest
 from engine.rules.definitions.onestop import one_stop
@@ -24,7 +25,7 @@ from engine.rules.errors import DefinitionError
 TOP_KEYS = {
     "id", "code", "version", "effective_from", "title", "legal_basis", "authority", "online", "channels",
     "time_limit", "supplement_policy", "fee", "calendar", "form", "documents", "lifecycle", "workflow",
-    "steps", "decided_by", "results",
+    "steps", "decided_by", "results", "conditions",
 }
 REQUIRED_TOP = ("id", "code", "version", "effective_from", "title", "authority", "time_limit", "form")
 
@@ -105,6 +106,7 @@ def parse_procedure(
         p.add(r.line_of("calendar"), f"unknown calendar '{calendar}'")
 
     groups, fields = parse_form(p, doc.get("form"), r.line_of("form"))
+    conditions = parse_conditions(p, doc.get("conditions"), r.line_of("conditions"), {f.id: f.type for f in fields})
     documents = parse_documents(p, doc.get("documents", []), r.line_of("documents"))
     steps = parse_steps(p, doc.get("steps", []), r.line_of("steps"))
     decided_by = str_list(p, doc.get("decided_by", ["leader"]), "decided_by", r.line_of("decided_by"))
@@ -185,7 +187,7 @@ def parse_procedure(
         documents=documents, steps=steps, decided_by=decided_by, results=results,
         states=tuple(states), actions=tuple(actions), initial=initial, lifecycle=lifecycle,
         legal_basis=legal, folder=str(folder) if folder else "", source_name=source_name,
-        source_text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(),
+        source_text=text, sha256=hashlib.sha256(text.encode("utf-8")).hexdigest(), conditions=conditions,
     )
     return proc, []
 

@@ -174,7 +174,8 @@ class Procedure:
     source_name: str
     source_text: str = field(repr=False)
     sha256: str = ""
-    conditions: tuple[Mapping[str, Any], ...] = ()  # the conditions of eligibility (engine.rules.conditions)
+    # the conditions of eligibility: ``{rule: <name>, ...parameters}`` each (engine.rules.conditions)
+    conditions: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
     # derived from the states' flags
     editable_states: frozenset[str] = field(init=False, repr=False, compare=False)
     supplement_states: frozenset[str] = field(init=False, repr=False, compare=False)

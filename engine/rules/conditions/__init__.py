@@ -8,8 +8,20 @@ rather than what the applicant typed, wherever the state holds the fact.
 
 A rule is a function ``(facts, params) -> Verdict`` registered in :data:`CONDITIONS`; ``params`` is
 the rule's entry in the file without ``rule``. The registration's ``check`` (a function
-``params -> list[str]`` of problems, given the procedure's field ids) validates the entry when the
-definition is loaded.
+``(params, fields) -> list[str]`` of problems, ``fields`` mapping the procedure's field ids to their
+types) validates the entry when the definition is loaded (:func:`check_entry`).
+
+The rules, by theme (each module registers its own):
+  people     parties_exist, different_people, party_sex, minimum_age, life_status
+  marriage   not_married
+  kinship    no_prohibited_kinship (and the register links between two people, :mod:`.kinship`)
+  dates      birth_date_possible, death_date_possible, registration_period
+  filing     applicant_is_party, applicant_related, applicant_may_register_birth
+  residence  residence_in_area
+
+A person the register does not know fails ``parties_exist`` only; every other rule leaves that
+person out, and says ``not_checked`` when nobody is left to judge. An empty field is left out too
+(whether it is required is the form's business).
 
 The rules are pure: they read the register and the results store only through :class:`Facts`,
 which the use case implements. A source that cannot be reached raises :class:`SourceUnavailable`
@@ -21,10 +33,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-from engine.rules.prefill import PersonRecord, StoredResult
 from engine.rules.registry import Registry
+
+if TYPE_CHECKING:  # annotations only: engine.rules.prefill reaches the definitions, which check conditions
+    from engine.rules.prefill import PersonRecord, StoredResult
 
 PASSED = "passed"
 FAILED = "failed"
@@ -104,6 +118,15 @@ def evaluate(conditions: Sequence[Mapping[str, Any]], facts: Facts) -> list[Verd
     return verdicts
 
 
+def check_entry(name: str, params: Mapping[str, Any], fields: Mapping[str, str]) -> list[str]:
+    """The problems of one ``conditions:`` entry (``fields``: the procedure's field ids -> types);
+    an unknown rule is one problem."""
+    if name not in CONDITIONS:
+        return [f"unknown rule '{name}' (known: {', '.join(sorted(CONDITIONS))})"]
+    check = CONDITIONS.info(name).get("check")
+    return list(check(params, fields)) if check is not None else []
+
+
 def blocking(verdicts: Iterable[Verdict]) -> list[Verdict]:
     return [v for v in verdicts if v.failed]
 
@@ -118,3 +141,9 @@ def _fields_of(params: Mapping[str, Any]) -> tuple[str, ...]:
         elif isinstance(value, (list, tuple)):
             out.extend(v for v in value if isinstance(v, str))
     return tuple(out)
+
+
+# The rules register themselves on import (kept last: they import the names above).
+from engine.rules.conditions import (  # noqa: E402,F401
+    dates, filing, kinship, marriage, people, residence,
+)
