@@ -23,8 +23,11 @@ def _singles(demo: dict) -> tuple[str, str]:
     return wife, husband
 
 
-def _draft(citizen, wife: str, husband: str) -> dict:
-    r = citizen.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": marriage_form(wife, husband)})
+def _draft(citizen, wife: str, husband: str, *, typed: bool = True) -> dict:
+    """A marriage draft filed by ``citizen``; with ``typed`` the other party's data are typed (the register
+    shows them only to the person and their family)."""
+    data = marriage_form(wife, husband, other_party_typed=typed)
+    r = citizen.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data})
     assert r.status_code == 201, r.get_json()
     return r.get_json()
 
@@ -68,7 +71,7 @@ def test_an_ordinary_marriage_passes_every_condition_and_staff_see_each_verdict_
 def test_a_marriage_with_oneself_is_refused_naming_the_fields_and_the_rule_and_nothing_is_filed(demo, api_as, services):
     wife, _ = _singles(demo)
     citizen = api_as(wife)
-    d = _draft(citizen, wife, wife)
+    d = _draft(citizen, wife, wife, typed=False)
     r = citizen.post(f"/api/v1/dossiers/{d['id']}/actions/submit", json={})
     assert r.status_code == 422, r.get_json()
     body = r.get_json()
@@ -88,9 +91,13 @@ def test_a_party_already_married_in_the_register_cannot_marry(demo, api_as):
     couple = demo["scenarios"]["married_couple"]
     _, husband = _singles(demo)
     citizen = api_as(couple["wife"])
-    d = _draft(citizen, couple["wife"], husband)
+    # she even declares herself single: the register's word is what counts
+    data = {**marriage_form(couple["wife"], husband), "wife_marital_status": "single"}
+    r = citizen.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data})
+    assert r.status_code == 201, r.get_json()
+    d = r.get_json()
     r = citizen.post(f"/api/v1/dossiers/{d['id']}/actions/submit", json={})
-    assert r.status_code == 422
+    assert r.status_code == 422, r.get_json()
     assert "not_married" in {c["rule"] for c in r.get_json()["conditions"]}
 
 
@@ -131,7 +138,7 @@ def test_receipt_checks_again_and_refuses_what_the_register_learnt_since_submiss
 
 def test_the_citizens_page_shows_the_messages_beside_the_fields_and_files_nothing(demo, web_as, api_as, services):
     wife, _ = _singles(demo)
-    d = _draft(api_as(wife), wife, wife)  # a draft of a marriage with herself
+    d = _draft(api_as(wife), wife, wife, typed=False)  # a draft of a marriage with herself
     user = web_as(wife)
     r = user.post(f"/my/dossiers/{d['id']}/actions/submit", {"expected_version": str(d["version_counter"])})
     assert r.status_code == 422
@@ -140,3 +147,37 @@ def test_the_citizens_page_shows_the_messages_beside_the_fields_and_files_nothin
     assert "field-error" in text or "error" in text
     assert api_as(wife).get(f"/api/v1/dossiers/{d['id']}").get_json()["state"] == "draft"
     assert _checks(services, d["id"]) == 0
+
+
+class _DownRegister:
+    """A population register that cannot be reached (a timeout, a refused connection)."""
+
+    def person(self, personal_id: str):
+        raise TimeoutError("the register did not answer")
+
+
+def test_an_unreachable_register_does_not_block_the_citizen_and_the_clerk_sees_not_checked(
+        demo, api_as, services, monkeypatch):
+    wife, husband = _singles(demo)
+    citizen, clerk = api_as(wife), api_as("clerk")
+    d = _draft(citizen, wife, husband)
+    monkeypatch.setattr(services.eligibility, "population", _DownRegister())
+    assert citizen.act(d["id"], "submit")["state"] == "submitted"
+    checked = clerk.get(f"/api/v1/dossiers/{d['id']}").get_json()["conditions"]
+    assert checked["outcome"] == "not_checked"
+    statuses = {v["rule"]: v["status"] for v in checked["verdicts"]}
+    assert statuses["parties_exist"] == "not_checked" and statuses["minimum_age"] == "not_checked"
+    assert "failed" not in statuses.values()
+    monkeypatch.undo()
+
+
+def test_the_desk_page_lists_every_condition_with_its_verdict_and_data(demo, api_as, web_as):
+    wife, husband = _singles(demo)
+    citizen = api_as(wife)
+    d = _draft(citizen, wife, husband)
+    citizen.act(d["id"], "submit")
+    text = html.unescape(web_as("clerk").text(web_as("clerk").get(f"/desk/dossiers/{d['id']}")))
+    assert "Điều kiện" in text or "Conditions of eligibility" in text
+    for rule in ("parties_exist", "minimum_age", "not_married", "no_prohibited_kinship", "residence_in_area"):
+        assert rule in text
+    assert husband in text  # the data the verdicts used
