@@ -72,9 +72,11 @@ def applicant_related(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     used: dict[str, Any] = {"applicant": facts.applicant, "subject": subject}
     if found is not None and found[0] in allowed:
         kind, through = found
-        vi, en = RELATION_WORDS[kind]
-        return passed("applicant_related", [field], f"Người nộp hồ sơ là {vi} ({role(field)[0]})",
-                      f"The applicant is {en} ({role(field)[1]})", {**used, "link": kind, **through})
+        who_vi, who_en = role(field)
+        vi, en = (who_vi, who_en) if kind == "self" else (f"{RELATION_WORDS[kind][0]} của {who_vi}",
+                                                           f"{RELATION_WORDS[kind][1]} of {who_en}")
+        return passed("applicant_related", [field], f"Người nộp hồ sơ là {vi}", f"The applicant is {en}",
+                      {**used, "link": kind, **through})
     declared = value(facts, params["relationship"]) if params.get("relationship") else None
     if found is not None:
         used["link"] = found[0]

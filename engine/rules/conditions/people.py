@@ -115,8 +115,7 @@ def life_status(facts: Facts, params: Mapping[str, Any]) -> Verdict:
     found = [p for p in parties(facts, params["parties"]) if p.person is not None]
     if not found:
         return nobody("life_status", params["parties"])
-    used = {p.field: {"personal_id": p.personal_id, "date_of_death": iso(died_on(p.person))
-                      or p.person.attributes.get("date_of_death")} for p in found}
+    used = {p.field: {"personal_id": p.personal_id, "date_of_death": iso(died_on(p.person))} for p in found}
     dead = [p.field for p in found if p.person.attributes.get("date_of_death")]
     if want_alive and dead:
         vi, en = roles(dead)
