@@ -234,15 +234,22 @@ def passwd(username: str, password: str) -> None:
 @main.command()
 def sweep() -> None:
     """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending;
-    removes web sessions that ended long ago. Exit 1 when a document could not be signed (it stays
+    posts register changes a remote population register has not acknowledged yet; removes web
+    sessions that ended long ago. Exit 1 when a document could not be signed (it stays
     pending for the next run)."""
     services = _services()
     report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
     issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
+    if services.writeback.remote:
+        posted = services.writeback.deliver_pending()
+        click.echo(f"register changes: {posted.sent} posted, {posted.failed} failed, {posted.pending} still pending")
+    else:
+        posted = None
     click.echo(f"web sessions: {services.sessions.purge_sessions()} ended more than 30 days ago removed")
-    sys.exit(1 if issued.failed else 0)  # a document that could not be signed is work left undone
+    # a document that could not be signed, or a register change not acknowledged, is work left undone
+    sys.exit(1 if issued.failed or (posted and posted.failed) else 0)
 
 
 @main.command()
