@@ -51,7 +51,7 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_vi: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune
+    level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune; facility: an outside issuer (a hospital)
     address: Mapped[str | None] = mapped_column(String(300))
     calendar: Mapped[str] = mapped_column(String(40), default="vn")
     # The administrative unit the agency serves (code of the commune/ward or province; the jurisdiction

@@ -24,6 +24,7 @@ from engine.usecases.audit import AuditTrail
 from engine.usecases.catalogue import Procedures
 from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
+from engine.usecases.deposits import Deposits, SignatureVerifier
 from engine.usecases.desk import Desk
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.filing import Filing, PdfChecker
@@ -58,6 +59,7 @@ class Services:
     desk: Desk
     access: Access
     results: Results
+    deposits: Deposits
     issuance: Issuance
     writeback: WriteBack
     verification: Verification
@@ -82,7 +84,8 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
                    token_lifetime: dt.timedelta = dt.timedelta(days=90),
-                   register: RegisterWriter | None = None) -> Services:
+                   register: RegisterWriter | None = None,
+                   verifier: SignatureVerifier | None = None) -> Services:
     """Wire every use case from the adapters the composition root chose (uploaded PDFs are screened
     with the default limits unless a ``pdf_checker`` is given, and drawn for the viewer by pdftoppm
     unless a ``page_renderer`` is given)."""
@@ -105,11 +108,12 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline,
                       writeback=writeback)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
+    deposits = Deposits(uow, clock, catalogue, verifier, register, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
-        filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
+        filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results, deposits=deposits,
         issuance=issuance, writeback=writeback, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
