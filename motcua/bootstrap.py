@@ -21,6 +21,7 @@ from engine.rules.prefill import Prefiller
 from engine.usecases.links import Links
 from engine.usecases.services import Services, build_services
 from motcua.datadir import prepare_sqlite_file
+from signing.detached import DetachedSignatures
 from motcua.settings import PROJECT_ROOT, Settings
 
 MIGRATIONS = PROJECT_ROOT / "migrations"
@@ -62,6 +63,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         token_lifetime=dt.timedelta(days=settings.token_days),
         pdf_checker=PdfScreen(max_pages=settings.pdf_max_pages, max_inflated_mb=settings.pdf_max_inflated_mb),
         page_renderer=page_renderer or PdftoppmRenderer(),
+        verifier=DetachedSignatures(),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files

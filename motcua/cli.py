@@ -81,6 +81,13 @@ def _init(demo: bool, people: int) -> None:
         path = settings.data_dir / "demo.json"
         path.write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
         click.echo(f"demo data: {summary['people']} people, agency {summary['agency']['code']}; written to {path}")
+        key_path = settings.data_dir / "demo-hospital-key.pem"
+        if not key_path.exists():
+            from motcua.demo import hospital_key
+
+            key_path.touch(mode=0o600)
+            key_path.write_text(hospital_key(), encoding="ascii")
+        click.echo(f"demo hospital client '{summary['hospital_client']}' signs its deposits with {key_path}")
         parties = services.issuance.ensure_signing_parties()
         click.echo(f"signing keys: {parties} certificate(s) under {settings.data_dir / 'pki'}")
         filed = seed_demo_queue(services, summary)
@@ -234,15 +241,22 @@ def passwd(username: str, password: str) -> None:
 @main.command()
 def sweep() -> None:
     """Deadline sweep: overdue flags, due-soon alerts, expired results; finishes documents left pending;
-    removes web sessions that ended long ago. Exit 1 when a document could not be signed (it stays
+    posts register changes a remote population register has not acknowledged yet; removes web
+    sessions that ended long ago. Exit 1 when a document could not be signed (it stays
     pending for the next run)."""
     services = _services()
     report = services.deadlines.sweep_deadlines()
     click.echo(f"overdue: {report.newly_overdue} newly flagged; due soon: {report.due_soon}; results expired: {report.expired_results}")
     issued = services.issuance.issue_pending()
     click.echo(f"documents: {issued.issued} signed, {issued.failed} failed, {issued.pending} still pending")
+    if services.writeback.remote:
+        posted = services.writeback.deliver_pending()
+        click.echo(f"register changes: {posted.sent} posted, {posted.failed} failed, {posted.pending} still pending")
+    else:
+        posted = None
     click.echo(f"web sessions: {services.sessions.purge_sessions()} ended more than 30 days ago removed")
-    sys.exit(1 if issued.failed else 0)  # a document that could not be signed is work left undone
+    # a document that could not be signed, or a register change not acknowledged, is work left undone
+    sys.exit(1 if issued.failed or (posted and posted.failed) else 0)
 
 
 @main.command()
@@ -306,6 +320,53 @@ def keys_import(kind: str, key: str, file: Path, password_env: str | None) -> No
     except ValueError as exc:
         _fail(f"{file}: {exc}")
     click.echo(f"imported {kind} certificate for {key}")
+
+
+@main.group()
+def clients() -> None:
+    """Agency API clients: what they may issue and the key their deposits are signed with."""
+
+
+def _client_lines(view) -> None:
+    click.echo(f"client: {view.username} (agency {view.agency or '-'})")
+    click.echo(f"  reads:  {', '.join(view.allowed_evidence) or '-'}")
+    click.echo(f"  issues: {', '.join(view.issues_evidence) or '-'}")
+    click.echo(f"  key:    {view.key_algorithm or '-'} {view.key_fingerprint or ''}".rstrip())
+
+
+@clients.command("show")
+@click.argument("username")
+def clients_show(username: str) -> None:
+    """What the client may read and issue, and its signing key's fingerprint."""
+    try:
+        _client_lines(_services().deposits.client(username))
+    except EngineError as exc:
+        _fail(f"motcua clients show: {exc.message}")
+
+
+@clients.command("key")
+@click.argument("username")
+@click.argument("file", type=click.Path(path_type=Path, exists=True, dir_okay=False))
+def clients_key(username: str, file: Path) -> None:
+    """Register the public key (PEM, Ed25519 or ECDSA P-256) the client signs its deposits with."""
+    try:
+        view = _services().deposits.set_signing_key(username, file.read_text(encoding="utf-8"))
+    except UnicodeDecodeError:
+        _fail(f"{file}:1: not a PEM file")
+    except EngineError as exc:
+        _fail(f"{file}:1: {exc.message}")
+    _client_lines(view)
+
+
+@clients.command("issues")
+@click.argument("username")
+@click.argument("evidence", nargs=-1)
+def clients_issues(username: str, evidence: tuple[str, ...]) -> None:
+    """Set the evidence types the client may deposit (none given: it may deposit nothing)."""
+    try:
+        _client_lines(_services().deposits.set_issues(username, list(evidence)))
+    except EngineError as exc:
+        _fail(f"motcua clients issues: {exc.message}")
 
 
 @main.group()

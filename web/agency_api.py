@@ -225,6 +225,15 @@ def list_results():
     return jsonify({"results": as_json(rows)})
 
 
+@bp.post("/results")
+def deposit_result():
+    """An issuing agency client deposits a result (a hospital's birth or death notice), signed over the
+    canonical JSON body (X-Signature); 201 with the stored result, 200 when the same body was sent before."""
+    actor = current_actor()
+    outcome = services().deposits.deposit_result(actor, json_body(), header_text("X-Signature"))
+    return jsonify(as_json(outcome.result)), 201 if outcome.created else 200
+
+
 @bp.get("/results/<result_id>")
 def get_result(result_id: str):
     return jsonify(as_json(services().results.get_result(result_id, current_actor(), purpose=header_text("X-Purpose"))))

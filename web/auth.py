@@ -103,6 +103,7 @@ def demo_accounts() -> dict | None:
             couple = scenarios.get("married_couple", {})
             citizens = [(couple.get("wife"), "married_couple_wife"), (couple.get("husband"), "married_couple_husband")]
             citizens += [(p.get("personal_id"), "single_adult") for p in scenarios.get("single_adults", [])[:2]]
+            citizens.append(((scenarios.get("newborn") or {}).get("mother"), "newborn_mother"))
             demo = {"password": summary.get("password", ""), "staff": list(summary.get("staff", {})),
                     "citizens": [(pid, kind) for pid, kind in citizens if pid]}
         except (OSError, ValueError, AttributeError):

@@ -158,7 +158,33 @@ def _schemas() -> dict:
         "Reason": _obj(["reason"], reason=STR),
         "Supersede": _obj(["data", "reason"], data={"type": "object"}, reason=STR),
         "NewConsent": _obj(["agency", "evidence"], agency=STR, evidence=STR),
+        "Deposit": {**_obj(["evidence_type", "number", "issued_at", "holders", "data"],
+                           evidence_type={"type": "string", "description": "an evidence type that declares its data "
+                                                                           "keys (procedures/evidence-types.yaml)"},
+                           number={"type": "string", "minLength": 1, "maxLength": 80,
+                                   "description": "unique per issuer and evidence type"},
+                           issued_at={"type": "string", "description": "ISO 8601 date-time, local time, not in the future"},
+                           holders={"type": "array", "minItems": 1, "maxItems": 10, "items": STR,
+                                    "description": "personal ids of the holders, each in the population register"},
+                           data={"type": "object", "description": "the keys the evidence type declares"}),
+                    "additionalProperties": False},
     }
+
+
+SIGNATURE = {"name": "X-Signature", "in": "header", "required": True, "schema": {"type": "string", "maxLength": 200},
+             "description": "Base64 signature of the canonical JSON body (UTF-8, keys sorted, separators ',' and ':', "
+                            "non-ASCII characters as themselves) with the client's registered key: Ed25519, or "
+                            "ECDSA P-256 with SHA-256 (DER)"}
+
+
+def _deposit_op() -> dict:
+    op = _op("Deposit a result issued outside (an agency client allowed to issue its evidence type, e.g. a "
+             "hospital's medical-birth-notice or death-notice); 201 stored, 200 when the same body was sent before",
+             body={JSON: ref("Deposit")}, ok=201, errors=(403, 409, 413, 415, 422), result=ref("Result"),
+             params=[SIGNATURE])
+    op["responses"]["200"] = {"description": "The same body was deposited before: the stored result",
+                              "content": _json(ref("Result"))}
+    return op
 
 
 def _with_path_parameters(paths: dict) -> dict:
@@ -221,7 +247,8 @@ def document() -> dict:
             },
             "/api/v1/results": {"get": _op("Stored results", errors=(403, 422), result=_obj(
                 ["results"], results={"type": "array", "items": ref("Result")}),
-                params=[_q("holder"), _q("evidence"), PURPOSE])},
+                params=[_q("holder"), _q("evidence"), PURPOSE]),
+                "post": _deposit_op()},
             "/api/v1/results/{id}": {"get": _op("One stored result", errors=(403, 404, 422), params=[PURPOSE],
                                                 result=ref("Result"))},
             "/api/v1/openapi.json": {"get": _op("This OpenAPI document", auth=False)},

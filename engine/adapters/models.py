@@ -51,7 +51,7 @@ class Agency(Base):
     code: Mapped[str] = mapped_column(String(40), unique=True)
     name_vi: Mapped[str] = mapped_column(String(200))
     name_en: Mapped[str] = mapped_column(String(200))
-    level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune
+    level: Mapped[str] = mapped_column(String(20))  # ministry | province | commune; facility: an outside issuer (a hospital)
     address: Mapped[str | None] = mapped_column(String(300))
     calendar: Mapped[str] = mapped_column(String(40), default="vn")
     # The administrative unit the agency serves (code of the commune/ward or province; the jurisdiction
@@ -106,7 +106,11 @@ class Account(Base):
     roles: Mapped[list] = mapped_column(JSONType, default=list)
     agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
     personal_id: Mapped[str | None] = mapped_column(String(12), index=True)
-    allowed_evidence: Mapped[list] = mapped_column(JSONType, default=list)
+    allowed_evidence: Mapped[list] = mapped_column(JSONType, default=list)  # what an agency client may read
+    # An agency client that issues results outside this system (a hospital's birth notices): the
+    # evidence types it may deposit, and the public key (PEM) its deposits are signed with.
+    issues_evidence: Mapped[list | None] = mapped_column(JSONType, default=list)
+    signing_key: Mapped[str | None] = mapped_column(Text)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
 
@@ -438,3 +442,44 @@ class ResultAccess(Base):
     basis: Mapped[str] = mapped_column(String(20))  # law (allowed evidence) | consent | dossier
     what: Mapped[str] = mapped_column(String(20))  # metadata | pdf | list
     at: Mapped[dt.datetime] = mapped_column(DateTime, index=True)
+
+
+class ResultDeposit(Base):
+    """A result an outside issuer deposited through the API: the signature over the canonical JSON it
+    sent and the fingerprint of the key that verified it, kept with the result. A number is unique
+    per issuer and evidence type; replaying the same body finds this row again."""
+
+    __tablename__ = "result_deposits"
+    __table_args__ = (UniqueConstraint("issuer_agency_id", "evidence_type", "number"),)
+
+    result_id: Mapped[str] = mapped_column(ForeignKey("results.id"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    issuer_agency_id: Mapped[int] = mapped_column(ForeignKey("agencies.id"))
+    evidence_type: Mapped[str] = mapped_column(String(80))
+    number: Mapped[str] = mapped_column(String(80))
+    body_sha256: Mapped[str] = mapped_column(String(64))
+    signature: Mapped[str] = mapped_column(Text)  # base64, as received
+    algorithm: Mapped[str] = mapped_column(String(20))  # ed25519 | ecdsa-p256
+    key_fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of the key's SubjectPublicKeyInfo
+    received_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class RegisterWrite(Base):
+    """What a result wrote back into the population register, one row per person: the audit of the
+    write and, for a remote register, the durable message posted after the commit (``change_key`` is
+    the idempotency key of the POST; the rows of one change are posted together)."""
+
+    __tablename__ = "register_writes"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    change_key: Mapped[str] = mapped_column(String(36), index=True)
+    dossier_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    result_id: Mapped[str | None] = mapped_column(String(36))
+    rule: Mapped[str] = mapped_column(String(40))
+    personal_id: Mapped[str] = mapped_column(String(12), index=True)
+    change: Mapped[dict] = mapped_column(JSONType)  # {create, set, links}
+    status: Mapped[str] = mapped_column(String(20), index=True)  # applied (local) | pending | acknowledged (remote)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    error: Mapped[str | None] = mapped_column(String(300))

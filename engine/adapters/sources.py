@@ -20,6 +20,12 @@ from engine.adapters.uow import UnitOfWork
 PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
                  "place_of_birth", "permanent_address", "current_address", "permanent_unit", "current_unit", "phone", "email", "marital_status",
                  "id_issued_on", "id_issued_by", "date_of_death")
+DATE_FIELDS = frozenset({"date_of_birth", "date_of_death", "id_issued_on"})
+LINK_COLUMNS = {"father": "father_id", "mother": "mother_id", "spouse": "spouse_id"}
+
+
+class RegisterLockedError(Exception):
+    """A change would touch a deceased person's record, which is locked (Law on Civil Status Art. 34(2))."""
 
 
 class LocalPopulationRegister:
@@ -52,6 +58,41 @@ class LocalPopulationRegister:
             spouse=by_id.get(p.spouse_id), father=by_id.get(p.father_id), mother=by_id.get(p.mother_id),
             children=children,
         )
+
+    # ------------------------------------------------------------------ writing back (in the caller's session)
+
+    writes_in_session = True  # a change is applied in the use case's transaction, committed with it
+
+    def personal_id_taken(self, personal_id: str, session: Any) -> bool:
+        return session.execute(select(Person.id).where(Person.personal_id == personal_id)).first() is not None
+
+    def apply_change(self, session: Any, people: list[dict[str, Any]]) -> None:
+        """Apply the people of one change (``{personal_id, create, set, links}`` each) in ``session``.
+        A deceased person's record is locked: changing it raises RegisterLockedError."""
+        for op in people:
+            values = {k: (dt.date.fromisoformat(v) if k in DATE_FIELDS and isinstance(v, str) else v)
+                      for k, v in (op.get("set") or {}).items() if k in PERSON_FIELDS}
+            for name, pid in (op.get("links") or {}).items():
+                values[LINK_COLUMNS[name]] = self._row_id(session, pid) if pid else None
+            if op.get("create"):
+                session.add(Person(personal_id=op["personal_id"], **values))
+                session.flush()
+                continue
+            person = session.execute(select(Person).where(Person.personal_id == op["personal_id"])).scalar_one_or_none()
+            if person is None:
+                raise LookupError(f"{op['personal_id']} is not in the register")
+            if person.date_of_death is not None:
+                raise RegisterLockedError(op["personal_id"])
+            for key, value in values.items():
+                setattr(person, key, value)
+        session.flush()
+
+    @staticmethod
+    def _row_id(session: Any, personal_id: str) -> int:
+        row = session.execute(select(Person.id).where(Person.personal_id == personal_id)).scalar_one_or_none()
+        if row is None:
+            raise LookupError(f"{personal_id} is not in the register")
+        return row
 
 
 class HttpPopulationRegister:
@@ -93,6 +134,24 @@ class HttpPopulationRegister:
             spouse=body.get("spouse"), father=body.get("father"), mother=body.get("mother"),
             children=tuple(body.get("children") or ()),
         )
+
+    # ------------------------------------------------------------------ writing back (after the commit)
+
+    writes_in_session = False  # a change is kept as a durable row and posted after the commit
+
+    def personal_id_taken(self, personal_id: str, session: Any = None) -> bool:
+        return self.person(personal_id) is not None
+
+    def post_change(self, key: str, payload: dict[str, Any]) -> None:
+        """POST <base>/changes with the idempotency key: the register applies a key once and answers a
+        replay with success. Anything but a 2xx raises, and the change stays pending for the next run."""
+        body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        request = urllib.request.Request(f"{self.base_url}/changes", data=body, method="POST", headers={
+            "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key})
+        if self.token:
+            request.add_header("Authorization", f"Bearer {self.token}")
+        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+            response.read(100_000)
 
 
 class DatabaseResults:

@@ -22,12 +22,13 @@ from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.eligibility import Eligibility
 from engine.usecases.issuance import Issuance
 from engine.usecases.views import DossierView, TransitionOutcome
+from engine.usecases.writeback import WriteBack
 
 
 class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, eligibility: Eligibility, *,
-                 issue_inline: bool):
+                 issue_inline: bool, writeback: WriteBack | None = None):
         self.uow = uow
         self.eligibility = eligibility
         self.clock = clock
@@ -36,6 +37,7 @@ class Actions:
         self.dossiers = dossiers
         self.issuance = issuance
         self.issue_inline = issue_inline
+        self.writeback = writeback
 
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
                        comment_public: Any = False, reason: str | None = None, items: Any = None,
@@ -159,6 +161,8 @@ class Actions:
             if with_view and not (issued and self.issue_inline):
                 view = self.dossiers.view(s, d, actor, proc)
             uow.commit()
+        if records and self.writeback is not None and self.writeback.remote:
+            self.writeback.deliver_pending(dossier_id=d.id)  # a failure stays pending for `motcua sweep`
         if issued and self.issue_inline:
             self.issuance.issue_pending(ids=issued)
             if with_view:

@@ -21,7 +21,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from engine.adapters.blobs import LocalBlobStore
-from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip
+from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip, new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -30,6 +30,7 @@ from engine.rules.errors import ActionNotAllowedError, NotFoundError
 from engine.rules.slips import SLIP_SUFFIX, SLIP_TEMPLATES, SLIP_TITLES
 from engine.usecases.catalogue import Procedures
 from engine.usecases.links import Links
+from engine.usecases.writeback import WriteBack
 
 log = logging.getLogger(__name__)
 
@@ -59,8 +60,10 @@ class IssueReport:
 
 class Issuance:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None):
+                 blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None,
+                 writeback: WriteBack | None = None):
         self.uow = uow
+        self.writeback = writeback
         self.clock = clock
         self.procedures = procedures
         self.blobs = blobs
@@ -114,7 +117,14 @@ class Issuance:
             if not holders and applicant.personal_id:
                 holders = [applicant.personal_id]  # e.g. a newborn without a personal id yet: the parent holds it
             valid_until = add_months(now, spec.validity_months) if spec.validity_months else None
-            result = Result(number=number, dossier_id=d.id, procedure_id=proc.id, procedure_version=proc.version,
+            result_id = new_uuid()
+            if spec.writes_back is not None:  # what the result establishes goes into the register, in this transaction
+                if self.writeback is None:
+                    raise ActionNotAllowedError("no population register to write the result back to")
+                data, holders = self.writeback.record(s, spec.writes_back, dossier_id=d.id, result_id=result_id,
+                                                      form=d.data or {}, province_code=agency.province_code,
+                                                      now=now, data=data, holders=holders)
+            result = Result(id=result_id, number=number, dossier_id=d.id, procedure_id=proc.id, procedure_version=proc.version,
                             result_key=spec.id, evidence_type=spec.evidence, issuer_agency_id=agency.id, issued_at=now,
                             valid_until=valid_until, status="pending", data=data, issue_attempts=0,
                             signers=self.result_signers(s, decider, agency, spec.signers))

@@ -24,6 +24,7 @@ from engine.usecases.audit import AuditTrail
 from engine.usecases.catalogue import Procedures
 from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
+from engine.usecases.deposits import Deposits, SignatureVerifier
 from engine.usecases.desk import Desk
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.eligibility import Eligibility
@@ -38,6 +39,7 @@ from engine.usecases.results import Results
 from engine.usecases.sessions import Sessions
 from engine.usecases.throttle import LoginThrottle
 from engine.usecases.verification import Verification
+from engine.usecases.writeback import RegisterWriter, WriteBack
 
 
 @dataclass(frozen=True)
@@ -58,8 +60,10 @@ class Services:
     desk: Desk
     access: Access
     results: Results
+    deposits: Deposits
     issuance: Issuance
     eligibility: Eligibility
+    writeback: WriteBack
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -81,7 +85,9 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    page_renderer: PageRenderer | None = None,
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
-                   token_lifetime: dt.timedelta = dt.timedelta(days=90)) -> Services:
+                   token_lifetime: dt.timedelta = dt.timedelta(days=90),
+                   register: RegisterWriter | None = None,
+                   verifier: SignatureVerifier | None = None) -> Services:
     """Wire every use case from the adapters the composition root chose (uploaded PDFs are screened
     with the default limits unless a ``pdf_checker`` is given, and drawn for the viewer by pdftoppm
     unless a ``page_renderer`` is given)."""
@@ -94,20 +100,26 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     pages = Pages(dossiers, blobs, page_renderer or PdftoppmRenderer())
     access = Access(uow, clock, catalogue)
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
-    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
+    if register is None and prefiller is not None:
+        register = prefiller.population  # the register the prefill reads is the one results write back to
+    writeback = WriteBack(uow, clock, register)
+    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir, writeback)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
     eligibility = Eligibility(clock, access, prefiller.population if prefiller else None,
                               prefiller.results if prefiller else None)
-    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, eligibility, issue_inline=issue_inline)
+    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, eligibility, issue_inline=issue_inline,
+                      writeback=writeback)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
+    deposits = Deposits(uow, clock, catalogue, verifier, register, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
-        filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
-        issuance=issuance, eligibility=eligibility, verification=Verification(uow, clock, procedures, blobs, issuer, links),
+        filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results, deposits=deposits,
+        issuance=issuance, eligibility=eligibility, writeback=writeback,
+        verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

@@ -3,6 +3,10 @@ store; see ``world``) and a working morning in the queue, filed and carried forw
 ordinary use cases. The engine knows nothing of it."""
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
+import hashlib
+import random
 from collections.abc import Callable
 from typing import Any
 
@@ -11,6 +15,58 @@ from sqlalchemy import select
 from engine.adapters.models import Account, Agency, Person
 from engine.usecases.services import Services
 from motcua.demo import world
+from signing import detached
+
+
+def hospital_key(seed: int = 2026) -> str:
+    """The demo hospital's private signing key (Ed25519, PEM), derived from the demo's seed: synthetic
+    data only. ``motcua init --demo`` writes it to the data dir so that deposits can be tried."""
+    return detached.ed25519_private_pem(hashlib.sha256(f"motcua-demo-hospital/{seed}".encode()).digest())
+
+
+def deposit_signed(services: Services, username: str, private_key: str, body: dict) -> Any:
+    """Deposit ``body`` as the agency client ``username``, signed like an outside issuer signs it."""
+    signature = detached.sign(private_key, detached.canonical_json(body))
+    return services.deposits.deposit_result(services.accounts.actor_for(username), body, signature)
+
+
+def seed_notices(services: Services, scenarios: dict, seed: int) -> int:
+    """The hospital's signed notices the demo scenarios need: the birth notice of the newborn
+    scenario's child (held by its mother) and the death notice of the recent-death scenario. Deposited
+    through the API's use case, once; returns how many were deposited."""
+    now = services.clock()
+    today = now.date()
+    rng = random.Random(f"{seed}/notices")
+    key = hospital_key(seed)
+    place = f"{world.HOSPITAL_NAME_VI}, {world.CITY}"
+    done = 0
+    newborn = scenarios.get("newborn")
+    if newborn and not newborn.get("birth_notice"):
+        born = today - dt.timedelta(days=5)
+        deposit_signed(services, world.HOSPITAL_USERNAME, key, {
+            "evidence_type": "medical-birth-notice", "number": f"{rng.randrange(1, 9999):04d}/GCS-{born.year}",
+            "issued_at": dt.datetime.combine(born + dt.timedelta(days=1), dt.time(10, 30)).isoformat(),
+            "holders": [newborn["mother"]],
+            "data": {"date_of_birth": born.isoformat(), "time_of_birth": f"{rng.randrange(24):02d}:{rng.randrange(60):02d}",
+                     "sex": rng.choice(("female", "male")), "place_of_birth": place,
+                     "weight": rng.randrange(2700, 3900, 10), "mother_personal_id": newborn["mother"],
+                     "issued_by": world.HOSPITAL_NAME_VI},
+        })
+        done += 1
+    death = scenarios.get("recent_death")
+    if death and not death.get("death_notice"):
+        died = today - dt.timedelta(days=2)
+        number = f"{rng.randrange(1, 9999):04d}/GBT-{died.year}"
+        deposit_signed(services, world.HOSPITAL_USERNAME, key, {
+            "evidence_type": "death-notice", "number": number,
+            "issued_at": dt.datetime.combine(died + dt.timedelta(days=1), dt.time(9, 15)).isoformat(),
+            "holders": [death["deceased"]],
+            "data": {"date_of_death": died.isoformat(), "time_of_death": f"{rng.randrange(24):02d}:{rng.randrange(60):02d}",
+                     "place_of_death": place, "cause_of_death": "Suy tim cấp", "notice_number": number,
+                     "issued_by": world.HOSPITAL_NAME_VI, "issued_on": (died + dt.timedelta(days=1)).isoformat()},
+        })
+        done += 1
+    return done
 
 
 def seed_demo(services: Services, *, people: int = 1200, seed: int = 2026) -> dict[str, Any]:
@@ -29,15 +85,21 @@ def seed_demo(services: Services, *, people: int = 1200, seed: int = 2026) -> di
             uow.session, services.clock(), people=people, seed=seed,
             marriage_result_data=mapper("marriage-registration", "marriage-certificate"),
             birth_result_data=mapper("birth-registration", "birth-certificate"),
+            hospital_public_key=detached.public_pem(hospital_key(seed)),
         )
         agency = uow.session.execute(select(Agency).where(Agency.code == summary.agency_code)).scalar_one()
         uow.commit()
+    if seed_notices(services, summary.scenarios, seed):
+        with services.uow(write=False) as uow:
+            scenarios = world.demo_scenarios(uow.session, agency.id, services.clock().date())
+        summary = dataclasses.replace(summary, scenarios=scenarios)
     return {
         "password": summary.password,
         "agency": {"code": agency.code, "name": agency.name_vi},
         "staff": {username: username for username in summary.staff},
         "staff_names": dict(summary.staff),
         "agency_client": summary.agency_client,
+        "hospital_client": world.HOSPITAL_USERNAME,
         "people": summary.people,
         "scenarios": summary.scenarios,
     }

@@ -41,6 +41,15 @@ CLIENT_AGENCY_ADDRESS = "Số 87 phố Trần Hưng Đạo, phường Cửa Nam,
 CLIENT_USERNAME = "agency"
 CLIENT_EVIDENCE = ["marriage-certificate", "birth-certificate"]
 
+# A hospital that issues medical birth notices and death notices and deposits them, signed, through
+# the API (POST /api/v1/results); its signing key is derived from the demo's seed.
+HOSPITAL_AGENCY_CODE = "000.00.41.H26"  # invented as well
+HOSPITAL_NAME_VI = "Bệnh viện Đa khoa Xanh Pôn"
+HOSPITAL_NAME_EN = "Saint Paul General Hospital"
+HOSPITAL_ADDRESS = "Số 12 phố Chu Văn An, phường Ba Đình, thành phố Hà Nội"
+HOSPITAL_USERNAME = "hospital"
+HOSPITAL_EVIDENCE = ["medical-birth-notice", "death-notice"]
+
 STAFF_ROLES = ("clerk", "specialist", "leader", "records", "admin")
 
 ID_ISSUER = "Cục Cảnh sát quản lý hành chính về trật tự xã hội"
@@ -784,7 +793,8 @@ def _result_rows(gen: _Generator, agency_id: int, marriage_data: Callable[[dict]
 
 def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: int = 2026,
               marriage_result_data: Callable[[dict], dict] | None = None,
-              birth_result_data: Callable[[dict], dict] | None = None) -> DemoSummary:
+              birth_result_data: Callable[[dict], dict] | None = None,
+              hospital_public_key: str | None = None) -> DemoSummary:
     """Seed the demo agency, accounts, population and earlier results; idempotent; no commit."""
     agency = session.scalar(select(Agency).where(Agency.code == AGENCY_CODE))
     if agency is not None:
@@ -801,6 +811,10 @@ def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: i
                                address=CLIENT_AGENCY_ADDRESS, calendar="vn", unit_code=CLIENT_AGENCY_UNIT,
                                province_code=HANOI, place_name=AGENCY_PLACE)
         session.add(client_agency)
+    hospital = Agency(code=HOSPITAL_AGENCY_CODE, name_vi=HOSPITAL_NAME_VI, name_en=HOSPITAL_NAME_EN,
+                      level="facility", address=HOSPITAL_ADDRESS, calendar="vn", unit_code=AGENCY_UNIT,
+                      province_code=HANOI, place_name=AGENCY_PLACE)
+    session.add(hospital)
     session.flush()
 
     gen = _Generator(seed=seed, today=now.date())
@@ -816,6 +830,7 @@ def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: i
             "username": username, "kind": kind, "display_name": display_name, "password_hash": password_hash,
             "roles": roles, "agency_id": agency_id, "personal_id": personal_id,
             "allowed_evidence": allowed_evidence or [], "active": True, "created_at": now,
+            "issues_evidence": [], "signing_key": None,
         }
 
     accounts = []
@@ -826,6 +841,9 @@ def seed_demo(session: Session, now: dt.datetime, *, people: int = 1200, seed: i
         accounts.append(account(role, "staff", name, [role], agency_id=agency.id))
     accounts.append(account(CLIENT_USERNAME, "agency_client", CLIENT_AGENCY_NAME_VI, ["agency_client"],
                             agency_id=client_agency.id, allowed_evidence=list(CLIENT_EVIDENCE)))
+    accounts.append({**account(HOSPITAL_USERNAME, "agency_client", HOSPITAL_NAME_VI, ["agency_client"],
+                               agency_id=hospital.id),
+                     "issues_evidence": list(HOSPITAL_EVIDENCE), "signing_key": hospital_public_key})
     today = now.date()
     for row in gen.people:
         if age_on(row["date_of_birth"], today) >= ADULT_AGE:
@@ -944,6 +962,40 @@ def demo_scenarios(session: Session, agency_id: int, today: dt.date) -> dict:
         husband, wife, certificate = couples[0]
         scenarios["married_couple"] = {"wife": wife.personal_id, "husband": husband.personal_id,
                                        "marriage_certificate": certificate}
+
+    # The hospital's notices: a newborn's mother holds its birth notice; a man who has just died his
+    # death notice. Named by the notices once deposited, else (before) by fixed rules.
+    notices: dict[str, dict[str, str]] = {"medical-birth-notice": {}, "death-notice": {}}
+    for result_id, evidence, pid in session.execute(
+        select(Result.id, Result.evidence_type, ResultHolder.personal_id)
+        .join(ResultHolder, ResultHolder.result_id == Result.id).join(Agency, Agency.id == Result.issuer_agency_id)
+        .where(Result.status == "valid", Agency.code == HOSPITAL_AGENCY_CODE, Result.evidence_type.in_(list(notices)))
+        .order_by(Result.issued_at, Result.id)
+    ):
+        notices[evidence].setdefault(pid, result_id)
+    taken = {v for sc in scenarios.values() if isinstance(sc, dict) for v in sc.values()}
+    by_pid = {p.personal_id: p for p in people}
+    mother = next((by_pid[pid] for pid in notices["medical-birth-notice"] if pid in by_pid), None)
+    if mother is None:
+        mother = next((wife for husband, wife, _ in couples
+                       if wife.personal_id not in taken and husband.personal_id not in taken
+                       and not children.get(husband.id) and not children.get(wife.id)
+                       and 20 <= age_on(wife.date_of_birth, today) <= 40), None)
+    if mother is not None:
+        father = by_id.get(mother.spouse_id) if mother.spouse_id else None
+        scenarios["newborn"] = {"mother": mother.personal_id, "father": father.personal_id if father else None,
+                                "birth_notice": notices["medical-birth-notice"].get(mother.personal_id)}
+        taken |= {mother.personal_id, father.personal_id if father else None}
+    deceased = next((by_pid[pid] for pid in notices["death-notice"] if pid in by_pid), None)
+    if deceased is None:
+        deceased = next((husband for husband, wife, _ in couples
+                         if husband.personal_id not in taken and wife.personal_id not in taken
+                         and age_on(husband.date_of_birth, today) >= 65), None)
+    if deceased is not None:
+        spouse = by_id.get(deceased.spouse_id) if deceased.spouse_id else None
+        scenarios["recent_death"] = {"deceased": deceased.personal_id,
+                                     "requester": spouse.personal_id if spouse else None,
+                                     "death_notice": notices["death-notice"].get(deceased.personal_id)}
 
     # Unmarried adults of marriageable age, one per household (so none are related), living on
     # their own first.

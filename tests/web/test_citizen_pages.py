@@ -112,7 +112,7 @@ def test_the_procedure_page_shows_fee_time_limit_documents_and_the_workflow(web_
     assert "Thông tư 281/2016/TT-BTC" in text  # the fee note
     assert "Giấy chứng sinh" in text and "Giấy chứng nhận kết hôn của cha, mẹ" in text
     assert "Có thể lấy từ Kho dữ liệu của tôi: Giấy chứng nhận kết hôn" in text
-    assert "Tờ khai có 28 trường; 20 trường có thể được điền sẵn" in text
+    assert "Tờ khai có 28 trường; 23 trường có thể được điền sẵn" in text  # the registration type derived, 3 from the birth notice
     assert '<svg class="workflow"' in text
     steps = re.search(r'<ol class="wf-steps">(.*?)</ol>\s*</section>', text, re.S).group(1)
     assert "Nộp hồ sơ" in steps and "Tiếp nhận" in steps and "Trả kết quả" in steps

@@ -114,6 +114,7 @@ def test_a_demo_installation_lists_its_demo_accounts_on_the_login_page(web_as, d
     page = user.text(user.get("/login"))
     assert "Tài khoản dùng thử" in page and "motcua-demo" in page
     assert demo["scenarios"]["married_couple"]["wife"] in page
+    assert demo["scenarios"]["newborn"]["mother"] in page and "Giấy chứng sinh của bệnh viện" in page
     for name in ("clerk", "specialist", "leader", "records", "admin"):
         assert f"<code>{name}</code>" in page
     assert "Cán bộ tiếp nhận" in page

@@ -10,11 +10,13 @@ from engine.rules import conditions as condition_registry
 from engine.rules import effects as effect_registry
 from engine.rules import guards as guard_registry
 from engine.rules import prefill as prefill_registry
+from engine.rules import writeback as writeback_rules
 from engine.rules.definitions.lines import Problems, Reader, line_of, str_list, suggest
 from engine.rules.definitions.schema import (
     DOSSIER_ATTRIBUTES, FIELD_TYPES, IDENTITY_ATTRIBUTES, KEBAB, MIME_TYPES,
     NUMBER_PLACEHOLDERS, PERSON_ATTRIBUTES, PREFILL_WHO, RESULT_DATA_ROOTS, ROLES, SNAKE,
     STAFF_ROLES, ActionDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef, StateDef, Step, Text,
+    WriteBackDef,
 )
 
 FIELD_KEYS = {"id", "label", "type", "required", "group", "options", "max_length", "min", "max", "help", "prefill"}
@@ -222,10 +224,11 @@ def parse_steps(p: Problems, raw: Any, line: int) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-RESULT_KEYS = {"title", "template", "number", "data", "holder", "evidence", "validity", "signers"}
+RESULT_KEYS = {"title", "template", "number", "data", "holder", "evidence", "validity", "signers", "writes_back"}
 
 
-def parse_results(p: Problems, raw: Any, line: int, field_ids: set[str]) -> tuple[ResultDef, ...]:
+def parse_results(p: Problems, raw: Any, line: int, field_ids: set[str],
+                  field_types: dict[str, str] | None = None) -> tuple[ResultDef, ...]:
     if raw is None:
         return ()
     if not isinstance(raw, dict):
@@ -276,9 +279,32 @@ def parse_results(p: Problems, raw: Any, line: int, field_ids: set[str]) -> tupl
         for s in signers:
             if s not in STAFF_ROLES | {"agency"}:
                 p.add(rr.line_of("signers"), f"result '{rid}': unknown signer '{s}' (a staff role or 'agency')")
+        writes_back = None
+        if "writes_back" in rr.m:
+            writes_back = parse_writes_back(p, rr.raw("writes_back"), rr.line_of("writes_back"), str(rid),
+                                            field_types if field_types is not None else {f: "text" for f in field_ids},
+                                            {k for k, _ in data})
         out.append(ResultDef(str(rid), rr.text("title", required=True) or Text(str(rid), str(rid)), template,
-                             number, tuple(data), holder, evidence, months, signers))
+                             number, tuple(data), holder, evidence, months, signers, writes_back=writes_back))
     return tuple(out)
+
+
+def parse_writes_back(p: Problems, raw: Any, line: int, rid: str, field_types: dict[str, str],
+                      data_keys: set[str]) -> WriteBackDef | None:
+    """``writes_back: <rule>`` or ``writes_back: {rule: <rule>, params: {<param>: <field or data key>}}``."""
+    if isinstance(raw, str):
+        raw = {"rule": raw}
+    wr = Reader(p, raw, f"writes_back of result '{rid}'", {"rule", "params"}, line)
+    if not wr.ok:
+        return None
+    rule = wr.get("rule", str, required=True, default="")
+    params = wr.get("params", dict, default={}) or {}
+    if not rule:
+        return None
+    for problem in writeback_rules.check_params(rule, params, field_types, data_keys):
+        name = next((k for k in params if f"param '{k}'" in problem), None)
+        p.add(line_of(params, name) if name is not None else wr.line_of("rule"), f"result '{rid}': {problem}")
+    return WriteBackDef(rule, tuple((str(k), str(v)) for k, v in params.items()))
 
 
 def check_ref(p: Problems, line: int, where: str, ref: str, field_ids: set[str]) -> None:

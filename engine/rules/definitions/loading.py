@@ -17,8 +17,8 @@ from engine.rules.definitions.checks import (
 from engine.rules.definitions.lines import Problems, Reader, line_of, load_yaml_with_lines, str_list, suggest
 from engine.rules.definitions.onestop import one_stop
 from engine.rules.definitions.schema import (
-    AUTHORITIES, CHANNELS, KEBAB, ONLINE_LEVELS, STAFF_ROLES, SUPPLEMENT_POLICIES, TIME_UNITS, Catalogue,
-    EvidenceType, Procedure,
+    AUTHORITIES, CHANNELS, EVIDENCE_DATA_TYPES, KEBAB, ONLINE_LEVELS, SNAKE, STAFF_ROLES, SUPPLEMENT_POLICIES,
+    TIME_UNITS, Catalogue, EvidenceDataKey, EvidenceType, Procedure,
 )
 from engine.rules.errors import DefinitionError
 
@@ -113,7 +113,8 @@ def parse_procedure(
     for role in decided_by:
         if role not in STAFF_ROLES:
             p.add(r.line_of("decided_by"), f"unknown role '{role}' in decided_by{suggest(role, STAFF_ROLES)}")
-    results = parse_results(p, doc.get("results", {}), r.line_of("results"), {f.id for f in fields})
+    results = parse_results(p, doc.get("results", {}), r.line_of("results"), {f.id for f in fields},
+                            {f.id: f.type for f in fields})
 
     # workflow
     lifecycle = r.get("lifecycle", str, default=None)
@@ -238,16 +239,36 @@ def load_evidence_types(path: Path) -> tuple[dict[str, EvidenceType], list[str]]
     out: dict[str, EvidenceType] = {}
     raw = r.get("evidence_types", list, required=True, default=[]) or []
     for i, item in enumerate(raw):
-        er = Reader(p, item, "an evidence type", {"id", "title", "issuer"}, line_of(raw, i))
+        er = Reader(p, item, "an evidence type", {"id", "title", "issuer", "data"}, line_of(raw, i))
         eid = er.get("id", str, required=True, default="")
         if eid and not KEBAB.match(eid):
             p.add(er.line_of("id"), f"evidence type '{eid}' must be kebab-case")
         if eid in out:
             p.add(er.line_of("id"), f"duplicate evidence type '{eid}'")
         title = er.text("title", required=True)
+        data = _evidence_data(p, er.get("data", dict, default={}) or {}, eid)
         if eid and title:
-            out[eid] = EvidenceType(eid, title, er.text("issuer"))
+            out[eid] = EvidenceType(eid, title, er.text("issuer"), data)
     return out, p.items
+
+
+def _evidence_data(p: Problems, raw: dict, eid: str) -> tuple[EvidenceDataKey, ...]:
+    """``data: {<key>: {type: <type>, required: true|false}}``: the keys a deposited result carries."""
+    out = []
+    for key, spec in raw.items():
+        kline = line_of(raw, key)
+        if not isinstance(key, str) or not SNAKE.match(key):
+            p.add(kline, f"evidence type '{eid}': data key '{key}' must be snake_case")
+            continue
+        kr = Reader(p, spec, f"data key '{key}' of evidence type '{eid}'", {"type", "required"}, kline)
+        if not kr.ok:
+            continue
+        kind = kr.get("type", str, required=True, default="text")
+        if kind not in EVIDENCE_DATA_TYPES:
+            p.add(kr.line_of("type"), f"evidence type '{eid}': data key '{key}': unknown type '{kind}' "
+                                      f"(use {', '.join(sorted(EVIDENCE_DATA_TYPES))})")
+        out.append(EvidenceDataKey(key, kind, bool(kr.get("required", bool, default=False))))
+    return tuple(out)
 
 
 def procedure_files(folders: Iterable[Path]) -> list[tuple[Path, Path]]:
@@ -297,12 +318,24 @@ def load_catalogue(folders: Iterable[Path | str], *, calendars: Iterable[str] | 
         for d in proc.documents:
             if d.replaced_by and d.replaced_by not in evidence and d.replaced_by not in produced:
                 problems.append(f"{proc.source_name}:{_doc_line_in_text(proc.source_text, d.id)}: document '{d.id}': unknown evidence type '{d.replaced_by}'")
+        for f in proc.fields:  # a results prefill of an evidence type that declares its data names one of its keys
+            if f.prefill is None or f.prefill.source != "results" or not f.prefill.path:
+                continue
+            ev_id, _, key = f.prefill.path.partition(".")
+            declared = evidence.get(ev_id)
+            if declared is not None and declared.data and key not in {k.key for k in declared.data}:
+                problems.append(f"{proc.source_name}:{_text_line(proc.source_text, f.prefill.path)}: field '{f.id}': "
+                                f"evidence type '{ev_id}' has no data key '{key}'")
     for ev_id, res in produced.items():
         if ev_id not in evidence:
             evidence[ev_id] = EvidenceType(ev_id, res.title)
     if problems:
         raise DefinitionError(problems)
     return Catalogue(procedures, evidence)
+
+
+def _text_line(text: str, needle: str) -> int:
+    return next((n for n, line in enumerate(text.splitlines(), start=1) if needle in line), 1)
 
 
 def _doc_line_in_text(text: str, doc_id: str) -> int:

@@ -106,6 +106,15 @@ class Step:
 
 
 @dataclass(frozen=True)
+class WriteBackDef:
+    """What a result writes back into the population register: a rule of engine.rules.writeback and
+    the form fields (or result data keys) it reads."""
+
+    rule: str
+    params: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class ResultDef:
     id: str
     title: Text
@@ -119,6 +128,7 @@ class ResultDef:
     # the data keys the template prints (read from the template when the folder is loaded): what a
     # public verification page may show of the result
     printed: frozenset[str] = frozenset()
+    writes_back: WriteBackDef | None = None
 
 
 @dataclass(frozen=True)
@@ -205,11 +215,24 @@ class Procedure:
         object.__setattr__(self, "supplement_states", frozenset(s.id for s in self.states if s.supplement))
 
 
+EVIDENCE_DATA_TYPES = frozenset({"text", "date", "time", "number", "personal_id", "sex"})
+
+
+@dataclass(frozen=True)
+class EvidenceDataKey:
+    """One key of the data an evidence type issued outside carries (checked when it is deposited)."""
+
+    key: str
+    type: str  # text | date | time | number | personal_id | sex
+    required: bool = False
+
+
 @dataclass(frozen=True)
 class EvidenceType:
     id: str
     title: Text
     issuer: Text | None = None
+    data: tuple[EvidenceDataKey, ...] = ()  # declared data keys (empty: not declared)
 
 
 @dataclass(frozen=True)
