@@ -208,7 +208,7 @@ def perform_action(dossier_id: str, action: str):
     view = services().actions.perform_action(
         dossier_id, action, actor, comment=body.get("comment"), comment_public=body.get("comment_public", False),
         reason=body.get("reason"), items=body.get("items"),
-        new_due_at=body.get("new_due_at"), expected_version=body.get("expected_version"),
+        new_due_at=body.get("new_due_at"), case=body.get("case"), expected_version=body.get("expected_version"),
     )
     return jsonify(as_json(view))
 
