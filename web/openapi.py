@@ -65,6 +65,19 @@ def _obj(required: list[str], /, **props: dict) -> dict:
     return {"type": "object", "required": required, "properties": props}
 
 
+TIME_LIMIT = {
+    "type": "object", "required": ["value", "unit"],
+    "properties": {
+        "value": {"type": "number", "description": "0 for immediate"},
+        "unit": {"enum": ["working_days", "days", "hours", "immediate"]},
+        "cases": {"type": "array", "description": "longer limits that hold in a named case (apply_time_limit_case)",
+                  "items": {"type": "object", "required": ["id", "value", "unit", "label"],
+                            "properties": {"id": STR, "value": {"type": "number"}, "unit": STR,
+                                           "label": {"type": "object"}}}},
+    },
+}
+
+
 def _schemas() -> dict:
     result = _obj(["id", "number", "procedure", "evidence", "status"],
                   id=STR, number=STR, procedure=STR, evidence=STR, title=TEXT, holders={"type": "array", "items": STR},
@@ -79,12 +92,12 @@ def _schemas() -> dict:
         },
         "Text": TEXT,
         "ProcedureSummary": _obj(["id", "code", "version", "title"], id=STR, code=STR, version={"type": "integer"},
-                                 title=TEXT, authority=STR, online=STR, time_limit={"type": "object"},
+                                 title=TEXT, authority=STR, online=STR, time_limit=TIME_LIMIT,
                                  fee={"type": "object"}),
         "Procedure": _obj(["id", "code", "version", "title", "fields", "documents", "states", "actions"],
                           id=STR, code=STR, version={"type": "integer"}, effective_from=STR, title=TEXT,
                           authority=STR, online={}, channels={"type": "array", "items": STR},
-                          legal_basis={"type": "array"}, time_limit={"type": "object"}, supplement_policy={},
+                          legal_basis={"type": "array"}, time_limit=TIME_LIMIT, supplement_policy={},
                           fee={"type": "object"}, groups={"type": "array"}, fields={"type": "array"},
                           documents={"type": "array"}, steps={"type": "array"}, decided_by={"type": "array"},
                           states={"type": "array"}, actions={"type": "array"}, results={"type": "array"}),
