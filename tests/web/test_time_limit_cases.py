@@ -148,3 +148,12 @@ def test_the_desk_asks_for_the_case_and_the_reason(demo, api_as, web_as, service
     assert r.status_code == 303
     d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert (d.time_limit_case, d.due_at) == ("verification", dt.datetime(2026, 3, 9, 17, 0))
+
+
+def test_the_procedure_page_shows_the_cases_beside_the_time_limit(web_as):
+    visitor = web_as(None)
+    html = visitor.text(visitor.get("/procedures/marriage-registration"))
+    assert "Giải quyết ngay" in html
+    assert "Trường hợp cần xác minh điều kiện kết hôn: 5 ngày làm việc" in html
+    html = visitor.text(visitor.get("/procedures/birth-registration"))
+    assert "Giải quyết ngay" in html and "Trường hợp" not in html[html.index("Giải quyết ngay"):][:200]
