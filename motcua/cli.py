@@ -387,27 +387,68 @@ def calendar() -> None:
 
 
 @calendar.command("due")
-@click.argument("start")
-@click.argument("value")
-@click.argument("unit")
-@click.option("--procedure", "procedure_id", default=None, help="Use this procedure's calendar.")
+@click.argument("start", required=False)
+@click.argument("value", required=False)
+@click.argument("unit", required=False)
+@click.option("--from", "start_option", default=None, metavar="START",
+              help="The receipt date-time (instead of the START argument).")
+@click.option("--value", "value_option", default=None, help="The limit's value (instead of VALUE; 0 for immediate).")
+@click.option("--unit", "unit_option", default=None,
+              help="working_days, days, hours or immediate (instead of UNIT).")
+@click.option("--procedure", "procedure_id", default=None,
+              help="Use this procedure's calendar, and its time limit when no VALUE and UNIT are given.")
+@click.option("--case", "case_id", default=None, help="Use this time-limit case of the procedure (needs --procedure).")
 @click.option("--counter", is_flag=True, help="A counter filing: the 15:00 cut-off applies.")
-def calendar_due(start: str, value: str, unit: str, procedure_id: str | None, counter: bool) -> None:
-    """Print the due date-time of a time limit starting at START (ISO date-time)."""
+def calendar_due(start: str | None, value: str | None, unit: str | None, start_option: str | None,
+                 value_option: str | None, unit_option: str | None, procedure_id: str | None, case_id: str | None,
+                 counter: bool) -> None:
+    """Print the due date-time of a time limit starting at START (ISO date-time).
+
+    The limit is VALUE UNIT, or the procedure's (--procedure), or one of its cases (--case). An
+    immediate limit is due at the end of the receipt day, or of the next working day when received
+    after 15:00 or outside office hours."""
+    where = "motcua calendar due"
+    start = _one_of(where, "START", start, "--from", start_option)
+    value = _one_of(where, "VALUE", value, "--value", value_option)
+    unit = _one_of(where, "UNIT", unit, "--unit", unit_option)
+    if start is None:
+        _fail(f"{where}: give the start, as START or --from (e.g. 2026-02-12T10:00)", 2)
     try:
         begin = dt.datetime.fromisoformat(start)
     except ValueError:
-        _fail(f"motcua calendar due: '{start}' is not an ISO date-time (e.g. 2026-02-12T10:00)", 2)
-    try:
-        amount = float(value)
-    except ValueError:
-        _fail(f"motcua calendar due: '{value}' is not a number", 2)
+        _fail(f"{where}: '{start}' is not an ISO date-time (e.g. 2026-02-12T10:00)", 2)
+    if case_id is not None and procedure_id is None:
+        _fail(f"{where}: --case needs --procedure (the cases are the procedure's)", 2)
+    if case_id is not None and (value is not None or unit is not None):
+        _fail(f"{where}: give either --case or VALUE and UNIT, not both", 2)
     services = _services()
+    if value is None and unit is None and procedure_id is not None:
+        try:
+            procedure = services.procedures.get_procedure(procedure_id)
+        except EngineError as exc:
+            _fail(f"{where}: {exc.message}", 2)
+        if case_id is not None and procedure.time_limit_case(case_id) is None:
+            known = ", ".join(c.id for c in procedure.time_limit_cases) or "none"
+            _fail(f"{where}: {procedure_id} has no time-limit case '{case_id}' (its cases: {known})", 2)
+        amount, unit = procedure.time_limit(case_id)
+    elif value is None or unit is None:
+        _fail(f"{where}: give the limit as VALUE and UNIT (or --value and --unit), or name a --procedure", 2)
+    else:
+        try:
+            amount = float(value)
+        except ValueError:
+            _fail(f"{where}: '{value}' is not a number", 2)
     try:
         due = services.deadlines.compute_due(begin.replace(tzinfo=None), amount, unit, procedure_id, cutoff_applies=counter)
     except EngineError as exc:
-        _fail(f"motcua calendar due: {exc.message}", 2)
+        _fail(f"{where}: {exc.message}", 2)
     click.echo(due.isoformat(timespec="minutes"))
+
+
+def _one_of(where: str, argument: str, given: str | None, option: str, option_value: str | None) -> str | None:
+    if given is not None and option_value is not None:
+        _fail(f"{where}: give {argument} or {option}, not both", 2)
+    return given if given is not None else option_value
 
 
 @main.command()

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, g, jsonify, request
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import AuthenticationError, PayloadTooLargeError, ValidationError
+from engine.usecases.catalogue import time_limit_document
 from engine.usecases.services import Services
 from web.inputs import header_text
 
@@ -91,7 +92,7 @@ def procedure_document(p: Procedure) -> dict:
         "id": p.id, "code": p.code, "version": p.version, "effective_from": p.effective_from.isoformat(),
         "title": _text(p.title), "authority": p.authority, "online": p.online, "channels": list(p.channels),
         "legal_basis": list(p.legal_basis),
-        "time_limit": {"value": p.time_limit_value, "unit": p.time_limit_unit},
+        "time_limit": time_limit_document(p),
         "supplement_policy": p.supplement_policy,
         "fee": {"amount": p.fee_amount, "currency": "VND", "note": _text(p.fee_note)},
         "groups": [{"id": gr.id, "label": _text(gr.label)} for gr in p.groups],
@@ -208,7 +209,7 @@ def perform_action(dossier_id: str, action: str):
     view = services().actions.perform_action(
         dossier_id, action, actor, comment=body.get("comment"), comment_public=body.get("comment_public", False),
         reason=body.get("reason"), items=body.get("items"),
-        new_due_at=body.get("new_due_at"), expected_version=body.get("expected_version"),
+        new_due_at=body.get("new_due_at"), case=body.get("case"), expected_version=body.get("expected_version"),
     )
     return jsonify(as_json(view))
 

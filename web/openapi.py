@@ -65,6 +65,19 @@ def _obj(required: list[str], /, **props: dict) -> dict:
     return {"type": "object", "required": required, "properties": props}
 
 
+TIME_LIMIT = {
+    "type": "object", "required": ["value", "unit"],
+    "properties": {
+        "value": {"type": "number", "description": "0 for immediate"},
+        "unit": {"enum": ["working_days", "days", "hours", "immediate"]},
+        "cases": {"type": "array", "description": "longer limits that hold in a named case (apply_time_limit_case)",
+                  "items": {"type": "object", "required": ["id", "value", "unit", "label"],
+                            "properties": {"id": STR, "value": {"type": "number"}, "unit": STR,
+                                           "label": {"type": "object"}}}},
+    },
+}
+
+
 def _schemas() -> dict:
     result = _obj(["id", "number", "procedure", "evidence", "status"],
                   id=STR, number=STR, procedure=STR, evidence=STR, title=TEXT, holders={"type": "array", "items": STR},
@@ -84,12 +97,12 @@ def _schemas() -> dict:
         },
         "Text": TEXT,
         "ProcedureSummary": _obj(["id", "code", "version", "title"], id=STR, code=STR, version={"type": "integer"},
-                                 title=TEXT, authority=STR, online=STR, time_limit={"type": "object"},
+                                 title=TEXT, authority=STR, online=STR, time_limit=TIME_LIMIT,
                                  fee={"type": "object"}),
         "Procedure": _obj(["id", "code", "version", "title", "fields", "documents", "states", "actions"],
                           id=STR, code=STR, version={"type": "integer"}, effective_from=STR, title=TEXT,
                           authority=STR, online={}, channels={"type": "array", "items": STR},
-                          legal_basis={"type": "array"}, time_limit={"type": "object"}, supplement_policy={},
+                          legal_basis={"type": "array"}, time_limit=TIME_LIMIT, supplement_policy={},
                           fee={"type": "object"}, groups={"type": "array"}, fields={"type": "array"},
                           documents={"type": "array"}, steps={"type": "array"}, decided_by={"type": "array"},
                           states={"type": "array"}, actions={"type": "array"}, results={"type": "array"}),
@@ -109,7 +122,9 @@ def _schemas() -> dict:
                                                           required={"type": "boolean"}, satisfied={"type": "boolean"},
                                                           by={"enum": ["upload", "result", None]})},
             created_at=WHEN, submitted_at=MAYBE_WHEN, received_at=MAYBE_WHEN, due_at=MAYBE_WHEN,
-            original_due_at=MAYBE_WHEN, extended={"type": "boolean"}, supplement_rounds={"type": "integer"},
+            original_due_at=MAYBE_WHEN, extended={"type": "boolean"},
+            time_limit_case={"type": ["string", "null"], "description": "the time-limit case applied, if any"},
+            supplement_rounds={"type": "integer"},
             overdue={"type": "boolean"}, fee_paid={"type": "boolean"},
             available_actions={"type": "array", "items": _obj(["id"], id=STR, to=MAYBE_STR, role=STR,
                                                                inputs={"type": "array", "items": STR})},
@@ -154,6 +169,8 @@ def _schemas() -> dict:
             "reason": {"type": "string", "maxLength": 4000},
             "items": {"type": "array", "items": {"type": "string", "maxLength": 1000}, "maxItems": 100},
             "new_due_at": {"type": "string", "description": "YYYY-MM-DD[THH:MM], within a year"},
+            "case": {"type": "string", "maxLength": 60,
+                     "description": "apply_time_limit_case: the id of one of the procedure's time-limit cases"},
             "expected_version": {"type": "integer"}}},
         "Reason": _obj(["reason"], reason=STR),
         "Supersede": _obj(["data", "reason"], data={"type": "object"}, reason=STR),

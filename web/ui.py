@@ -42,6 +42,7 @@ ACTION_LABELS = {
     "reject": _l("Reject"),
     "approve": _l("Approve and sign"),
     "extend_due": _l("Extend the time limit"),
+    "apply_time_limit_case": _l("Apply a longer time limit for a case"),
     "return_result": _l("Return the result"),
 }
 
@@ -49,6 +50,7 @@ INPUT_LABELS = {
     "reason": _l("Reason"),
     "items": _l("Items to supplement (one per line)"),
     "new_due_at": _l("New due date"),
+    "case": _l("The case that holds"),
     "comment": _l("Comment"),
 }
 

@@ -196,6 +196,7 @@ class Dossier(Base):
     clock_started_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     original_due_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    time_limit_case: Mapped[str | None] = mapped_column(String(60))  # the time-limit case applied, if any
     extended: Mapped[bool] = mapped_column(Boolean, default=False)
     supplement_rounds: Mapped[int] = mapped_column(Integer, default=0)
     paused_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

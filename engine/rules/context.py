@@ -25,6 +25,7 @@ class ActionContext:
     reason: str | None = None
     items: list[str] | None = None
     new_due_at: dt.datetime | None = None
+    time_limit_case: str | None = None  # the id of the time-limit case the actor says holds
     missing_documents_fn: Callable[[], list[str]] | None = None  # asked only by the documents guard
     results_pending: int = 0
     role_used: str | None = None

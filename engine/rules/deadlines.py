@@ -14,10 +14,13 @@ when a result rests on unpublished years).
 
 **Counting** (Civil Code 2015 Art. 147-148; Decree 61/2018 Art. 18-19), see :func:`compute_due`:
 
-* the *receipt day* is the date of :func:`effective_start` and is never counted;
-* a dossier received on a day off, or a counter/postal dossier received after the 15:00
-  cut-off, is taken as received at office opening of the next working day; that day becomes
-  the receipt day;
+* the *receipt day* (:func:`receipt_day`) is never counted, and it is excluded once only: it is
+  the day the dossier was received, or the next working day for a dossier received on a day off;
+* the 15:00 cut-off moves the moment work starts (:func:`effective_start`), not the receipt day:
+  a counter/postal dossier received after 15:00 reaches the desk at office opening of the next
+  working day, which is the first counted day anyway; so the cut-off changes day-based limits not
+  at all, starts an ``hours`` count the next working morning, and makes an ``immediate`` limit
+  (of any channel) due at the end of the next working day;
 * a limit that ends on a day off ends on the next working day; a due date-time is the end of the
   last office period of its day (17:00), except for ``hours`` limits, which end at the exact
   moment inside an office period.
@@ -204,12 +207,22 @@ def calendar_from_days(
 # --------------------------------------------------------------------------- counting
 
 
+def receipt_day(received_at: datetime, cal: Calendar) -> date:
+    """The day that is not counted (Civil Code Art. 147(1)): the day of receipt, or the next working
+    day for a dossier received on a day off (nobody receives it before). The 15:00 cut-off does not
+    move it (see :func:`compute_due`)."""
+    _check_naive(received_at, "received_at")
+    day = received_at.date()
+    return day if cal.is_working_day(day) else cal.next_working_day(day)
+
+
 def effective_start(received_at: datetime, cal: Calendar, *, cutoff_applies: bool) -> datetime:
-    """The moment counting starts from.
+    """The moment work on the dossier starts: an ``hours`` limit counts from it.
 
     * received on a day off -> the next working day at office opening;
-    * ``cutoff_applies`` (counter and postal filings, Decree 61/2018 Art. 18) and received strictly
-      after the cut-off (15:00) -> the next working day at office opening;
+    * ``cutoff_applies`` and received strictly after the cut-off (15:00) -> the next working day at
+      office opening (Decree 61/2018 Art. 18: a paper dossier received after 15:00 is passed on at
+      the start of the next working day);
     * otherwise ``received_at`` itself (also for online filings outside office hours).
     """
     _check_naive(received_at, "received_at")
@@ -226,40 +239,51 @@ def compute_due(
 ) -> datetime:
     """The due date-time of a time limit of ``value`` ``unit`` for a dossier received at ``start``.
 
-    Let ``s = effective_start(start, cal, cutoff_applies=...)`` and call ``s.date()`` the receipt
-    day. The receipt day is never counted (Civil Code Art. 147): when the start was moved to the
-    next working day (day off, or a counter filing after the cut-off) that moved day is the
-    receipt day, so "received Thursday 15:30 at the counter, 1 working day" is due at the end of
-    the first working day after Friday.
+    **The reading implemented.** §2.7 rule 2 (Civil Code Art. 147(1)): for a limit in days the day
+    of the triggering event, the receipt, is not counted; counting starts on the next day. §2.7
+    rule 5 (Decree 61/2018 Art. 18; Decree 23/2015 Art. 7): a paper dossier received after 15:00
+    is passed to the desk at the start of the next working day, and a same-day procedure received
+    after 15:00 is completed on the next working day. Rule 5 is about when the work can start; it
+    does not make a second receipt. So the receipt day (:func:`receipt_day`) is excluded once:
+    received Thursday 15:30 at the counter, Thursday is not counted, the dossier reaches the desk
+    on Friday morning and Friday is the first counted day (1 working day: due Friday 17:00, as for
+    the same dossier received at 10:00). Treating Friday as the receipt day as well would exclude
+    two days for one receipt and give the desk a day the law does not. Where the cut-off matters
+    is where the receipt day itself would count: an ``immediate`` limit (due the next working day)
+    and an ``hours`` limit (counted from the next working morning).
 
     * ``working_days``: the ``value``-th working day after the receipt day, at
-      :meth:`Calendar.day_end`.
+      :meth:`Calendar.day_end` (a swapped Saturday counts, a holiday does not).
     * ``days``: the receipt day plus ``value`` calendar days; a last day that is not a working day
       moves to the next working day (Art. 148); due at ``day_end``.
-    * ``hours``: ``value`` working hours (fractions allowed) counted from ``s`` inside the office
-      periods of working days; due at that exact moment (the end of a period when the count ends
-      there, not the opening of the next one).
-    * ``immediate``: ``day_end`` of the receipt day; when ``s`` is already at or after that day's
-      end (an online filing after office hours), ``day_end`` of the next working day.
+    * ``hours``: ``value`` working hours (fractions allowed) counted from
+      :func:`effective_start` inside the office periods of working days; due at that exact moment
+      (the end of a period when the count ends there, not the opening of the next one).
+    * ``immediate`` ("ngay", "ngay trong ngày"): ``day_end`` of the receipt day when received on a
+      working day up to the cut-off (15:00 included) and before office hours end; otherwise
+      ``day_end`` of the next working day. The cut-off applies here whatever the channel
+      (``cutoff_applies`` is not asked): rule 5 says so of same-day procedures without naming a
+      channel, and an online dossier received at 16:45 cannot be done by 17:00 either.
 
     ``value`` must be > 0 (a whole number for ``working_days`` and ``days``); it is ignored for
     ``immediate`` (any number >= 0). A bad unit or value raises ``ValueError``.
     """
     _check_unit(unit)
     _check_value(value, unit)
-    s = effective_start(start, cal, cutoff_applies=cutoff_applies)
-    receipt_day = s.date()
+    first = receipt_day(start, cal)
     if unit == "working_days":
-        return cal.day_end(cal.add_working_days(receipt_day, int(value)))
+        return cal.day_end(cal.add_working_days(first, int(value)))
     if unit == "days":
-        last = receipt_day + timedelta(days=int(value))
+        last = first + timedelta(days=int(value))
         if not cal.is_working_day(last):
             last = cal.next_working_day(last)
         return cal.day_end(last)
     if unit == "hours":
-        return add_working_time(s, timedelta(hours=value), cal)
-    end = cal.day_end(receipt_day)
-    return end if s < end else cal.day_end(cal.next_working_day(receipt_day))
+        return add_working_time(effective_start(start, cal, cutoff_applies=cutoff_applies),
+                                timedelta(hours=value), cal)
+    s = effective_start(start, cal, cutoff_applies=True)
+    end = cal.day_end(s.date())
+    return end if s < end else cal.day_end(cal.next_working_day(s.date()))
 
 
 def pause_shift(

@@ -30,13 +30,25 @@ def _e_mark_submitted(d: Any, c: ActionContext) -> None:
     d.submitted_at = c.now
 
 
+def _clock_start(d: Any) -> tuple[Any, bool]:
+    """The moment the time limit counts from, and whether the 15:00 cut-off applies to it: the
+    receipt (cut-off for counter and postal filings), or the complete supplement after a restart."""
+    if d.clock_started_at is None or d.clock_started_at == d.received_at:
+        return d.received_at, _cutoff_applies(d)
+    return d.clock_started_at, False
+
+
+def _limit(d: Any, c: ActionContext) -> tuple[float, str]:
+    """(value, unit) of the dossier's time limit: the case applied to it, else the ordinary one."""
+    return c.procedure.time_limit(getattr(d, "time_limit_case", None))
+
+
 @EFFECTS.register("start_clock")
 def _e_start_clock(d: Any, c: ActionContext) -> None:
-    p = c.procedure
     d.received_at = c.now
-    d.clock_started_at = deadlines.effective_start(c.now, c.calendar, cutoff_applies=_cutoff_applies(d))
-    d.due_at = deadlines.compute_due(c.now, p.time_limit_value, p.time_limit_unit, c.calendar,
-                                     cutoff_applies=_cutoff_applies(d))
+    d.clock_started_at = c.now
+    value, unit = _limit(d, c)
+    d.due_at = deadlines.compute_due(c.now, value, unit, c.calendar, cutoff_applies=_cutoff_applies(d))
     d.original_due_at = d.due_at
     d.overdue = False
 
@@ -49,16 +61,34 @@ def _e_pause_clock(d: Any, c: ActionContext) -> None:
 @EFFECTS.register("resume_clock")
 def _e_resume_clock(d: Any, c: ActionContext) -> None:
     p = c.procedure
+    value, unit = _limit(d, c)
     if p.supplement_policy == "restart" or d.due_at is None or d.paused_at is None:
         # Decree 61/2018 Art. 19(4): the time limit restarts from zero once the dossier is complete.
         d.clock_started_at = c.now
-        d.due_at = deadlines.compute_due(c.now, p.time_limit_value, p.time_limit_unit, c.calendar)
+        d.due_at = deadlines.compute_due(c.now, value, unit, c.calendar)
         d.original_due_at = d.due_at
     else:
-        d.due_at = deadlines.pause_shift(d.due_at, d.paused_at, c.now, p.time_limit_unit, c.calendar)
+        d.due_at = deadlines.pause_shift(d.due_at, d.paused_at, c.now, unit, c.calendar)
         if d.original_due_at is not None and not d.extended:
             d.original_due_at = d.due_at
     d.paused_at = None
+    d.overdue = False
+
+
+@EFFECTS.register("apply_time_limit_case")
+def _e_apply_time_limit_case(d: Any, c: ActionContext) -> None:
+    """The case ``c.time_limit_case`` holds: the due date is counted again from the clock's start
+    (the receipt, with its cut-off) by the case's limit, never earlier than it was. The first due
+    date stays in ``original_due_at``."""
+    case = c.procedure.time_limit_case(c.time_limit_case)
+    if case is None:  # the guard time_limit_case_given refuses this first
+        raise ValueError(f"unknown time-limit case {c.time_limit_case!r}")
+    start, cutoff = _clock_start(d)
+    due = deadlines.compute_due(start, case.value, case.unit, c.calendar, cutoff_applies=cutoff)
+    if d.original_due_at is None:
+        d.original_due_at = d.due_at
+    d.due_at = max(due, d.due_at) if d.due_at is not None else due
+    d.time_limit_case = case.id
     d.overdue = False
 
 

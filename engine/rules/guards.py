@@ -127,6 +127,29 @@ def _g_new_due_date_given(d: Any, c: ActionContext) -> Exception | None:
     return None
 
 
+@GUARDS.register("time_limit_case_given", input=True, asks="case")
+def _g_time_limit_case_given(d: Any, c: ActionContext) -> Exception | None:
+    known = [case.id for case in c.procedure.time_limit_cases]
+    if not c.time_limit_case:
+        return ValidationError("Phải chọn trường hợp áp dụng thời hạn / choose the case that holds",
+                               fields={"case": ["bắt buộc / required"]})
+    if c.procedure.time_limit_case(c.time_limit_case) is None:
+        return ValidationError(
+            f"Thủ tục không có trường hợp '{c.time_limit_case}' / the procedure has no case '{c.time_limit_case}'",
+            fields={"case": [f"một trong / one of: {', '.join(known)}"]},
+        )
+    return None
+
+
+@GUARDS.register("time_limit_case_unused")
+def _g_time_limit_case_unused(d: Any, c: ActionContext) -> Exception | None:
+    if d.time_limit_case is not None:
+        return ActionNotAllowedError(
+            f"Đã áp dụng trường hợp '{d.time_limit_case}' cho thời hạn / the case '{d.time_limit_case}' was already applied"
+        )
+    return None
+
+
 @GUARDS.register("results_issued")
 def _g_results_issued(d: Any, c: ActionContext) -> Exception | None:
     if c.results_pending:

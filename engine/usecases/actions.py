@@ -41,7 +41,7 @@ class Actions:
 
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
                        comment_public: Any = False, reason: str | None = None, items: Any = None,
-                       new_due_at: Any = None, expected_version: Any = None) -> DossierView:
+                       new_due_at: Any = None, case: Any = None, expected_version: Any = None) -> DossierView:
         """Fire one workflow action: one transaction, one audit event, exactly one winner under races.
         Returns the dossier's full view (what the HTTP API answers with).
 
@@ -49,25 +49,28 @@ class Actions:
         transaction and signed after the commit (see engine.usecases.issuance).
 
         A comment is internal (staff only) unless ``comment_public`` is True; the flag is kept in the
-        audit event's details.
+        audit event's details. ``case`` names the time-limit case that holds (``apply_time_limit_case``);
+        the case and the reason are kept in the audit event's details.
         """
         return self._transition(dossier_id, action, actor, comment=comment, comment_public=comment_public,
                                 reason=reason, items=items,
-                                new_due_at=new_due_at, expected_version=expected_version, with_view=True)[1]
+                                new_due_at=new_due_at, case=case, expected_version=expected_version,
+                                with_view=True)[1]
 
     def fire_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
                     comment_public: Any = False, reason: str | None = None, items: Any = None,
-                    new_due_at: Any = None, expected_version: Any = None) -> TransitionOutcome:
+                    new_due_at: Any = None, case: Any = None, expected_version: Any = None) -> TransitionOutcome:
         """The same transition as ``perform_action`` (same checks, writes, errors and documents), for
         callers that do not need the dossier's view: batch jobs, imports. Skips reading the documents,
         events, results and slips back; returns what changed."""
         return self._transition(dossier_id, action, actor, comment=comment, comment_public=comment_public,
                                 reason=reason, items=items,
-                                new_due_at=new_due_at, expected_version=expected_version, with_view=False)[0]
+                                new_due_at=new_due_at, case=case, expected_version=expected_version,
+                                with_view=False)[0]
 
     def _transition(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, comment_public: Any,
                     reason: Any, items: Any,
-                    new_due_at: Any, expected_version: Any,
+                    new_due_at: Any, case: Any, expected_version: Any,
                     with_view: bool) -> tuple[TransitionOutcome, DossierView | None]:
         """One transition, one transaction. The dossier is read with its agency and applicant in one
         prebuilt Core SELECT into a plain object the machine fires on, and written back with the audit
@@ -81,6 +84,7 @@ class Actions:
         reason = _opt_text(reason, "reason")
         items = _items(items)
         due = _parse_due(new_due_at)
+        case = _case(case)
         if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
             raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
         now = self.clock()
@@ -108,7 +112,7 @@ class Actions:
                 return verdicts
 
             ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
-                                items=items, new_due_at=due,
+                                items=items, new_due_at=due, time_limit_case=case,
                                 missing_documents_fn=lambda: self.dossiers.missing_documents(s, d, proc),
                                 results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0,
                                 conditions_fn=conditions)
@@ -137,6 +141,12 @@ class Actions:
             if d.due_at is not None and "start_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat()
             if "extend_due" in fired.effects:
+                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                details["due_at"] = d.due_at.isoformat()
+            if "apply_time_limit_case" in fired.effects:
+                applied = proc.time_limit_case(d.time_limit_case)
+                details["time_limit_case"] = {"id": applied.id, "value": applied.value, "unit": applied.unit,
+                                              "reason": reason}
                 details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
                 details["due_at"] = d.due_at.isoformat()
             if "resume_clock" in fired.effects:
@@ -204,6 +214,16 @@ def _items(value: Any) -> list[str] | None:
     if problem:
         raise ValidationError("Nội dung không hợp lệ / invalid items", fields={"items": [problem]})
     return cleaned or None
+
+
+def _case(value: Any) -> str | None:
+    """The time-limit case's id as sent: a short name; whether the procedure has it is the guard's."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > 60 or text_problem(value.strip()):
+        raise ValidationError("Trường hợp không hợp lệ / case must be the id of a time-limit case",
+                              fields={"case": ["tên trường hợp / a case id"]})
+    return value.strip()
 
 
 def _parse_due(value: Any) -> dt.datetime | None:

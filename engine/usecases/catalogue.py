@@ -114,7 +114,14 @@ class Procedures:
         return states
 
 
+def time_limit_document(p: Procedure) -> dict[str, Any]:
+    """The time limit as plain data: the ordinary value and unit, and the cases that make it longer."""
+    return {"value": p.time_limit_value, "unit": p.time_limit_unit,
+            "cases": [{"id": c.id, "value": c.value, "unit": c.unit, "label": {"vi": c.label.vi, "en": c.label.en}}
+                      for c in p.time_limit_cases]}
+
+
 def summary(p: Procedure) -> ProcedureSummary:
     return ProcedureSummary(p.id, p.code, p.version, {"vi": p.title.vi, "en": p.title.en}, p.authority, p.online,
-                            {"value": p.time_limit_value, "unit": p.time_limit_unit},
+                            time_limit_document(p),
                             {"amount": p.fee_amount, "currency": "VND"})

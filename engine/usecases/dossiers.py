@@ -146,7 +146,8 @@ class Dossiers:
                                     self.links.verify_url(result_id) if result_id else None)
                        for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at in docs],
             requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
-            due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended, supplement_rounds=d.supplement_rounds,
+            due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended,
+            time_limit_case=d.time_limit_case, supplement_rounds=d.supplement_rounds,
             overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
             events=[_event_view(e, roles) for e in events],
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],

@@ -130,6 +130,7 @@ class DossierView:
     due_at: dt.datetime | None
     original_due_at: dt.datetime | None
     extended: bool
+    time_limit_case: str | None  # the id of the time-limit case applied, if any
     supplement_rounds: int
     overdue: bool
     fee_paid: bool

@@ -332,11 +332,30 @@ def test_calendar_due_counts_working_days_across_the_lunar_new_year(tmp_path):
     assert result.stdout.strip() == "2026-02-24T17:00"
 
 
+@pytest.mark.parametrize(("args", "due"), [
+    (("--from", "2026-03-02 15:30", "--value", "0", "--unit", "immediate"), "2026-03-03T17:00"),
+    (("2026-03-02T10:00", "0", "immediate"), "2026-03-02T17:00"),
+    (("2026-03-06T15:30", "--procedure", "birth-registration"), "2026-03-09T17:00"),
+    (("2026-03-05T15:30", "--procedure", "marriage-registration", "--case", "verification", "--counter"),
+     "2026-03-12T17:00"),
+    (("2026-03-05T15:30", "5", "working_days", "--counter"), "2026-03-12T17:00"),
+], ids=["immediate-after-15", "immediate-morning", "procedure-limit", "procedure-case", "cutoff-counted-once"])
+def test_calendar_due_answers_immediate_limits_procedures_and_their_cases(tmp_path, args, due):
+    result = motcua("calendar", "due", *args, data_dir=tmp_path / "instance")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == due
+
+
 @pytest.mark.parametrize(("args", "words"), [
     (("notadate", "3", "working_days"), "'notadate' is not an ISO date-time"),
     (("2026-02-12T10:00", "x", "working_days"), "'x' is not a number"),
     (("2026-02-12T10:00", "3", "weeks"), "unknown time-limit unit 'weeks'"),
-], ids=["bad-date", "bad-value", "bad-unit"])
+    (("2026-02-12T10:00", "--case", "verification"), "--case needs --procedure"),
+    (("2026-02-12T10:00", "--procedure", "marriage-registration", "--case", "urgent"),
+     "marriage-registration has no time-limit case 'urgent' (its cases: verification)"),
+    (("2026-02-12T10:00", "3"), "give the limit as VALUE and UNIT"),
+    (("2026-02-12T10:00", "3", "days", "--from", "2026-02-12T10:00"), "give START or --from, not both"),
+], ids=["bad-date", "bad-value", "bad-unit", "case-without-procedure", "unknown-case", "no-unit", "start-twice"])
 def test_calendar_due_rejects_bad_input_with_a_clear_message(tmp_path, args, words):
     result = motcua("calendar", "due", *args, data_dir=tmp_path / "instance")
     assert result.returncode == 2

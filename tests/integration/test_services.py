@@ -68,14 +68,14 @@ def test_publishing_version_two_leaves_running_dossiers_on_version_one(services,
     d, citizen, clerk = _received_birth(services, couple)
     assert d.version == 1
 
-    # version 2 replaces the file: 3 working days instead of 1
+    # version 2 replaces the file: 3 working days instead of immediately
     root = tmp_path / "procs-v2"
     root.mkdir()
     shutil.copytree(BUNDLED_PROCEDURES / "calendars", root / "calendars")
     shutil.copy(BUNDLED_PROCEDURES / "evidence-types.yaml", root / "evidence-types.yaml")
     _copy_bundled_except(root, "birth-registration")
     _copy_procedure(root, "birth-registration", **{"version: 1": "version: 2",
-                                                   "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 3, unit: working_days}"})
+                                                   "time_limit: {value: 0, unit: immediate}": "time_limit: {value: 3, unit: working_days}"})
     v2 = services_on(root)
     report = v2.procedures.publish_procedures()
     assert ("birth-registration", 2) in report.published
@@ -88,7 +88,7 @@ def test_publishing_version_two_leaves_running_dossiers_on_version_one(services,
     new, _, _ = _received_birth(v2, couple)
     assert new.version == 2
     assert new.due_at == dt.datetime(2026, 3, 5, 17, 0)
-    assert d.due_at == dt.datetime(2026, 3, 3, 17, 0)
+    assert d.due_at == dt.datetime(2026, 3, 2, 17, 0)  # version 1: immediately, received Monday 09:00
 
 
 def test_changing_a_published_version_in_place_is_refused(services, services_on, tmp_path):
@@ -113,7 +113,7 @@ def test_pause_policy_pushes_the_due_date_by_the_working_days_paused(services, d
     _copy_bundled_except(root, "birth-registration")
     _copy_procedure(root, "birth-registration", **{
         "supplement_policy: restart": "supplement_policy: pause",
-        "time_limit: {value: 1, unit: working_days}": "time_limit: {value: 5, unit: working_days}",
+        "time_limit: {value: 0, unit: immediate}": "time_limit: {value: 5, unit: working_days}",
         "version: 1": "version: 3"})
     paused = services_on(root)
     paused.procedures.publish_procedures()
@@ -153,10 +153,11 @@ def test_sweep_flags_overdue_dossiers_and_expires_results(services, demo, clock)
         uow.session.execute(update(Result).where(Result.id == demo["scenarios"]["married_couple"]["marriage_certificate"])
                             .values(valid_until=dt.datetime(2026, 3, 1)))
         uow.commit()
-    clock.set(dt.datetime(2026, 3, 3, 16, 0))
+    # received Monday 2 March 09:00, due immediately: at the end of that day
+    clock.set(dt.datetime(2026, 3, 2, 16, 0))
     report = services.deadlines.sweep_deadlines()
     assert (report.newly_overdue, report.due_soon, report.expired_results) == (0, 1, 1)
-    clock.set(dt.datetime(2026, 3, 4, 8, 0))
+    clock.set(dt.datetime(2026, 3, 3, 8, 0))
     assert services.deadlines.sweep_deadlines().newly_overdue == 1
     assert services.deadlines.sweep_deadlines().newly_overdue == 0  # idempotent
     clerk = services.accounts.actor_for("clerk")

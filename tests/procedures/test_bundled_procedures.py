@@ -108,6 +108,9 @@ def test_one_stop_lifecycle_offers_the_contract_actions(procedures, procedure_id
         "assign", "request_payment", "confirm_payment", "request_withdrawal", "stop", "reject",
         "approve", "extend_due", "return_result",
     }
+    # a procedure whose time limit has cases adds the action that applies one
+    if proc.time_limit_cases:
+        contract |= {"apply_time_limit_case"}
     assert contract | {s.id for s in proc.steps} == actions
     approve = proc.action("approve")
     assert approve is not None and approve.dest == "decided"
@@ -160,7 +163,7 @@ def test_birth_registration_declares_twenty_eight_fields(procedures):
     assert {f.group for f in proc.fields} == {"requester", "child", "mother", "father", "registration"}
     assert [r.id for r in proc.results] == ["birth-certificate"]
     assert proc.results[0].holder == ("form.child_personal_id",)
-    assert proc.time_limit_value == 1 and proc.time_limit_unit == "working_days"
+    assert proc.time_limit_value == 0 and proc.time_limit_unit == "immediate"  # Law on Civil Status Art. 16
 
 
 def _texts(proc: Procedure):
@@ -190,3 +193,24 @@ def test_every_label_is_given_in_vietnamese_and_english(procedures, procedure_id
         assert text.vi.strip() and text.en.strip(), where
         # a missing English text falls back to the Vietnamese one: they must differ
         assert text.vi != text.en, f"{where} has no English text"
+
+
+# The statutory time limits of §6.9 (edited with the definitions; a change of limit is a new version).
+TIME_LIMITS = {
+    "birth-registration": ((0, "immediate"), {}),
+    "death-registration": ((0, "immediate"), {}),
+    "marriage-registration": ((0, "immediate"), {"verification": (5, "working_days")}),
+    "marital-status-certification": ((3, "working_days"), {}),
+    "criminal-record-certificate": ((10, "days"), {"verification": (15, "days")}),
+    "household-business-registration": ((3, "working_days"), {}),
+}
+
+
+@pytest.mark.parametrize("procedure_id", sorted(TIME_LIMITS))
+def test_bundled_procedures_carry_the_statutory_time_limits(procedures, procedure_id):
+    proc = procedures[procedure_id]
+    ordinary, cases = TIME_LIMITS[procedure_id]
+    assert (proc.time_limit_value, proc.time_limit_unit) == ordinary
+    assert {c.id: (c.value, c.unit) for c in proc.time_limit_cases} == cases
+    assert all(c.label.vi and c.label.en and c.label.vi != c.label.en for c in proc.time_limit_cases)
+    assert (proc.action("apply_time_limit_case") is not None) == bool(cases)

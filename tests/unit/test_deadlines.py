@@ -337,9 +337,14 @@ def test_three_working_days_from_12_february_2026_skip_tet(cal):
     assert due == datetime(2026, 2, 24, 17, 0)
 
 
-def test_counter_filing_after_cutoff_is_due_on_the_swapped_saturday(cal):
+def test_counter_filing_after_cutoff_excludes_the_receipt_day_once(cal):
+    # Thursday 08/01 15:30 at the counter: Thursday is the receipt day (not counted); the dossier
+    # reaches the desk on Friday morning, which is the first counted day. Friday is not excluded a
+    # second time, so one working day ends on Friday, not on the swapped Saturday 10/01.
     due = compute_due(datetime(2026, 1, 8, 15, 30), 1, "working_days", cal, cutoff_applies=True)
-    assert due == datetime(2026, 1, 10, 17, 0)
+    assert due == datetime(2026, 1, 9, 17, 0)
+    two = compute_due(datetime(2026, 1, 8, 15, 30), 2, "working_days", cal, cutoff_applies=True)
+    assert two == datetime(2026, 1, 10, 17, 0)  # the swapped Saturday counts as a working day
 
 
 def test_online_filing_after_cutoff_is_due_the_next_working_day(cal):
@@ -375,9 +380,10 @@ def test_calendar_days_count_weekends_and_holidays_in_between(cal):
     assert due == datetime(2026, 2, 23, 17, 0)
 
 
-def test_calendar_days_after_the_cutoff_count_from_the_next_working_day(cal):
+def test_calendar_days_after_the_cutoff_exclude_the_receipt_day_once(cal):
+    # Monday 02/03 16:00 at the counter: Monday is not counted, Tuesday and Wednesday are.
     due = compute_due(datetime(2026, 3, 2, 16, 0), 2, "days", cal, cutoff_applies=True)
-    assert due == datetime(2026, 3, 5, 17, 0)
+    assert due == datetime(2026, 3, 4, 17, 0)
 
 
 def test_eight_working_hours_from_monday_afternoon_end_tuesday_afternoon(cal):
@@ -419,8 +425,9 @@ def test_immediate_is_due_at_the_end_of_the_receipt_day(cal):
 def test_immediate_counter_filing_after_cutoff_is_due_end_of_next_working_day(cal):
     due = compute_due(datetime(2026, 1, 8, 15, 30), 0, "immediate", cal, cutoff_applies=True)
     assert due == datetime(2026, 1, 9, 17, 0)
+    # §2.7 rule 5 says it of same-day procedures whatever the channel: online too.
     online = compute_due(datetime(2026, 1, 8, 15, 30), 0, "immediate", cal)
-    assert online == datetime(2026, 1, 8, 17, 0)
+    assert online == datetime(2026, 1, 9, 17, 0)
 
 
 def test_immediate_online_filing_after_office_hours_is_due_next_working_day(cal):

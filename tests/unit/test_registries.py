@@ -58,7 +58,7 @@ def test_the_registries_hold_the_names_the_files_use():
     assert DERIVATIONS.names() == {"date_in_words", "copy_of", "birth_registration_type", "death_registration_type"}
     assert PREFILL_SOURCES.names() == {"identity", "population", "results", "derived"}
     assert guard_module.GUARD_INPUTS == {"reason_given": "reason", "items_given": "items",
-                                         "new_due_date_given": "new_due_at"}
+                                         "new_due_date_given": "new_due_at", "time_limit_case_given": "case"}
 
 
 def test_service_effects_are_the_ones_the_use_case_carries_out():

@@ -567,11 +567,12 @@ def test_the_work_queue_lists_the_agencys_dossiers_by_due_date_with_filters(api_
     # submitted only: no due date yet
     waiting = marriage(singles["women"][0], singles["men"][0])
     api_as(singles["women"][0]).act(waiting["id"], "submit")
-    # received Monday: a marriage takes 5 working days
+    # received Monday: a marriage is immediate, but it needs verification: 5 working days
     slow = marriage(singles["women"][1], singles["men"][1])
     api_as(singles["women"][1]).act(slow["id"], "submit")
-    slow = clerk.act(slow["id"], "receive")
-    # a birth takes 1 working day: due first although received later
+    clerk.act(slow["id"], "receive")
+    slow = clerk.act(slow["id"], "apply_time_limit_case", case="verification", reason="Xác minh nơi cư trú bên nam")
+    # a birth is registered immediately: due first although received later
     clock.advance(minutes=30)
     fast = birth_dossier("received")
     # a draft is the citizen's business only
@@ -594,7 +595,7 @@ def test_the_work_queue_lists_the_agencys_dossiers_by_due_date_with_filters(api_
         slow["id"], waiting["id"]]
     assert clerk.get("/api/v1/dossiers?overdue=true").get_json()["items"] == []
 
-    # past the birth dossier's due date (Tuesday 17:00)
+    # past the birth dossier's due date (Monday 17:00)
     clock.set(dt.datetime.fromisoformat(fast["due_at"]) + dt.timedelta(hours=16))
     overdue = clerk.get("/api/v1/dossiers?overdue=true").get_json()["items"]
     assert [(x["id"], x["timeliness"]) for x in overdue] == [(fast["id"], "overdue")]
@@ -632,7 +633,7 @@ def test_the_procedure_catalogue_and_definitions_are_public(client, services):
     for key in ("fields", "documents", "states", "actions", "time_limit", "fee"):
         assert p[key] not in (None, [], {}), key
     assert p["id"] == "birth-registration"
-    assert p["time_limit"] == {"value": 1, "unit": "working_days"}
+    assert p["time_limit"] == {"value": 0, "unit": "immediate", "cases": []}
     assert {"amount", "currency"} <= set(p["fee"])
     assert "medical_birth_notice" in [d["id"] for d in p["documents"]]
     assert "child_full_name" in [f["id"] for f in p["fields"]]

@@ -81,9 +81,9 @@ def add_staff(services, clock, username: str, roles: list[str], agency_code: str
 
 def test_the_clerk_queue_lists_dossiers_by_due_date_with_their_timeliness(submitted_birth, api_as, web_as, clock):
     clerk_api = api_as("clerk")
-    first = clerk_api.act(submitted_birth()["id"], "receive")  # due Tuesday 17:00: due soon
-    clock.advance(days=1)
-    second = clerk_api.act(submitted_birth()["id"], "receive")  # received Tuesday, due Wednesday 17:00
+    first = clerk_api.act(submitted_birth()["id"], "receive")  # immediate: due Monday 17:00, due soon
+    clock.advance(hours=7)
+    second = clerk_api.act(submitted_birth()["id"], "receive")  # received 16:00, after 15:00: due Tuesday 17:00
     waiting = submitted_birth()  # no code, no due date yet
 
     page = web_as("clerk").get("/desk/")
@@ -95,7 +95,7 @@ def test_the_clerk_queue_lists_dossiers_by_due_date_with_their_timeliness(submit
     row = html[positions[2]:html.index("</tr>", positions[2])]
     assert "Chưa có mã" in row and 'class="badge submitted"' in row and 'class="badge none"' in row
     row = html[positions[0]:html.index("</tr>", positions[0])]
-    assert 'class="badge due_soon"' in row and "03/03/2026 17:00" in row and 'data-label="Ngày hẹn trả"' in row
+    assert 'class="badge due_soon"' in row and "02/03/2026 17:00" in row and 'data-label="Ngày hẹn trả"' in row
     # the counts at the top cover the whole queue
     counts = {k: n for n, k in re.findall(r'<strong>(\d+)</strong> <span class="badge (\w+)">', html)}
     assert counts == {"overdue": "0", "due_soon": "2", "on_time": "0", "none": "1"}
@@ -222,12 +222,12 @@ def test_receiving_through_the_page_sets_the_code_and_due_date_and_offers_the_re
     assert r.status_code == 303 and r.headers["Location"].endswith(f"/desk/dossiers/{did}")
     d = services.dossiers.get_dossier(did, services.accounts.actor_for("clerk"))
     assert d.state == "received" and re.fullmatch(r"000\.00\.25\.H26-260302-0001", d.code)
-    assert d.due_at == dt.datetime(2026, 3, 3, 17, 0)
+    assert d.due_at == dt.datetime(2026, 3, 2, 17, 0)  # immediate, received Monday 09:00
     assert d.events[-1].comment == "Hồ sơ đầy đủ"
 
     html = clerk.text(clerk.get(f"/desk/dossiers/{did}"))
     slip = next(s for s in d.slips if s.form == "01")
-    assert f"Đã tiếp nhận. Mã hồ sơ {d.code}, hẹn trả kết quả 03/03/2026 17:00." in html  # the flash
+    assert f"Đã tiếp nhận. Mã hồ sơ {d.code}, hẹn trả kết quả 02/03/2026 17:00." in html  # the flash
     assert html.count(f'href="/desk/slips/{slip.id}.pdf"') >= 2  # in the flash and in the print box
     assert "In giấy tiếp nhận" in html
     pdf = clerk.get(f"/desk/slips/{slip.id}.pdf")
@@ -472,9 +472,10 @@ def test_receiving_without_a_required_scan_names_the_missing_document(couple, we
     assert services.dossiers.get_dossier(d.id, clerk_actor).state == "submitted"
 
 
-def test_the_leader_extends_the_due_date_with_a_reason_and_a_date(submitted_birth, api_as, web_as, services):
+def test_the_leader_extends_the_due_date_with_a_reason_and_a_date(submitted_birth, api_as, web_as, services, clock):
     did = submitted_birth()["id"]
-    api_as("clerk").act(did, "receive")  # due Tuesday 3 March, 17:00
+    clock.set(dt.datetime(2026, 3, 2, 15, 30))
+    api_as("clerk").act(did, "receive")  # immediate, after 15:00: due Tuesday 3 March, 17:00
     leader = web_as("leader")
     version = str(version_of(services, did))
     r = leader.post(f"/desk/dossiers/{did}/actions/extend_due", {"expected_version": version, "reason": "",

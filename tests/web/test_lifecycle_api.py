@@ -70,11 +70,11 @@ def test_birth_registration_runs_from_filing_to_returned_result_with_supplement_
     d = citizen.act(did, "submit")
     assert (d["state"], d["status_code"]) == ("submitted", 1)
 
-    # the clerk receives: dossier code, clock started (1 working day, the receipt day not counted)
+    # the clerk receives: dossier code, clock started (immediately: due at the end of the day)
     d = clerk.act(did, "receive", comment="Hồ sơ đầy đủ")
     assert (d["state"], d["status_code"]) == ("received", 2)
     assert re.fullmatch(r"000\.00\.25\.H26-260302-0001", d["code"])
-    assert d["due_at"] == "2026-03-03T17:00:00"
+    assert d["due_at"] == "2026-03-02T17:00:00"
 
     d = leader.act(did, "assign")
     assert (d["state"], d["status_code"]) == ("processing_appraise", 4)
@@ -86,7 +86,7 @@ def test_birth_registration_runs_from_filing_to_returned_result_with_supplement_
     assert (d["state"], d["status_code"], d["supplement_rounds"]) == ("processing_supplement", 5, 1)
     assert d["events"][-1]["items"] == ["Giấy chứng sinh bản rõ nét", "Ghi rõ nơi sinh"]
 
-    clock.set(dt.datetime(2026, 3, 3, 10, 0))
+    clock.set(dt.datetime(2026, 3, 3, 15, 30))  # after 15:00: an immediate limit runs to the next working day
     r = citizen.patch(f"/api/v1/dossiers/{did}", json={"data": {"child_place_of_birth": "Bệnh viện Phụ sản Hà Nội, phường Đống Đa"}})
     assert r.status_code == 200, r.get_json()
     d = citizen.act(did, "provide_supplement")
@@ -145,9 +145,9 @@ def test_marriage_registration_supplement_at_reception_then_rejection_after_appr
     assert (d["state"], d["status_code"], d["due_at"], d["code"]) == ("reception_supplement", 5, None, None)
     d = citizen.act(did, "provide_supplement")
     assert (d["state"], d["status_code"]) == ("submitted", 1)
-    clock.set(dt.datetime(2026, 3, 6, 15, 30))  # Friday, after the cut-off (online: it does not apply)
+    clock.set(dt.datetime(2026, 3, 6, 15, 30))  # Friday, after the cut-off (immediate: it applies online too)
     d = clerk.act(did, "receive")
-    assert d["due_at"] == "2026-03-13T17:00:00"  # 5 working days after Friday
+    assert d["due_at"] == "2026-03-09T17:00:00"  # the next working day, Monday
     leader.act(did, "assign")
     specialist.act(did, "appraise")
     leader.act(did, "reject", expect=422)  # reasons are mandatory
@@ -171,7 +171,7 @@ def test_refusal_at_reception_needs_a_reason_and_ends_the_dossier(demo, api_as):
     clerk.act(did, "receive", expect=409)
 
 
-def test_counter_filing_after_the_cutoff_counts_from_the_next_working_day(demo, api_as, clock):
+def test_counter_filing_after_the_cutoff_is_due_next_day_and_its_verification_case_counts_from_receipt(demo, api_as, clock):
     singles = demo["scenarios"]["single_adults"]
     wife = next(p["personal_id"] for p in singles if p["sex"] == "female")
     husband = next(p["personal_id"] for p in singles if p["sex"] == "male")
@@ -184,8 +184,13 @@ def test_counter_filing_after_the_cutoff_counts_from_the_next_working_day(demo, 
     assert d["channel"] == "counter" and d["applicant"]["personal_id"] == wife
     clerk.act(d["id"], "file_at_counter")
     d = clerk.act(d["id"], "receive")
-    # counting starts Friday (the receipt day), so 5 working days end Friday 13 March, not Thursday 12
-    assert d["due_at"] == "2026-03-13T17:00:00"
+    # immediate, received after 15:00: done on the next working day, Friday 6 March
+    assert d["due_at"] == "2026-03-06T17:00:00"
+    # with verification, 5 working days from the receipt: Thursday is the day not counted (once), so
+    # they end Thursday 12 March, not Friday 13
+    d = api_as("specialist").act(d["id"], "apply_time_limit_case", case="verification",
+                                 reason="Xác minh tình trạng hôn nhân của bên nam")
+    assert d["due_at"] == "2026-03-12T17:00:00" and d["original_due_at"] == "2026-03-06T17:00:00"
     # the citizen sees the dossier filed for them
     assert api_as(wife).get(f"/api/v1/dossiers/{d['id']}").status_code == 200
 

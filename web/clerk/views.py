@@ -20,6 +20,7 @@ from engine.rules.errors import (
     ValidationError,
 )
 from web.auth import login_required, services
+from web.citizen.words import time_limit_text
 from web.clerk import bp
 from web.clerk.labels import (
     CHANNEL_LABELS,
@@ -36,7 +37,7 @@ from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS
                     state_label)
 
 MAX_PAGE = 10_000
-ACTION_INPUTS = ("reason", "items", "new_due_at")
+ACTION_INPUTS = ("reason", "items", "new_due_at", "case")
 
 
 @dataclass
@@ -183,6 +184,7 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
         HISTORY_ACTIONS=HISTORY_ACTIONS, label=label, TIMELINESS_LABELS=TIMELINESS_LABELS,
         CONDITION_LABELS=CONDITION_LABELS, accept=sorted({t for r in proc.documents for t in r.accept}),
         verify_urls={r.id: services().links.verify_url(r.id) for r in d.results},
+        cases=[(c.id, pick(c.label), time_limit_text(c.value, c.unit)) for c in proc.time_limit_cases],
     ), status
 
 
@@ -210,6 +212,8 @@ def act(dossier_id: str, action: str):
         inputs["items"] = [line.strip() for line in form["items"].splitlines() if line.strip()]
     if "new_due_at" in form:
         inputs["new_due_at"] = form["new_due_at"].strip() or None
+    if "case" in form:
+        inputs["case"] = form["case"].strip() or None
     posted = {k: form.get(k, "") for k in (*ACTION_INPUTS, "comment", "comment_public")}
     if action in CAUTION_ACTIONS and form.get("confirm") != "yes":
         return _render_dossier(dossier_id, Failure(

@@ -50,6 +50,7 @@ from engine.rules.definitions.schema import (
     StateDef,
     Step,
     Text,
+    TimeLimitCase,
 )
 from engine.rules.definitions.lines import load_yaml_with_lines
 from engine.rules.definitions.onestop import ONE_STOP_EDITABLE, ONE_STOP_STATES, ONE_STOP_SUPPLEMENT, step_state
@@ -58,6 +59,8 @@ from engine.rules.definitions.checks import (
     FIELD_KEYS,
     PREFILL_KEYS,
     RESULT_KEYS,
+    TIME_LIMIT_CASE_KEYS,
+    TIME_LIMIT_KEYS,
     WF_ACTION_KEYS,
     WF_STATE_KEYS,
 )
@@ -76,8 +79,8 @@ __all__ = [
     "PERSON_ATTRIBUTES", "PREFILL_WHO", "RESULT_DATA_ROOTS", "ROLES", "SNAKE", "STAFF_ROLES",
     "SUPPLEMENT_POLICIES", "TIME_UNITS",
     "ActionDef", "Catalogue", "DocumentDef", "EvidenceType", "FieldDef", "Group", "Option", "Prefill",
-    "Procedure", "ResultDef", "StateDef", "Step", "Text",
+    "Procedure", "ResultDef", "StateDef", "Step", "Text", "TimeLimitCase",
     "load_yaml_with_lines", "ONE_STOP_EDITABLE", "ONE_STOP_STATES", "ONE_STOP_SUPPLEMENT", "step_state",
-    "DOC_KEYS", "FIELD_KEYS", "PREFILL_KEYS", "RESULT_KEYS", "WF_ACTION_KEYS", "WF_STATE_KEYS",
+    "DOC_KEYS", "FIELD_KEYS", "PREFILL_KEYS", "RESULT_KEYS", "TIME_LIMIT_CASE_KEYS", "TIME_LIMIT_KEYS", "WF_ACTION_KEYS", "WF_STATE_KEYS",
     "REQUIRED_TOP", "TOP_KEYS", "load_catalogue", "load_evidence_types", "parse_procedure", "procedure_files",
 ]

@@ -15,8 +15,8 @@ from engine.rules.definitions.lines import Problems, Reader, line_of, str_list, 
 from engine.rules.definitions.schema import (
     DOSSIER_ATTRIBUTES, FIELD_TYPES, IDENTITY_ATTRIBUTES, KEBAB, MIME_TYPES,
     NUMBER_PLACEHOLDERS, PERSON_ATTRIBUTES, PREFILL_WHO, RESULT_DATA_ROOTS, ROLES, SNAKE,
-    STAFF_ROLES, ActionDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef, StateDef, Step, Text,
-    WriteBackDef,
+    STAFF_ROLES, TIME_UNITS, ActionDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef, StateDef, Step,
+    Text, TimeLimitCase, WriteBackDef,
 )
 
 FIELD_KEYS = {"id", "label", "type", "required", "group", "options", "max_length", "min", "max", "help", "prefill"}
@@ -155,6 +155,81 @@ def _plain(value: Any) -> Any:
     if isinstance(value, list):
         return [_plain(v) for v in value]
     return value
+
+
+TIME_LIMIT_KEYS = {"value", "unit", "cases"}
+TIME_LIMIT_CASE_KEYS = {"id", "value", "unit", "label"}
+
+
+def _limit_value(p: Problems, r: Reader, unit: str, where: str) -> float | None:
+    """The ``value`` of a time limit in ``unit``, or None (reported) when it is missing or bad."""
+    if "value" not in r.m:
+        if unit == "immediate":
+            return 0.0
+        p.add(r.line, f"{where} needs a value greater than 0")
+        return None
+    value = r.get("value", (int, float), default=None)
+    if value is None:
+        return None
+    line = r.line_of("value")
+    if unit == "immediate":
+        if value != 0:
+            p.add(line, f"{where}: an immediate limit has no value (give 0 or leave it out)")
+            return None
+        return 0.0
+    if value <= 0:
+        p.add(line, f"{where} value must be greater than 0")
+        return None
+    if unit in ("working_days", "days") and value != int(value):
+        p.add(line, f"{where} value in {unit} must be a whole number (express fractions in hours)")
+        return None
+    return float(value)
+
+
+def parse_time_limit(p: Problems, raw: Any, line: int) -> tuple[float, str, tuple[TimeLimitCase, ...]]:
+    """``time_limit: {value, unit, cases}``: the ordinary limit and the longer ones named cases hold.
+
+    A case (``{id, value, unit, label}``) is chosen by the staff while the dossier is processed; it
+    must make the limit longer, so it cannot be ``immediate`` and, in the same unit, its value must
+    be greater than the ordinary one."""
+    r = Reader(p, raw, "time_limit", TIME_LIMIT_KEYS, line)
+    if not r.ok:
+        return 0.0, "working_days", ()
+    unit = r.get("unit", str, required=True, default="working_days")
+    if unit not in TIME_UNITS:
+        p.add(r.line_of("unit"), f"unknown time unit '{unit}' (use {', '.join(sorted(TIME_UNITS))}){suggest(unit, TIME_UNITS)}")
+        unit = "working_days"
+    value = _limit_value(p, r, unit, "time_limit")
+    raw_cases = r.get("cases", list, default=[]) or []
+    if "cases" in r.m and isinstance(r.raw("cases"), list) and not raw_cases:
+        p.add(r.line_of("cases"), "time_limit cases: list at least one case, or leave the key out")
+    cases: list[TimeLimitCase] = []
+    seen: set[str] = set()
+    for i, c in enumerate(raw_cases):
+        cr = Reader(p, c, "a time-limit case", TIME_LIMIT_CASE_KEYS, line_of(raw_cases, i))
+        if not cr.ok:
+            continue
+        cid = cr.get("id", str, required=True, default="")
+        where = f"time-limit case '{cid}'"
+        if cid and not SNAKE.match(cid):
+            p.add(cr.line_of("id"), f"{where}: id must be snake_case")
+        if cid in seen:
+            p.add(cr.line_of("id"), f"duplicate time-limit case '{cid}'")
+        seen.add(cid)
+        cunit = cr.get("unit", str, required=True, default=None)
+        cvalue = None
+        if cunit is not None and cunit not in TIME_UNITS:
+            p.add(cr.line_of("unit"), f"{where}: unknown time unit '{cunit}' (use {', '.join(sorted(TIME_UNITS))})")
+        elif cunit == "immediate":
+            p.add(cr.line_of("unit"), f"{where}: a case makes the limit longer; it cannot be immediate")
+        elif cunit is not None:
+            cvalue = _limit_value(p, cr, cunit, where)
+            if cvalue is not None and value is not None and cunit == unit and cvalue <= value:
+                p.add(cr.line_of("value"), f"{where}: the value must be greater than the ordinary {value:g} {unit}")
+        label = cr.text("label", required=True)
+        if cid and cunit is not None and cvalue is not None and label is not None:
+            cases.append(TimeLimitCase(cid, cvalue, cunit, label))
+    return (value or 0.0), unit, tuple(cases)
 
 
 DOC_KEYS = {"id", "label", "required", "accept", "max_mb", "replaced_by"}

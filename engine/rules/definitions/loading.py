@@ -12,10 +12,11 @@ from pathlib import Path
 
 from engine.rules.definitions.checks import (
     check_workflow, key_lines, parse_conditions, parse_documents, parse_form, parse_results, parse_steps,
+    parse_time_limit,
     parse_workflow,
 )
 from engine.rules.definitions.lines import Problems, Reader, line_of, load_yaml_with_lines, str_list, suggest
-from engine.rules.definitions.onestop import one_stop
+from engine.rules.definitions.onestop import CASE_EFFECT, one_stop
 from engine.rules.definitions.schema import (
     AUTHORITIES, CHANNELS, EVIDENCE_DATA_TYPES, KEBAB, ONLINE_LEVELS, SNAKE, STAFF_ROLES, SUPPLEMENT_POLICIES,
     TIME_UNITS, Catalogue, EvidenceDataKey, EvidenceType, Procedure,
@@ -83,16 +84,7 @@ def parse_procedure(
     if online == "none" and "online" in channels:
         p.add(r.line_of("channels"), "channel 'online' needs online: full or partial")
 
-    tl = Reader(p, doc.get("time_limit", {}), "time_limit", {"value", "unit"}, r.line_of("time_limit"))
-    unit = tl.get("unit", str, required=True, default="working_days")
-    if unit not in TIME_UNITS:
-        p.add(tl.line_of("unit"), f"unknown time unit '{unit}' (use {', '.join(sorted(TIME_UNITS))})")
-    value = tl.get("value", (int, float), default=0 if unit == "immediate" else None)
-    if unit != "immediate" and (value is None or value <= 0):
-        if "value" not in tl.m:
-            p.add(tl.line, "time_limit needs a value greater than 0")
-        elif isinstance(value, (int, float)):
-            p.add(tl.line_of("value"), "time_limit value must be greater than 0")
+    value, unit, cases = parse_time_limit(p, doc.get("time_limit", {}), r.line_of("time_limit"))
     policy = r.get("supplement_policy", str, default="restart")
     if policy not in SUPPLEMENT_POLICIES:
         p.add(r.line_of("supplement_policy"), f"unknown supplement_policy '{policy}' (use restart or pause)")
@@ -127,7 +119,7 @@ def parse_procedure(
         if "steps" in doc:
             p.add(r.line_of("steps"), "'steps' go with 'lifecycle: one-stop'; an explicit workflow lists its own actions")
     elif lifecycle == "one-stop":
-        states, actions = one_stop(steps, decided_by)
+        states, actions = one_stop(steps, decided_by, with_cases=bool(cases))
         initial = "draft"
         if not steps:
             p.add(r.line_of("lifecycle"), "lifecycle one-stop needs at least one processing step in 'steps'")
@@ -139,6 +131,14 @@ def parse_procedure(
     wf_raw = doc.get("workflow") if isinstance(doc.get("workflow"), dict) else {}
     check_workflow(p, states, actions, initial, results, r.line_of("workflow" if "workflow" in doc else "lifecycle"),
                     key_lines(wf_raw.get("states")), key_lines(wf_raw.get("actions")))
+
+    # time-limit cases are chosen by an action with the effect that applies them, and only then
+    applies_case = any(CASE_EFFECT in a.effects for a in actions)
+    if cases and not applies_case:
+        p.add(r.line_of("time_limit"), f"time_limit cases need an action with the effect '{CASE_EFFECT}' "
+                                       "(lifecycle one-stop adds it)")
+    if applies_case and not cases:
+        p.add(r.line_of("workflow"), f"an action has the effect '{CASE_EFFECT}' but time_limit lists no cases")
 
     # names of actions must not clash with the lifecycle's
     step_ids = [s.id for s in steps]
@@ -183,7 +183,7 @@ def parse_procedure(
     proc = Procedure(
         id=pid, code=str(code), version=version, effective_from=eff, title=title,  # type: ignore[arg-type]
         authority=authority, online=online, channels=channels,
-        time_limit_value=float(value or 0), time_limit_unit=unit, supplement_policy=policy,
+        time_limit_value=value, time_limit_unit=unit, time_limit_cases=cases, supplement_policy=policy,
         fee_amount=fee_amount, fee_note=fee_note, calendar=calendar, groups=groups, fields=fields,
         documents=documents, steps=steps, decided_by=decided_by, results=results,
         states=tuple(states), actions=tuple(actions), initial=initial, lifecycle=lifecycle,

@@ -31,7 +31,16 @@ def step_state(step_id: str) -> str:
     return f"processing_{step_id}"
 
 
-def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list[StateDef], list[ActionDef]]:
+# The action that applies a time-limit case, and its effect (only when the definition lists cases).
+CASE_ACTION = "apply_time_limit_case"
+CASE_EFFECT = "apply_time_limit_case"
+
+
+def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...], *,
+             with_cases: bool = False) -> tuple[list[StateDef], list[ActionDef]]:
+    """The states and actions of the lifecycle. ``with_cases`` (the definition's ``time_limit`` lists
+    cases) adds ``apply_time_limit_case``: the clerk or the handling officer says, with a reason,
+    which case holds while the dossier is received or in a processing step, once, before it is due."""
     states = [StateDef(sid, code, final, outcome, clock, sid in ONE_STOP_EDITABLE, sid in ONE_STOP_SUPPLEMENT)
               for sid, (code, final, outcome, clock) in ONE_STOP_STATES.items()]
     step_states = [step_state(s.id) for s in steps]
@@ -81,5 +90,9 @@ def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list
                   ("extend_due", "issue_extension_apology")),
         ActionDef("return_result", ("decided",), "returned", ("clerk", "records"), ("results_issued",), ("close",)),
     ]
+    if with_cases:
+        actions.append(ActionDef(CASE_ACTION, ("received",) + tuple(step_states), None, ("clerk", "specialist"),
+                                 ("time_limit_case_unused", "before_due_date", "reason_given", "time_limit_case_given"),
+                                 (CASE_EFFECT,)))
     return states, actions
 

@@ -115,6 +115,17 @@ class WriteBackDef:
 
 
 @dataclass(frozen=True)
+class TimeLimitCase:
+    """A longer time limit that holds when a named case does (e.g. ``verification``): chosen with a
+    reason by the staff while the dossier is processed (the ``apply_time_limit_case`` action)."""
+
+    id: str
+    value: float
+    unit: str
+    label: Text
+
+
+@dataclass(frozen=True)
 class ResultDef:
     id: str
     title: Text
@@ -186,6 +197,7 @@ class Procedure:
     sha256: str = ""
     # the conditions of eligibility: ``{rule: <name>, ...parameters}`` each (engine.rules.conditions)
     conditions: tuple[Mapping[str, Any], ...] = field(default=(), compare=False)
+    time_limit_cases: tuple[TimeLimitCase, ...] = ()
     # derived from the states' flags
     editable_states: frozenset[str] = field(init=False, repr=False, compare=False)
     supplement_states: frozenset[str] = field(init=False, repr=False, compare=False)
@@ -205,6 +217,14 @@ class Procedure:
 
     def document(self, doc_id: str) -> DocumentDef | None:
         return self._documents_by_id.get(doc_id)
+
+    def time_limit_case(self, case_id: str | None) -> TimeLimitCase | None:
+        return next((c for c in self.time_limit_cases if c.id == case_id), None)
+
+    def time_limit(self, case_id: str | None = None) -> tuple[float, str]:
+        """(value, unit) of the ordinary time limit, or of the named case when there is one."""
+        case = self.time_limit_case(case_id)
+        return (case.value, case.unit) if case else (self.time_limit_value, self.time_limit_unit)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_fields_by_id", {f.id: f for f in self.fields})
