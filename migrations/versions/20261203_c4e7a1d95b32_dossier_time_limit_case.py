@@ -1,7 +1,7 @@
 """the time-limit case applied to a dossier
 
 Revision ID: c4e7a1d95b32
-Revises: 3f6a2b8c1d40
+Revises: 7b2e4c9d1f55
 Create Date: 2026-12-03 10:00:00
 """
 from __future__ import annotations
@@ -11,7 +11,7 @@ from alembic import op
 
 
 revision = 'c4e7a1d95b32'
-down_revision = '3f6a2b8c1d40'
+down_revision = '7b2e4c9d1f55'
 branch_labels = None
 depends_on = None
 
