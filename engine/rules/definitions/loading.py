@@ -19,7 +19,7 @@ from engine.rules.definitions.lines import Problems, Reader, line_of, load_yaml_
 from engine.rules.definitions.onestop import CASE_EFFECT, one_stop
 from engine.rules.definitions.schema import (
     AUTHORITIES, CHANNELS, EVIDENCE_DATA_TYPES, KEBAB, ONLINE_LEVELS, SNAKE, STAFF_ROLES, SUPPLEMENT_POLICIES,
-    TIME_UNITS, Catalogue, EvidenceDataKey, EvidenceType, Procedure,
+    Catalogue, EvidenceDataKey, EvidenceType, Procedure,
 )
 from engine.rules.errors import DefinitionError
 
