@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from engine.rules.definitions import Procedure
 from engine.rules.errors import PermissionDeniedError, ValidationError
 from engine.rules.forms import check_value
 from engine.rules.identity import PersonalIdRule
-from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, merge
+from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, conflict_message, in_conflict, merge, typed_fields
 from engine.rules.register_access import ReadContext
 from engine.usecases.access import Access
 from engine.usecases.accounts import Accounts
@@ -40,6 +40,20 @@ class PrefillField:
 
 
 @dataclass(frozen=True)
+class PrefillConflict:
+    """A source's value the field cannot hold: shown beside the field, never put in it."""
+
+    value: Any  # what the source holds
+    reason: str  # why it cannot be used, "vi / en"
+    message: str  # what the applicant is told, "vi / en"
+    source: str
+    record: str
+    label: str
+    label_en: str
+    editable: bool  # the applicant may type a value of their own; when False the dossier cannot be submitted
+
+
+@dataclass(frozen=True)
 class PrefillView:
     procedure: str
     version: int
@@ -48,6 +62,7 @@ class PrefillView:
     unavailable_sources: list[str]
     withheld: list[str]
     documents: dict[str, dict[str, Any]]  # requirement -> the stored result that will stand in for it
+    conflicts: dict[str, PrefillConflict] = field(default_factory=dict)
 
 
 class Prefill:
@@ -100,7 +115,7 @@ class Prefill:
             return PrefillOutcome()
         if reader is not None and context is None:
             context = self.read_context(reader)
-        return self.prefiller.prefill(proc, applicant, form, now, reader, context)
+        return self.prefiller.prefill(proc, applicant, form, now, reader, context, self.check_value)
 
     def log_reads(self, s: Any, reader: Actor, outcome: PrefillOutcome | None, shown: Any, purpose: Any, *,
                   procedure_id: str, dossier_id: str | None = None) -> None:
@@ -150,16 +165,21 @@ class Prefill:
         outcome = self.prefill(proc, applicant, form, now, actor, self.read_context(actor))
         _, provenance, _ = merge(proc, form, outcome, self.check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
-                  for fid, p in outcome.values.items() if fid in provenance}
-        counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields)}
-        reads = outcome.logged_reads(fields)
+                  for fid, p in outcome.values.items() if fid in provenance and not in_conflict(provenance[fid])}
+        conflicts = {fid: PrefillConflict(e["conflict"]["value"], e["conflict"]["reason"], conflict_message(e),
+                                          e["source"], e["record"], e["label"], e["label_en"], e["editable"])
+                     for fid, e in provenance.items() if in_conflict(e)}
+        counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields),
+                  "conflicts": len(conflicts)}
+        reads = outcome.logged_reads([*fields, *conflicts])  # a conflict shows the source's value too
         if reads:  # no write unit of work otherwise: one short write for the log
             self.access.record_register_reads(actor, reads, register_access.purpose_of(actor, purpose),
                                               procedure_id=proc.id)
         with self.uow(write=False) as uow:
             docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
                     for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}
-        return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs)
+        return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs,
+                           conflicts)
 
     # ----------------------------------------------------------------- the family and its stored results
 
