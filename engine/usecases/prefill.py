@@ -40,6 +40,15 @@ class PrefillField:
 
 
 @dataclass(frozen=True)
+class TypingSample:
+    """One applicant's form after the prefill: how many fields it declares, which they still type."""
+
+    declared: int  # the form's fields
+    typed: tuple[str, ...]  # left to type, or in conflict (see engine.rules.prefill.typed_fields)
+    conflicts: tuple[str, ...]  # among them, those whose source value cannot be used
+
+
+@dataclass(frozen=True)
 class PrefillConflict:
     """A source's value the field cannot hold: shown beside the field, never put in it."""
 
@@ -180,6 +189,38 @@ class Prefill:
                     for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}
         return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs,
                            conflicts)
+
+    # ----------------------------------------------------------------- what an applicant still types
+
+    def typing_left(self, procedure_id: str, personal_id: str, hints: dict[str, str] | None = None) -> TypingSample | None:
+        """What ``personal_id``, filing ``procedure_id`` online for themself, would still type after the
+        real prefill (the register, their family, the results store, the derivations), having typed the
+        personal ids in ``hints`` (e.g. the other party of a marriage): the fields with no usable source
+        value (left empty, or in conflict). None when the person is not in the register.
+
+        A measurement: it reads as the applicant would, but only counts and field names leave it, nothing
+        is shown to anyone, so no read is logged."""
+        proc = self.procedures.get_procedure(procedure_id)
+        with self.uow(write=False) as uow:
+            s = uow.session
+            person = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+            if person is None:
+                return None
+            account = s.execute(select(Account).where(Account.username == personal_id)).scalar_one_or_none()
+            applicant = Applicant(account.id if account else None, personal_id, personal_id,
+                                  account.display_name if account else person.full_name, person.phone, person.email)
+        form: dict[str, Any] = {}
+        for key, value in (hints or {}).items():
+            f = proc.field(key)
+            if f is not None and f.type == "personal_id":
+                norm, problem = self.check_value(f, value)
+                if not problem:
+                    form[key] = norm
+        outcome = self.prefill(proc, applicant, form, self.clock())
+        _, provenance, _ = merge(proc, form, outcome, self.check_value)
+        typed = typed_fields(proc, provenance)
+        return TypingSample(len(proc.fields), tuple(typed),
+                            tuple(fid for fid in typed if in_conflict(provenance.get(fid))))
 
     # ----------------------------------------------------------------- the family and its stored results
 
