@@ -163,26 +163,109 @@ def procedures_check(dirs: tuple[Path, ...]) -> None:
     click.echo(f"ok: {len(catalogue.procedures)} procedure version(s) in {', '.join(str(f) for f in folders)}")
 
 
+LIST_HEADER = ("id", "code", "version", "title", "definition; filed dossiers", "claimed cut", "typed online (demo)",
+               "measured cut")
+
+
 @procedures.command("list")
-def procedures_list() -> None:
-    """id, code, version, title; then fields, how many the definition prefills, and the declared-field
-    cut measured on filed dossiers (when the database has any)."""
-    services = _services()
+@click.option("--json", "as_json", is_flag=True, help="One JSON object: every procedure with its figures.")
+def procedures_list(as_json: bool) -> None:
+    """id, code, version, title; then the fields the definition prefills and the cut measured on filed
+    dossiers (when the database has any); then the declared-field cut the definition claims (the share
+    of fields it can prefill) beside the one measured by prefilling the procedure for demo citizens
+    for whom it makes sense (motcua.demo.samples): the fields a typical online applicant still types
+    (left empty or in conflict) over the form's declared fields, and 1 - typed/declared.
+
+    Standard output keeps one procedure per line beginning with id, code, version and title (tab
+    separated), then the summary lines; the column header and the notes go to standard error, so a
+    script reading the lines is not disturbed. Without the demo world (a production installation)
+    the measured columns are "n/a" and a note says why."""
+    settings = _settings()
+    services = _services(settings)
     cuts = {c.id: c for c in _cuts(services)}
-    for p in services.procedures.list_procedures():
+    measured, note = _sample_cuts(services, settings)
+    listed = services.procedures.list_procedures()
+    if as_json:
+        click.echo(json.dumps(_list_json(listed, cuts, measured, note), ensure_ascii=False, indent=2))
+        return
+    click.echo("\t".join(LIST_HEADER), err=True)
+    for p in listed:
         c = cuts.get(p.id)
         extra = ""
         if c is not None:
-            measured = f"{c.measured_cut:.0%} over {c.dossiers} dossier(s)" if c.measured_cut is not None else "no dossier yet"
-            extra = f"\t{c.prefillable}/{c.fields} fields prefillable ({c.definition_cut:.0%}); measured {measured}"
+            filed = f"{c.measured_cut:.0%} over {c.dossiers} dossier(s)" if c.measured_cut is not None else "no dossier yet"
+            m = measured.get(p.id)
+            sample = (f"\t{m.typed:.1f}/{m.declared} over {m.applicants} citizen(s)\t{m.cut:.0%}" if m is not None
+                      else "\tn/a\tn/a")
+            extra = (f"\t{c.prefillable}/{c.fields} fields prefillable ({c.definition_cut:.0%}); measured {filed}"
+                     f"\t{c.definition_cut:.0%}{sample}")
         click.echo(f"{p.id}\t{p.code}\t{p.version}\t{p.title['vi']}{extra}")
     if cuts:
         avg = sum(c.definition_cut for c in cuts.values()) / len(cuts)
-        measured = [c.measured_cut for c in cuts.values() if c.measured_cut is not None]
+        filed = [c.measured_cut for c in cuts.values() if c.measured_cut is not None]
         line = f"declared-field cut, catalogue average: {avg:.0%} of fields prefillable"
-        if measured:
-            line += f"; {sum(measured) / len(measured):.0%} measured on filed dossiers"
+        if filed:
+            line += f"; {sum(filed) / len(filed):.0%} measured on filed dossiers"
         click.echo(line)
+        if measured:
+            sampled = [measured[c.id] for c in cuts.values() if c.id in measured]
+            claimed = sum(cuts[m_id].definition_cut for m_id in measured if m_id in cuts) / len(sampled)
+            click.echo(f"declared-field cut measured on demo citizens: {sum(m.cut for m in sampled) / len(sampled):.0%} "
+                       f"(the definitions claim {claimed:.0%} for the same procedures)")
+    if note:
+        click.echo(note, err=True)
+
+
+def _list_json(listed, cuts, measured, note) -> dict:
+    procedures = []
+    for p in listed:
+        c, m = cuts.get(p.id), measured.get(p.id)
+        procedures.append({
+            "id": p.id, "code": p.code, "version": p.version, "title": p.title,
+            "fields": c.fields if c else None, "prefillable": c.prefillable if c else None,
+            "claimed_cut": round(c.definition_cut, 4) if c else None,
+            "filed": {"cut": None if c is None or c.measured_cut is None else round(c.measured_cut, 4),
+                      "dossiers": c.dossiers if c else 0},
+            "measured": None if m is None else {
+                "applicants": m.applicants, "declared": m.declared, "typed": round(m.typed, 2),
+                "conflicts": round(m.conflicts, 2), "typed_share": round(m.typed_share, 4), "cut": round(m.cut, 4)},
+        })
+    return {"procedures": procedures, "note": note}
+
+
+def _sample_cuts(services, settings) -> tuple[dict, str | None]:
+    """Per procedure, the cut measured on demo citizens (motcua.demo.samples), and a note when some or all
+    could not be measured. Needs the demo world: demo.json in the data dir and its people in the register."""
+    from sqlalchemy import inspect
+
+    from engine.rules.metrics import sample_cut
+    from motcua.demo.samples import samples
+
+    missing = ("measured cut: n/a: no demo world here (motcua init --demo writes demo.json into the data dir "
+               "and its citizens into the register); a production installation shows the definitions' figures only")
+    path = settings.data_dir / "demo.json"
+    engine = getattr(services, "engine", None)
+    if not path.is_file() or engine is None or not inspect(engine).has_table("people"):
+        return {}, missing
+    try:
+        scenarios = json.loads(path.read_text(encoding="utf-8")).get("scenarios") or {}
+    except (OSError, ValueError, AttributeError):
+        return {}, f"measured cut: n/a: {path.name} in the data dir cannot be read"
+    out, skipped = {}, []
+    for proc in services.catalogue.current():
+        if "online" not in proc.channels:
+            skipped.append(f"{proc.id} (not filed online)")
+            continue
+        taken = [t for pid, hints in samples(proc.id, scenarios)
+                 if (t := services.prefill.typing_left(proc.id, pid, hints)) is not None]
+        cut = sample_cut(len(proc.fields), [len(t.typed) for t in taken], [len(t.conflicts) for t in taken])
+        if cut is None:
+            skipped.append(f"{proc.id} (no demo citizen for it in the register)")
+        else:
+            out[proc.id] = cut
+    if not out:
+        return {}, missing
+    return out, f"measured cut: n/a for {', '.join(skipped)}" if skipped else None
 
 
 def _cuts(services):

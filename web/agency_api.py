@@ -72,7 +72,8 @@ def prefill(procedure_id: str):
     """What the citizen finds already filled in; personal-id fields may be passed as query parameters
     (e.g. ?husband_personal_id=...) to look up family members they name. Staff: the reception clerk
     names the walk-in (?applicant=...); the read is logged for each person shown, with the purpose
-    in the X-Purpose header (default: the counter filing)."""
+    in the X-Purpose header (default: the counter filing). A source value a field cannot hold is listed
+    in ``conflicts`` (with the value and why), never put in ``fields``."""
     view = services().prefill.prefill_for(procedure_id, current_actor(), dict(request.args),
                                           purpose=request.headers.get("X-Purpose"))
     return jsonify(as_json(view))

@@ -109,13 +109,39 @@ def _schemas() -> dict:
         "Prefill": _obj(["fields", "counts"], fields={"type": "object", "additionalProperties": _obj(
             ["value", "source", "editable"], value={}, source=STR, editable={"type": "boolean"})},
             counts=_obj(["total", "prefilled", "to_declare"], total={"type": "integer"},
-                        prefilled={"type": "integer"}, to_declare={"type": "integer"})),
+                        prefilled={"type": "integer"}, to_declare={"type": "integer"},
+                        conflicts={"type": "integer", "description": "fields whose source value cannot be used"}),
+            conflicts={"type": "object", "additionalProperties": ref("PrefillConflict"),
+                       "description": "per field: a value a source holds that the field cannot hold (not one of "
+                                      "the options, wrong type, too long, a date that does not parse); the field "
+                                      "gets no value from it"},
+            withheld={"type": "array", "items": STR}, unavailable_sources={"type": "array", "items": STR},
+            documents={"type": "object"}),
+        "PrefillConflict": _obj(
+            ["value", "reason", "message", "source", "editable"], value={"description": "what the source holds"},
+            reason={"type": "string", "description": "why it cannot be used, 'tiếng Việt / English'"},
+            message={"type": "string", "description": "what the applicant is told, 'tiếng Việt / English'"},
+            source=STR, record=STR, label=STR, label_en=STR,
+            editable={"type": "boolean", "description": "the applicant may type a value of their own (the field is "
+                                                        "editable, or its definition says on_conflict: declare); when "
+                                                        "false a value sent for it is refused (422) and the dossier "
+                                                        "cannot be submitted, filed or received (422 naming the field) "
+                                                        "until the register is corrected"}),
+        "Provenance": _obj(
+            ["source", "editable", "declared"], source=STR, record=STR, label=STR, label_en=STR,
+            editable={"type": "boolean"}, fetched_at=WHEN,
+            declared={"type": "boolean", "description": "the applicant typed this value over the source's"},
+            conflict={**_obj(["value", "reason"], value={}, reason=STR),
+                      "description": "present when the source's value cannot be used in this field: the field keeps "
+                                     "no value from it (or the applicant's declared one, see PrefillConflict.editable)"}),
         "Dossier": _obj(
             ["id", "code", "procedure", "version", "state", "status_code", "data", "provenance", "documents",
              "requirements", "due_at", "available_actions", "events", "results", "version_counter"],
             id=STR, code=MAYBE_STR, procedure=STR, version={"type": "integer"}, title=TEXT, agency=STR, channel=STR,
             applicant={"type": "object"}, state=STR, status_code={"type": ["integer", "null"]},
-            data={"type": "object"}, provenance={"type": "object"},
+            data={"type": "object"}, provenance={"type": "object", "additionalProperties": ref("Provenance"),
+                                                 "description": "per field: where its value came from, or the "
+                                                                "source's value it could not take (conflict)"},
             documents={"type": "array", "items": _obj(["id", "requirement", "by"], id=STR, requirement=STR,
                                                        by={"enum": ["upload", "result"]})},
             requirements={"type": "array", "items": _obj(["id", "required", "satisfied", "by"], id=STR,

@@ -9,7 +9,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
 
-from web.i18n import fmt_date, pick
+from web.i18n import fmt_date, local_text, locale, pick
 
 STATE_LABELS = {
     "draft": _l("Draft"),
@@ -123,6 +123,41 @@ def display_value(field: Any, value: Any) -> str:
     if isinstance(value, float) and value.is_integer():
         return str(int(value))
     return str(value)
+
+
+# Register codes a source may hold that a form does not offer (shown in a conflict in words).
+REGISTER_VALUE_LABELS = {
+    "single": _l("never married"),
+    "married": _l("married"),
+    "divorced": _l("divorced"),
+    "widowed": _l("widowed"),
+    "female": _l("female"),
+    "male": _l("male"),
+}
+
+
+def conflict_text(conflict: Any) -> str:
+    """A source value the field cannot hold, in the page's language: "The national population database
+    records “married”; this value cannot be chosen in this field (not one of the options)". ``conflict``
+    is a provenance entry (a dict with ``conflict``) or the prefill's conflict object."""
+    if isinstance(conflict, dict):
+        inner = conflict.get("conflict") or {}
+        value, reason = inner.get("value"), inner.get("reason")
+        vi, en = conflict.get("label") or "", conflict.get("label_en") or conflict.get("label") or ""
+    else:
+        value, reason, vi, en = conflict.value, conflict.reason, conflict.label, conflict.label_en
+    source = en if locale() == "en" and en else vi
+    shown = str(REGISTER_VALUE_LABELS[value]) if isinstance(value, str) and value in REGISTER_VALUE_LABELS else value
+    return _("%(source)s records “%(value)s”; this value cannot be chosen in this field (%(reason)s).",
+             source=source[:1].upper() + source[1:], value="" if shown is None else shown, reason=local_text(reason))
+
+
+def conflict_advice(editable: bool) -> str:
+    """What happens next with a field in conflict: typed by the applicant, or corrected at the register."""
+    if editable:
+        return _("Type the value that applies: the one-stop unit checks it against the register.")
+    return _("The field stays empty: the register must be corrected first, and until then the dossier cannot be "
+             "submitted.")
 
 
 def state_label(state: str, procedure: Any = None) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from engine.rules import deadlines, forms
+from engine.rules import deadlines, forms, prefill
 from engine.rules.errors import ActionNotAllowedError, ConditionsNotMetError, ValidationError
 from engine.rules.registry import Registry
 
@@ -22,7 +22,13 @@ SUPPLEMENT_WINDOW_WORKING_DAYS = 3
 
 @GUARDS.register("form_complete", input=True)
 def _g_form_complete(d: Any, c: ActionContext) -> Exception | None:
+    """Every required field has a value, and no field holds a register conflict that only the
+    register can resolve (engine.rules.prefill.standing_conflicts)."""
     missing = forms.missing_fields(c.procedure, d.data or {})
+    stuck = prefill.standing_conflicts(c.procedure, getattr(d, "provenance", None), d.data or {})
+    if stuck:
+        return ValidationError("Tờ khai có trường mà dữ liệu nguồn không dùng được / the source's value of some "
+                               "fields cannot be used", fields={**missing, **stuck})
     if missing:
         return ValidationError("Tờ khai còn thiếu trường bắt buộc / required fields are missing", fields=missing)
     return None

@@ -8,6 +8,9 @@ reuse_rate     dossiers with at least one requirement taken from the results sto
 satisfaction   1 - (overdue rate); complaints are not recorded yet, so this is an upper bound
 declared_field_cut  share of form fields citizens did not type, on the dossiers filed (per procedure,
                and overall as the mean over procedures); the definition's ceiling is given beside it
+sample_cut     the same share measured by prefilling a procedure for a sample of applicants (the fields
+               each still types, against the form's declared fields): what `motcua procedures list`
+               prints beside the definition's claim
 """
 from __future__ import annotations
 
@@ -54,3 +57,29 @@ def kpis(facts: list[DossierFacts], *, e_result_dossiers: int, result_dossiers: 
             "definition_overall": round(sum(definition_cuts.values()) / len(definition_cuts), 4) if definition_cuts else None,
         },
     }
+
+
+@dataclass(frozen=True)
+class SampleCut:
+    applicants: int
+    declared: int  # the form's fields
+    typed: float  # fields an applicant still types, on average over the sample
+    conflicts: float  # among them, fields whose source value cannot be used, on average
+
+    @property
+    def typed_share(self) -> float:
+        return self.typed / self.declared if self.declared else 0.0
+
+    @property
+    def cut(self) -> float:
+        """1 - typed/declared: the share of the declared fields the applicant no longer types."""
+        return 1 - self.typed_share
+
+
+def sample_cut(declared: int, typed: list[int], conflicts: list[int] | None = None) -> SampleCut | None:
+    """The measured cut over a sample: ``typed`` holds, per applicant, how many fields they still
+    type; None for an empty sample."""
+    if not typed:
+        return None
+    conflicts = conflicts or [0] * len(typed)
+    return SampleCut(len(typed), declared, sum(typed) / len(typed), sum(conflicts) / len(conflicts))

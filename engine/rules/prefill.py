@@ -10,6 +10,13 @@ Sources are plugins in a registry, named in procedure files:
 Pure rules: the adapters that reach a database or a remote register implement the small
 protocols below and live outside this module. A source that fails never blocks the form: its
 fields are left to type and the failure is reported by source name only (no personal data).
+
+A source value the field cannot hold (a marital status the form does not offer, a date that does
+not parse, a text too long, a value of the wrong type) is never dropped and never replaced: it is a
+:class:`Conflict` of the outcome, kept in the dossier's provenance for that field (``conflict``:
+the source's value and why it cannot be used), shown to the applicant and to the staff. Whether
+the applicant may then type a value of their own is :func:`may_type`'s rule; a conflict nobody may
+type over stops the submission (:func:`standing_conflicts`).
 """
 from __future__ import annotations
 
@@ -20,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from engine.rules import register_access, registration_periods
+from engine.rules import forms, register_access, registration_periods
 from engine.rules.access import Actor
 from engine.rules.definitions.schema import FieldDef, Procedure
 from engine.rules.register_access import ReadContext, SubjectRead
@@ -108,21 +115,112 @@ class Prefilled:
                 "editable": self.editable, "fetched_at": self.fetched_at.isoformat(), "declared": False}
 
 
+# What a definition may say of a field whose source value it cannot hold (``prefill: {on_conflict: ...}``):
+#   refuse   the default: the applicant may type a value only where the field is editable; a register
+#            field that is not editable stays empty and the dossier cannot be submitted until the
+#            register is corrected (the state's data is the truth, not what the applicant types)
+#   declare  the applicant types the value even in a field that is not editable (e.g. a register code
+#            list older than the form's); it is marked declared, with the source's value beside it for
+#            the clerk to check
+ON_CONFLICT = ("refuse", "declare")
+MAX_CONFLICT_VALUE = 300  # characters of a source value kept and shown (a too-long text is cut, marked …)
+
+
+def _kept(value: Any) -> Any:
+    """The source's value as the provenance keeps it (JSON, bounded)."""
+    if isinstance(value, (dt.date, dt.datetime)):
+        value = value.isoformat()
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return text if len(text) <= MAX_CONFLICT_VALUE else text[:MAX_CONFLICT_VALUE] + "…"
+
+
+@dataclass(frozen=True)
+class Conflict:
+    """A source holds a value for the field that the field cannot hold."""
+
+    value: Any  # what the source holds (bounded: see _kept)
+    reason: str  # why it cannot be used, "vi / en" (the form rule's message)
+    source: str
+    record: str
+    label: str
+    label_en: str
+    editable: bool  # the applicant may type a value of their own (see may_type)
+    fetched_at: dt.datetime
+
+    def provenance(self) -> dict[str, Any]:
+        return {"source": self.source, "record": self.record, "label": self.label, "label_en": self.label_en,
+                "editable": self.editable, "fetched_at": self.fetched_at.isoformat(), "declared": False,
+                "conflict": {"value": self.value, "reason": self.reason}}
+
+
+def may_type(f: FieldDef) -> bool:
+    """Whether the applicant may type a value into ``f`` when its source's value cannot be used: where
+    the field is editable anyway, or where the definition says ``on_conflict: declare``."""
+    return f.prefill is None or f.prefill.editable or f.prefill.on_conflict == "declare"
+
+
+def conflict_of(f: FieldDef, pre: Prefilled, reason: str) -> Conflict:
+    return Conflict(_kept(pre.value), reason, pre.source, pre.record, pre.label, pre.label_en, may_type(f),
+                    pre.fetched_at)
+
+
+def conflict_message(entry: dict[str, Any]) -> str:
+    """What the applicant and the staff are told of a conflict (a provenance entry), "vi / en"."""
+    c = entry.get("conflict") or {}
+    vi_reason, _, en_reason = str(c.get("reason") or "").partition(" / ")
+    label, label_en = entry.get("label") or "", entry.get("label_en") or entry.get("label") or ""
+    return (f"{label[:1].upper() + label[1:]} ghi nhận “{c.get('value')}”; giá trị này không dùng được ở trường này "
+            f"({vi_reason}) / {label_en[:1].upper() + label_en[1:]} records “{c.get('value')}”; this value cannot "
+            f"be used in this field ({en_reason or vi_reason})")
+
+
+def refusal_message(entry: dict[str, Any]) -> str:
+    """Why a value typed over a conflict nobody may type over is refused, "vi / en"."""
+    vi, _, en = conflict_message(entry).partition(" / ")
+    return (f"{vi}; không nhập thay tại đây, cần điều chỉnh tại cơ sở dữ liệu / {en}; it cannot be typed here, "
+            f"the register must be corrected")
+
+
+def in_conflict(entry: Any) -> bool:
+    return isinstance(entry, dict) and isinstance(entry.get("conflict"), dict)
+
+
+def standing_conflicts(proc: Procedure, provenance: dict[str, Any] | None,
+                       data: dict[str, Any] | None = None) -> dict[str, list[str]]:
+    """The fields whose source value cannot be used and that the applicant may not fill themselves:
+    a dossier with any of them is not complete (submission, filing at the counter and reception are
+    refused, naming the field). A conflict the applicant may type over stops nothing by itself: the
+    field is then required or not as the definition says."""
+    provenance, data = provenance or {}, data or {}
+    out = {}
+    for f in proc.fields:
+        entry = provenance.get(f.id)
+        if in_conflict(entry) and not entry.get("editable", False) and data.get(f.id) in (None, ""):
+            out[f.id] = [refusal_message(entry)]
+    return out
+
+
 @dataclass
 class PrefillOutcome:
     values: dict[str, Prefilled] = field(default_factory=dict)
+    conflicts: dict[str, Conflict] = field(default_factory=dict)  # source values the fields cannot hold
     failed_sources: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # fields about a person the reader may not look up
     reads: dict[str, SubjectRead] = field(default_factory=dict)  # field -> whose data it shows, on what basis
 
     def logged_reads(self, fields: Iterable[str] | None = None) -> dict[str, tuple[str, tuple[str, ...]]]:
-        """The reads of others' data among ``fields`` (all values when None), to log for each person."""
-        keep = set(self.values) if fields is None else set(fields) & set(self.values)
+        """The reads of others' data among ``fields`` (all values and conflicts when None: a conflict
+        shows the source's value too), to log for each person."""
+        shown = set(self.values) | set(self.conflicts)
+        keep = shown if fields is None else set(fields) & shown
         return register_access.reads_by_subject(r for fid, r in self.reads.items() if fid in keep)
 
     def counts(self, proc: Procedure) -> dict[str, int]:
         total = len(proc.fields)
-        return {"total": total, "prefilled": len(self.values), "to_declare": total - len(self.values)}
+        return {"total": total, "prefilled": len(self.values), "to_declare": total - len(self.values),
+                "conflicts": len(self.conflicts)}
 
 
 # --------------------------------------------------------------------------- derivations
@@ -239,11 +337,22 @@ class Prefiller:
         self.evidence_titles = evidence_titles or {}
 
     def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime,
-                reader: Actor | None = None, context: ReadContext | None = None) -> PrefillOutcome:
+                reader: Actor | None = None, context: ReadContext | None = None,
+                check: Callable[[FieldDef, Any], tuple[Any, str | None]] | None = None) -> PrefillOutcome:
         """The prefill of ``proc`` for ``applicant`` as ``reader`` may see it (the applicant when None):
         a value about a person is shown only when engine.rules.register_access allows it, whatever the
-        dossier's channel; the others are listed in ``withheld``."""
+        dossier's channel; the others are listed in ``withheld``. A value its field cannot hold (by
+        ``check``, the form rules by default) is a conflict of the outcome, not a value."""
         out = PrefillOutcome()
+        fields = field_by_id(proc)
+        check = check or forms.check_value
+
+        def offer(fid: str, pre: Prefilled) -> None:
+            _, problem = check(fields[fid], pre.value)
+            if problem:
+                out.conflicts[fid] = conflict_of(fields[fid], pre, problem)
+            else:
+                out.values[fid] = pre
         people: dict[str, PersonRecord | None] = {}
         failed: set[str] = set()
 
@@ -300,17 +409,17 @@ class Prefiller:
                     out.withheld.append(f.id)
                     continue
                 if (value := person_value(me, spec.path or "")) not in (None, ""):
-                    out.values[f.id] = Prefilled(value, "population", f"person:{me.personal_id}", label_pop[0],
-                                                 label_pop[1], spec.editable, now)
+                    offer(f.id, Prefilled(value, "population", f"person:{me.personal_id}", label_pop[0],
+                                                 label_pop[1], spec.editable, now))
                     out.reads[f.id] = SubjectRead(me.personal_id, why, spec.path or "")
                 continue
             if spec.source == "identity":
                 value = {"full_name": applicant.full_name, "personal_id": applicant.personal_id,
                          "phone": applicant.phone, "email": applicant.email}.get(spec.path or "")
                 if value not in (None, ""):
-                    out.values[f.id] = Prefilled(value, "identity", f"account:{applicant.username}",
+                    offer(f.id, Prefilled(value, "identity", f"account:{applicant.username}",
                                                  *PREFILL_SOURCES.get("identity"),
-                                                 spec.editable, now)
+                                                 spec.editable, now))
                 continue
             if spec.person:
                 # the id the applicant typed, or one a source already filled in (e.g. their own)
@@ -330,17 +439,17 @@ class Prefiller:
                 continue
             value = person_value(target, spec.path or "")
             if value not in (None, ""):
-                out.values[f.id] = Prefilled(value, "population", f"person:{target.personal_id}", label_pop[0],
-                                             label_pop[1], spec.editable, now)
+                offer(f.id, Prefilled(value, "population", f"person:{target.personal_id}", label_pop[0],
+                                             label_pop[1], spec.editable, now))
                 out.reads[f.id] = SubjectRead(target.personal_id, why, spec.path or "")
-        self._from_results(proc, out, who, failed, now, form, basis)
-        self._derive(proc, out, form, now)
+        self._from_results(proc, out, who, failed, now, form, basis, offer)
+        self._derive(proc, out, form, now, offer)
         out.failed_sources = sorted(failed)
         return out
 
     def _from_results(self, proc: Procedure, out: PrefillOutcome, who: Callable[[str], PersonRecord | None],
                       failed: set[str], now: dt.datetime, form: dict[str, Any],
-                      basis: Callable[[str | None], str | None]) -> None:
+                      basis: Callable[[str | None], str | None], offer: Callable[[str, Prefilled], None]) -> None:
         wanted = [f for f in proc.fields if f.prefill and f.prefill.source == "results" and f.id not in out.values]
         if not wanted:
             return
@@ -377,11 +486,12 @@ class Prefiller:
             r = newest.get((owner.personal_id, evidence)) if owner else None
             if r is None or r.data.get(key) in (None, ""):
                 continue
-            out.values[f.id] = Prefilled(r.data[key], "results", f"result:{r.id}", f"{r.title} số {r.number}",
-                                         f"{r.title} no. {r.number}", f.prefill.editable, now)
+            offer(f.id, Prefilled(r.data[key], "results", f"result:{r.id}", f"{r.title} số {r.number}",
+                                  f"{r.title} no. {r.number}", f.prefill.editable, now))
             out.reads[f.id] = SubjectRead(owner.personal_id, basis(owner.personal_id) or "", f.prefill.path)
 
-    def _derive(self, proc: Procedure, out: PrefillOutcome, form: dict[str, Any], now: dt.datetime) -> None:
+    def _derive(self, proc: Procedure, out: PrefillOutcome, form: dict[str, Any], now: dt.datetime,
+                offer: Callable[[str, Prefilled], None]) -> None:
         label = PREFILL_SOURCES.get("derived")
         for f in proc.fields:
             spec = f.prefill
@@ -394,8 +504,8 @@ class Prefiller:
                 args.append(now.date())
             value = DERIVATIONS.get(spec.rule)(args)
             if value not in (None, ""):
-                out.values[f.id] = Prefilled(value, "derived", f"derived:{spec.rule}", label[0], label[1],
-                                             spec.editable, now)
+                offer(f.id, Prefilled(value, "derived", f"derived:{spec.rule}", label[0], label[1],
+                                      spec.editable, now))
 
 
 def merge(proc: Procedure, given: dict[str, Any], outcome: PrefillOutcome,
@@ -406,17 +516,24 @@ def merge(proc: Procedure, given: dict[str, Any], outcome: PrefillOutcome,
     Returns (data, provenance, errors). A prefilled value the citizen did not send is used; one
     they sent unchanged keeps its source; an editable one they changed is marked declared; a
     non-editable one they changed is an error (register data is corrected at the register).
-    A source value that does not fit the field (e.g. a marital status the form does not offer)
-    is not used. ``previous`` is the provenance already on the dossier.
+
+    A source value the field cannot hold (e.g. a marital status the form does not offer) is never
+    dropped: it is a conflict, kept in the provenance of the field with the source's value and the
+    reason, and the field gets no value from it. A value the citizen sent for such a field is kept,
+    marked declared, only where they may type one (:func:`may_type`); elsewhere it is an error. So
+    every source value ends either in ``data`` (with its provenance) or as a conflict in
+    ``provenance``. ``previous`` is the provenance already on the dossier.
     """
     data = dict(given)
     provenance = dict(previous or {})
     errors: dict[str, list[str]] = {}
     fields = field_by_id(proc)
+    conflicts = dict(outcome.conflicts)
     for fid, pre in outcome.values.items():
         f = fields[fid]
         value, problem = check(f, pre.value)
-        if problem:
+        if problem:  # an outcome built without the form rules: the same conflict
+            conflicts[fid] = conflict_of(f, pre, problem)
             continue
         if fid in given:
             if _same(given[fid], value):
@@ -428,6 +545,15 @@ def merge(proc: Procedure, given: dict[str, Any], outcome: PrefillOutcome,
         else:
             data[fid] = value
             provenance[fid] = pre.provenance()
+    for fid, c in conflicts.items():
+        entry = c.provenance()
+        if given.get(fid) in (None, ""):
+            data.pop(fid, None)
+            provenance[fid] = entry
+        elif c.editable:
+            provenance[fid] = {**entry, "declared": True}  # typed by the applicant, the source's value beside it
+        else:
+            errors[fid] = [refusal_message(entry)]
     return data, provenance, errors
 
 
@@ -438,11 +564,26 @@ def _same(a: Any, b: Any) -> bool:
 
 
 def declared_share(proc: Procedure, provenance: dict[str, Any]) -> float:
-    """Share of the form's fields the citizen did not have to type (prefilled and kept)."""
+    """Share of the form's fields the citizen did not have to type (prefilled and kept; a conflict
+    is not prefilled)."""
     if not proc.fields:
         return 0.0
-    kept = sum(1 for f in proc.fields if (p := provenance.get(f.id)) and not p.get("declared"))
+    kept = sum(1 for f in proc.fields
+               if (p := provenance.get(f.id)) and not p.get("declared") and not in_conflict(p))
     return kept / len(proc.fields)
+
+
+def filled_by_system(f: FieldDef) -> bool:
+    """A field nobody types: derived from other fields and not editable."""
+    return f.prefill is not None and f.prefill.source == "derived" and not f.prefill.editable
+
+
+def typed_fields(proc: Procedure, provenance: dict[str, Any]) -> list[str]:
+    """The form's fields an applicant still has to type (or cannot fill at all) after the prefill whose
+    ``provenance`` is given: no source value kept for them, or a source value in conflict; a field
+    the system fills from the others is not typed."""
+    return [f.id for f in proc.fields
+            if not filled_by_system(f) and ((p := provenance.get(f.id)) is None or in_conflict(p))]
 
 
 def definition_share(proc: Procedure) -> float:

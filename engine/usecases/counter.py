@@ -19,6 +19,7 @@ from engine.rules.errors import ConcurrencyError, NotFoundError, PermissionDenie
 from engine.rules.forms import check_value, clean_form, missing_fields
 from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import merge as merge_prefill
+from engine.rules.prefill import standing_conflicts
 from engine.usecases.access import Access
 from engine.usecases.accounts import Accounts
 from engine.usecases.actions import Actions
@@ -131,8 +132,9 @@ class Counter:
             raise ValidationError("Không tìm thấy công dân trong cơ sở dữ liệu dân cư / no such person in the population register",
                                   fields={"applicant": ["không tìm thấy / not found"]})
         outcome = self.prefill.prefill(proc, who, cleaned, self.clock(), actor)  # a check: the filing logs the reads
-        merged, _, locked = merge_prefill(proc, cleaned, outcome, self.check_value)
-        problems = {**missing_fields(proc, merged), **locked}
+        merged, provenance, locked = merge_prefill(proc, cleaned, outcome, self.check_value)
+        # a register value the form cannot hold stops the filing as it would stop the submission
+        problems = {**missing_fields(proc, merged), **standing_conflicts(proc, provenance, merged), **locked}
         if problems:
             raise ValidationError("Tờ khai còn thiếu hoặc có trường không sửa được / the form is incomplete",
                                   fields=problems)

@@ -31,6 +31,7 @@ from engine.rules.errors import (
 )
 from engine.rules.forms import check_value, clean_form
 from engine.rules.identity import PersonalIdRule
+from engine.rules.prefill import in_conflict, refusal_message
 from engine.rules.prefill import merge as merge_prefill
 from engine.rules.uploads import PdfRefusal
 from engine.usecases.accounts import sha256_hex
@@ -147,6 +148,8 @@ class Filing:
             details: dict[str, Any] = {"channel": channel}
             if provenance:
                 details["prefilled"] = sorted(provenance)  # field names only: values stay in the dossier
+                if conflicts := sorted(fid for fid, e in provenance.items() if in_conflict(e)):
+                    details["conflicts"] = conflicts
             if reused:
                 details["reused"] = reused
             append_event(s, d, actor, "create", None, proc.initial, now, role="applicant" if actor.is_citizen else "clerk",
@@ -242,7 +245,8 @@ class Filing:
                 raise ValidationError("Tờ khai có trường không hợp lệ / some fields are invalid", fields=errors)
             merged = dict(d.data or {})
             provenance = dict(d.provenance or {})
-            locked = {k: ["lấy từ cơ sở dữ liệu, không sửa tại đây / comes from a register and cannot be changed here"]
+            locked = {k: [refusal_message(provenance[k]) if in_conflict(provenance[k]) else
+                          "lấy từ cơ sở dữ liệu, không sửa tại đây / comes from a register and cannot be changed here"]
                       for k in data if k in provenance and not provenance[k].get("editable", True)
                       and str(cleaned.get(k, "")) != str(merged.get(k, ""))}
             if locked:
@@ -256,9 +260,11 @@ class Filing:
                     merged.pop(key, None)
                     provenance.pop(key, None)
             # values that became available (e.g. the other party's data once their personal id is typed)
+            # and source values that these fields cannot hold (conflicts), unless the applicant typed one
             fresh = {fid: pre for fid, pre in outcome.values.items() if fid not in merged}
-            if fresh:
-                outcome.values = fresh
+            stuck = {fid: c for fid, c in outcome.conflicts.items() if fid not in merged}
+            if fresh or stuck:
+                outcome.values, outcome.conflicts = fresh, stuck
                 merged, provenance, _ = merge_prefill(proc, merged, outcome, self.check_value, previous=provenance)
                 self.prefill.log_reads(s, actor, outcome, _from_outcome(outcome, provenance), purpose,
                                        procedure_id=proc.id, dossier_id=d.id)
@@ -362,7 +368,8 @@ class Filing:
 
 def _from_outcome(outcome: Any, provenance: dict[str, Any]) -> list[str]:
     """The fields whose value on the dossier came from this prefill (and so was shown)."""
-    return [fid for fid, pre in outcome.values.items() if (provenance.get(fid) or {}).get("record") == pre.record]
+    shown = {**outcome.values, **outcome.conflicts}  # a conflict shows the source's value too
+    return [fid for fid, pre in shown.items() if (provenance.get(fid) or {}).get("record") == pre.record]
 
 
 def _safe_filename(name: str | None) -> str | None:

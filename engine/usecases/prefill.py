@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
@@ -20,7 +20,7 @@ from engine.rules.definitions import Procedure
 from engine.rules.errors import PermissionDeniedError, ValidationError
 from engine.rules.forms import check_value
 from engine.rules.identity import PersonalIdRule
-from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, merge
+from engine.rules.prefill import Applicant, Prefiller, PrefillOutcome, conflict_message, in_conflict, merge, typed_fields
 from engine.rules.register_access import ReadContext
 from engine.usecases.access import Access
 from engine.usecases.accounts import Accounts
@@ -40,6 +40,29 @@ class PrefillField:
 
 
 @dataclass(frozen=True)
+class TypingSample:
+    """One applicant's form after the prefill: how many fields it declares, which they still type."""
+
+    declared: int  # the form's fields
+    typed: tuple[str, ...]  # left to type, or in conflict (see engine.rules.prefill.typed_fields)
+    conflicts: tuple[str, ...]  # among them, those whose source value cannot be used
+
+
+@dataclass(frozen=True)
+class PrefillConflict:
+    """A source's value the field cannot hold: shown beside the field, never put in it."""
+
+    value: Any  # what the source holds
+    reason: str  # why it cannot be used, "vi / en"
+    message: str  # what the applicant is told, "vi / en"
+    source: str
+    record: str
+    label: str
+    label_en: str
+    editable: bool  # the applicant may type a value of their own; when False the dossier cannot be submitted
+
+
+@dataclass(frozen=True)
 class PrefillView:
     procedure: str
     version: int
@@ -48,6 +71,7 @@ class PrefillView:
     unavailable_sources: list[str]
     withheld: list[str]
     documents: dict[str, dict[str, Any]]  # requirement -> the stored result that will stand in for it
+    conflicts: dict[str, PrefillConflict] = field(default_factory=dict)
 
 
 class Prefill:
@@ -100,7 +124,7 @@ class Prefill:
             return PrefillOutcome()
         if reader is not None and context is None:
             context = self.read_context(reader)
-        return self.prefiller.prefill(proc, applicant, form, now, reader, context)
+        return self.prefiller.prefill(proc, applicant, form, now, reader, context, self.check_value)
 
     def log_reads(self, s: Any, reader: Actor, outcome: PrefillOutcome | None, shown: Any, purpose: Any, *,
                   procedure_id: str, dossier_id: str | None = None) -> None:
@@ -150,16 +174,53 @@ class Prefill:
         outcome = self.prefill(proc, applicant, form, now, actor, self.read_context(actor))
         _, provenance, _ = merge(proc, form, outcome, self.check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
-                  for fid, p in outcome.values.items() if fid in provenance}
-        counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields)}
-        reads = outcome.logged_reads(fields)
+                  for fid, p in outcome.values.items() if fid in provenance and not in_conflict(provenance[fid])}
+        conflicts = {fid: PrefillConflict(e["conflict"]["value"], e["conflict"]["reason"], conflict_message(e),
+                                          e["source"], e["record"], e["label"], e["label_en"], e["editable"])
+                     for fid, e in provenance.items() if in_conflict(e)}
+        counts = {"total": len(proc.fields), "prefilled": len(fields), "to_declare": len(proc.fields) - len(fields),
+                  "conflicts": len(conflicts)}
+        reads = outcome.logged_reads([*fields, *conflicts])  # a conflict shows the source's value too
         if reads:  # no write unit of work otherwise: one short write for the log
             self.access.record_register_reads(actor, reads, register_access.purpose_of(actor, purpose),
                                               procedure_id=proc.id)
         with self.uow(write=False) as uow:
             docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
                     for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}
-        return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs)
+        return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs,
+                           conflicts)
+
+    # ----------------------------------------------------------------- what an applicant still types
+
+    def typing_left(self, procedure_id: str, personal_id: str, hints: dict[str, str] | None = None) -> TypingSample | None:
+        """What ``personal_id``, filing ``procedure_id`` online for themself, would still type after the
+        real prefill (the register, their family, the results store, the derivations), having typed the
+        personal ids in ``hints`` (e.g. the other party of a marriage): the fields with no usable source
+        value (left empty, or in conflict). None when the person is not in the register.
+
+        A measurement: it reads as the applicant would, but only counts and field names leave it, nothing
+        is shown to anyone, so no read is logged."""
+        proc = self.procedures.get_procedure(procedure_id)
+        with self.uow(write=False) as uow:
+            s = uow.session
+            person = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+            if person is None:
+                return None
+            account = s.execute(select(Account).where(Account.username == personal_id)).scalar_one_or_none()
+            applicant = Applicant(account.id if account else None, personal_id, personal_id,
+                                  account.display_name if account else person.full_name, person.phone, person.email)
+        form: dict[str, Any] = {}
+        for key, value in (hints or {}).items():
+            f = proc.field(key)
+            if f is not None and f.type == "personal_id":
+                norm, problem = self.check_value(f, value)
+                if not problem:
+                    form[key] = norm
+        outcome = self.prefill(proc, applicant, form, self.clock())
+        _, provenance, _ = merge(proc, form, outcome, self.check_value)
+        typed = typed_fields(proc, provenance)
+        return TypingSample(len(proc.fields), tuple(typed),
+                            tuple(fid for fid in typed if in_conflict(provenance.get(fid))))
 
     # ----------------------------------------------------------------- the family and its stored results
 

@@ -205,6 +205,47 @@ def test_procedures_list_prints_id_code_version_and_title_without_an_initialised
     assert all(re.fullmatch(r"\d+/\d+ fields prefillable \(\d+%\); measured no dossier yet", r[4]) for r in rows)
     average = re.fullmatch(r"declared-field cut, catalogue average: (\d+)% of fields prefillable", lines[-1])
     assert average and int(average.group(1)) >= 40
+    # beside the definition's claim, the measured cut: no demo world here, so n/a, and a note says why;
+    # the column header is on standard error with the note, so the lines above stay one per procedure
+    assert all(re.fullmatch(r"\d+%", r[5]) and r[5] in r[4] and r[6:] == ["n/a", "n/a"] for r in rows)
+    header, *notes = result.stderr.strip().splitlines()
+    assert header.split("\t")[:4] == ["id", "code", "version", "title"] and header.split("\t")[-1] == "measured cut"
+    assert len(header.split("\t")) == len(rows[0])
+    assert any(n.startswith("measured cut: n/a: no demo world here") and "production" in n for n in notes)
+    as_json = json.loads(motcua("procedures", "list", "--json", data_dir=tmp_path / "instance").stdout)
+    assert [p["id"] for p in as_json["procedures"]] == BUNDLED_IDS
+    assert all(p["measured"] is None and 0 < p["claimed_cut"] <= 1 for p in as_json["procedures"])
+    assert as_json["note"].startswith("measured cut: n/a")
+
+
+def test_procedures_list_measures_the_cut_by_prefilling_each_procedure_for_demo_citizens(demo_dir):
+    result = motcua("procedures", "list", data_dir=demo_dir)
+    assert result.returncode == 0, result.stderr
+    _no_traceback(result)
+    lines = result.stdout.strip().splitlines()
+    rows = {r[0]: r for r in (line.split("\t") for line in lines) if r[0] in BUNDLED_IDS}
+    assert sorted(rows) == BUNDLED_IDS
+    for pid, r in rows.items():
+        typed = re.fullmatch(r"(\d+\.\d)/(\d+) over (\d+) citizen\(s\)", r[6])
+        assert typed, (pid, r)
+        declared = int(typed.group(2))
+        assert f"/{declared} fields prefillable" in r[4] and int(typed.group(3)) >= 1
+        assert r[7] == f"{1 - float(typed.group(1)) / declared:.0%}", (pid, r)
+    # an unmarried woman marrying a man of another household types his data herself: the honest
+    # figure is well below what the definition claims
+    assert int(rows["marriage-registration"][7][:-1]) < int(rows["marriage-registration"][5][:-1])
+    assert re.fullmatch(r"declared-field cut measured on demo citizens: \d+% \(the definitions claim \d+% "
+                        r"for the same procedures\)", lines[-1])
+    assert "n/a" not in result.stderr
+
+    as_json = json.loads(motcua("procedures", "list", "--json", data_dir=demo_dir).stdout)
+    by_id = {p["id"]: p for p in as_json["procedures"]}
+    marriage = by_id["marriage-registration"]["measured"]
+    assert marriage["declared"] == by_id["marriage-registration"]["fields"] and marriage["applicants"] >= 1
+    assert marriage["cut"] == round(1 - marriage["typed"] / marriage["declared"], 4) or abs(
+        marriage["cut"] - (1 - marriage["typed"] / marriage["declared"])) < 1e-3
+    assert f"{marriage['cut']:.0%}" == rows["marriage-registration"][7]
+    assert as_json["note"] is None
 
 
 # --------------------------------------------------------------------------- init and demo data

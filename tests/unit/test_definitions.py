@@ -256,6 +256,12 @@ BROKEN = [
      'label: {en: "Personal identification number"}', ("'label' in a form field needs a Vietnamese text (vi)",)),
     ("duplicate_yaml_key", ONE_STOP, "online: full\n", "online: full\nauthority: province\n",
      "authority: province", ("duplicate key 'authority'",)),
+    ("unknown_prefill_conflict_policy", ONE_STOP, "path: full_name, editable: false}",
+     "path: full_name, editable: false, on_conflict: ignore}",
+     "on_conflict: ignore", ("field 'full_name': prefill 'on_conflict' must be one of refuse, declare, not 'ignore'",)),
+    ("conflict_policy_declare_on_an_editable_field", ONE_STOP, "path: full_name, editable: false}",
+     "path: full_name, editable: true, on_conflict: declare}",
+     "on_conflict: declare", ("field 'full_name': 'on_conflict: declare' is for a field that is not editable",)),
 ]
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from flask_babel import gettext as _
 
 from web.citizen.words import say, source_mark
-from web.ui import display_value
+from web.ui import conflict_advice, conflict_text, display_value
 
 KEY = re.compile(r"^[0-9a-f]{32}$")
 
@@ -34,6 +34,8 @@ class Entry:
     mark: str = ""  # where a prefilled value came from, in words
     declared: bool = False  # a prefilled value the citizen changed
     note: str = ""  # why a field that could be prefilled is left to type
+    conflict: str = ""  # a source value the field cannot hold, in words (the field keeps no value from it)
+    advice: str = ""  # what happens next with that field: typed by the citizen, or corrected at the register
     errors: list[str] = field(default_factory=list)
 
     @property
@@ -108,14 +110,21 @@ def hints_from(proc: Any, args: Any, personal_ids: Any) -> tuple[dict[str, str],
 def filing_entries(proc: Any, prefill: Any, typed: dict[str, Any], errors: dict[str, list[str]]) -> dict[str, Entry]:
     """The filing form: prefilled values with their source, the rest to type (typed values kept)."""
     entries = {}
+    conflicts = getattr(prefill, "conflicts", None) or {}
     for f in proc.fields:
         e = _entry(f)
         pre = prefill.fields.get(f.id)
+        conflict = conflicts.get(f.id)
         if pre is not None:
             e.mode = "prefilled" if pre.editable else "locked"
             e.mark = source_mark(pre)
             e.value = as_input(typed[f.id] if pre.editable and f.id in typed else pre.value, f.type)
             e.declared = pre.editable and f.id in typed and str(typed[f.id]).strip() != as_input(pre.value, f.type)
+        elif conflict is not None:
+            # the source's value is shown beside the field, never put in it
+            e.conflict, e.advice = conflict_text(conflict), conflict_advice(conflict.editable)
+            e.mode = "plain" if conflict.editable else "locked"
+            e.value = as_input(typed.get(f.id), f.type) if conflict.editable else ""
         elif _derived_locked(f):
             e.mode = "auto"
         else:
@@ -138,7 +147,12 @@ def dossier_entries(proc: Any, data: dict[str, Any], provenance: dict[str, Any],
         e = _entry(f)
         prov = provenance.get(f.id)
         value = data.get(f.id)
-        if prov is not None:
+        if prov is not None and isinstance(prov.get("conflict"), dict):
+            editable = bool(prov.get("editable"))
+            e.conflict, e.advice = conflict_text(prov), conflict_advice(editable)
+            e.declared = bool(prov.get("declared"))
+            e.mode = "plain" if editable else "locked"
+        elif prov is not None:
             e.mark = source_mark(prov)
             e.declared = bool(prov.get("declared"))
             e.mode = "prefilled" if prov.get("editable", True) else "locked"

@@ -14,6 +14,7 @@ from web.auth import login_required, services
 from web.clerk import bp
 from web.clerk.labels import display_value
 from web.i18n import pick
+from web.ui import conflict_advice, conflict_text
 
 MAX_KEY = 200
 
@@ -55,17 +56,23 @@ def _same(a: Any, b: Any) -> bool:
 def _field_rows(proc: Any, prefill: Any, typed: dict[str, str], errors: dict[str, list[str]]) -> list[tuple[Any, list[dict]]]:
     """The form's fields by group, with the value to show and where it came from."""
     groups: dict[str | None, list[dict]] = {}
+    conflicts = getattr(prefill, "conflicts", None) or {}
     for f in proc.fields:
         pre = prefill.fields.get(f.id)
-        locked = pre is not None and not pre.editable
+        conflict = conflicts.get(f.id)  # the register's value the field cannot hold: shown, never put in it
+        locked = (pre is not None and not pre.editable) or (conflict is not None and not conflict.editable)
         typed_value = typed.get(f.id, "")
-        value = pre.value if locked or (pre is not None and typed_value == "") else typed_value
+        if conflict is not None:
+            value = "" if locked else typed_value
+        else:
+            value = pre.value if locked or (pre is not None and typed_value == "") else typed_value
         source = pick({"vi": pre.label, "en": pre.label_en}) if pre is not None else ""
         groups.setdefault(f.group, []).append({
             "f": f, "value": "" if value is None else value, "display": display_value(f, value), "locked": locked,
             "source": source if pre is not None and _same(value, pre.value) else "",
             "changed": pre is not None and not _same(value, pre.value),
             "errors": errors.get(f.id, []),
+            "conflict": f"{conflict_text(conflict)} {conflict_advice(conflict.editable)}" if conflict is not None else "",
         })
     titles = {gr.id: gr.label for gr in proc.groups}
     ordered = [gid for gid in titles if gid in groups] + [gid for gid in groups if gid not in titles]

@@ -34,7 +34,7 @@ from web.clerk.labels import (
 from web.downloads import file_response, page_image_response
 from web.i18n import pick
 from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label,
-                    state_label)
+                    conflict_advice, conflict_text, state_label)
 
 MAX_PAGE = 10_000
 ACTION_INPUTS = ("reason", "items", "new_due_at", "case")
@@ -130,7 +130,11 @@ def _form_rows(proc: Any, data: dict[str, Any], provenance: dict[str, Any]) -> l
     for f in proc.fields:
         prov = provenance.get(f.id)
         value = data.get(f.id)
-        if prov and not prov.get("declared"):
+        if prov and isinstance(prov.get("conflict"), dict):
+            # the source's value the field cannot hold, beside whatever the applicant declared instead
+            mark, mark_text = "conflict", " ".join((conflict_text(prov), _("The value shown was declared by the applicant.")
+                                                    if value not in (None, "") else conflict_advice(bool(prov.get("editable")))))
+        elif prov and not prov.get("declared"):
             mark, mark_text = "source", _("Source: %(source)s", source=source_label(prov))
         elif prov:
             mark, mark_text = "declared", _("Declared (changed from %(source)s)", source=source_label(prov))

@@ -20,7 +20,7 @@ from engine.rules.definitions.schema import (
 )
 
 FIELD_KEYS = {"id", "label", "type", "required", "group", "options", "max_length", "min", "max", "help", "prefill"}
-PREFILL_KEYS = {"source", "path", "of", "person", "rule", "args", "editable"}
+PREFILL_KEYS = {"source", "path", "of", "person", "rule", "args", "editable", "on_conflict"}
 
 
 def parse_form(p: Problems, form: Any, line: int) -> tuple[tuple[Group, ...], tuple[FieldDef, ...]]:
@@ -114,8 +114,16 @@ def parse_prefill(p: Problems, raw: Any, line: int, where: str) -> Prefill | Non
             p.add(pr.line_of("rule") if rule else pr.line, f"{where}: unknown derivation '{rule}' (known: {', '.join(sorted(prefill_registry.DERIVATIONS))})")
         if not args:
             p.add(pr.line, f"{where}: a derived prefill needs 'args'")
+    editable = pr.get("editable", bool, default=True)
+    on_conflict = pr.get("on_conflict", str, default="refuse")
+    if on_conflict not in prefill_registry.ON_CONFLICT:
+        p.add(pr.line_of("on_conflict"), f"{where}: prefill 'on_conflict' must be one of "
+                                          f"{', '.join(prefill_registry.ON_CONFLICT)}, not '{on_conflict}'")
+    elif on_conflict == "declare" and editable:
+        p.add(pr.line_of("on_conflict"), f"{where}: 'on_conflict: declare' is for a field that is not editable "
+                                          f"(an editable field may always be typed)")
     return Prefill(source=source, path=path, of=of, person=person, rule=rule, args=args,
-                   editable=pr.get("editable", bool, default=True))
+                   editable=editable, on_conflict=on_conflict)
 
 
 def parse_conditions(p: Problems, raw: Any, line: int, fields: dict[str, str]) -> tuple[dict[str, Any], ...]:

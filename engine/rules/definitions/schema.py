@@ -64,6 +64,8 @@ class Prefill:
     rule: str | None = None
     args: tuple[str, ...] = ()
     editable: bool = True
+    # a source value the field cannot hold: "refuse" (the default) or "declare" (engine.rules.prefill.ON_CONFLICT)
+    on_conflict: str = "refuse"
 
 
 @dataclass(frozen=True)
