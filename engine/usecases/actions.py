@@ -1,6 +1,7 @@
 """Actions: one workflow transition per request. One transaction, one audit event, exactly one
 winner under races; the documents the action calls for (a slip, a result) are recorded as pending in
-the same transaction and signed after the commit (see engine.usecases.issuance)."""
+the same transaction, with a job of the task queue that renders and signs them off the request (see
+engine.usecases.tasks); with ``issue_inline`` they are signed right after the commit instead."""
 from __future__ import annotations
 
 import datetime as dt
@@ -20,18 +21,20 @@ from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.issuance import Issuance
+from engine.usecases.tasks import Tasks
 from engine.usecases.views import DossierView, TransitionOutcome
 
 
 class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, *, issue_inline: bool):
+                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, tasks: Tasks, *, issue_inline: bool):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
         self.deadlines = deadlines
         self.dossiers = dossiers
         self.issuance = issuance
+        self.tasks = tasks
         self.issue_inline = issue_inline
 
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
@@ -41,7 +44,8 @@ class Actions:
         Returns the dossier's full view (what the HTTP API answers with).
 
         Documents the action calls for (a result, a slip) are recorded as pending in the same
-        transaction and signed after the commit (see engine.usecases.issuance).
+        transaction, with a job per document for a worker (the view shows them pending, "being
+        signed"); with ``issue_inline`` they are signed after the commit, before answering.
 
         A comment is internal (staff only) unless ``comment_public`` is True; the flag is kept in the
         audit event's details.
@@ -139,6 +143,8 @@ class Actions:
                                                                           "to": d.state, "status_code": d.status_code})
             if slip is not None:
                 queries.insert_pending(s, slip)
+            if issued and not self.issue_inline:
+                self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
             s.flush()  # anything else the session holds (results were flushed as they were recorded)
             if with_view and not (issued and self.issue_inline):
                 view = self.dossiers.view(s, d, actor, proc)

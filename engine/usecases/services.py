@@ -35,6 +35,7 @@ from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
 from engine.usecases.sessions import Sessions
+from engine.usecases.tasks import TaskQueue, Tasks
 from engine.usecases.throttle import LoginThrottle
 from engine.usecases.verification import Verification
 
@@ -58,6 +59,7 @@ class Services:
     access: Access
     results: Results
     issuance: Issuance
+    tasks: Tasks
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -75,7 +77,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    calendars: dict[str, deadline_rules.Calendar], blobs: LocalBlobStore,
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
-                   personal_ids: PersonalIdRule, engine: Any = None, pdf_checker: PdfChecker | None = None,
+                   personal_ids: PersonalIdRule, queue: TaskQueue, engine: Any = None, pdf_checker: PdfChecker | None = None,
                    page_renderer: PageRenderer | None = None,
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
@@ -93,17 +95,18 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     access = Access(uow, clock, catalogue)
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
-    results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
-    filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
+    tasks = Tasks(uow, queue, issuance)
+    results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, tasks, issue_inline)
+    filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, tasks, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
-    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
+    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, tasks, issue_inline=issue_inline)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
-        issuance=issuance, verification=Verification(uow, clock, procedures, blobs, issuer, links),
+        issuance=issuance, tasks=tasks, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )
