@@ -173,7 +173,9 @@ def worker(concurrency: int, queues: str | None) -> None:
     import logging
     import threading
 
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("engine", "motcua"):
+        logging.getLogger(name).setLevel(logging.INFO)
     services = _services()
     names = [n.strip() for n in queues.split(",") if n.strip()] if queues else None
     unknown = sorted(set(names or ()) - set(services.tasks.handlers))
