@@ -56,6 +56,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         slips_dir=settings.slips_folder,
         max_upload_mb=settings.max_upload_mb,
         issue_inline=settings.issue_inline,
+        queue=make_queue(settings, engine, uow, clock),
         personal_ids=PersonalIdRule(settings.personal_id_pattern),
         engine=engine,
         session_lifetime=dt.timedelta(hours=settings.session_hours),
@@ -87,6 +88,19 @@ def make_prefiller(settings: Settings, uow: Callable[..., Any], catalogue: Catal
                   if settings.population_url else LocalPopulationRegister(uow))
     titles = {e.id: e.title.vi for e in catalogue.evidence_types.values()}
     return Prefiller(population, DatabaseResults(uow, titles, clock), titles)
+
+
+def make_queue(settings: Settings, engine: Engine, uow: Callable[..., Any], clock: Callable[[], dt.datetime]):
+    """The task queue: procrastinate on PostgreSQL (workers on any number of machines), the outbox rows
+    of the embedded database otherwise (no extra service)."""
+    if engine.dialect.name == "postgresql":
+        from engine.adapters.procrastinate_queue import ProcrastinateQueue
+
+        return ProcrastinateQueue(engine.url.render_as_string(hide_password=False),
+                                  lease_seconds=settings.task_lease_seconds)
+    from engine.adapters.outbox_queue import OutboxQueue
+
+    return OutboxQueue(uow, clock, lease_seconds=settings.task_lease_seconds)
 
 
 def make_issuer(settings: Settings):

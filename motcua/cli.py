@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import signal
+import subprocess
 import sys
 from pathlib import Path
 from typing import NoReturn
@@ -116,14 +118,18 @@ def _redact(url: str) -> str:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=2, show_default=True, type=int)
-def run(host: str, port: int, workers: int) -> None:
-    """Serve the web app with gunicorn."""
+@click.option("--no-worker", is_flag=True,
+              help="Start no task worker beside the web server (run `motcua worker` elsewhere instead).")
+def run(host: str, port: int, workers: int, no_worker: bool) -> None:
+    """Serve the web app with gunicorn, and a task worker in its own process (rendering and signing off
+    the request); both stop on SIGTERM."""
     from gunicorn.app.base import BaseApplication
 
     from motcua.bootstrap import create_app
 
     settings = _settings()
-    _services(settings)  # check definitions before forking workers
+    services = _services(settings)  # check definitions before forking workers
+    services.engine.dispose()  # no connection shared with the forked processes
 
     class _App(BaseApplication):
         def load_config(self) -> None:
@@ -136,7 +142,66 @@ def run(host: str, port: int, workers: int) -> None:
             return create_app(settings)  # in each worker: its own services and database engine
 
     click.echo(f"MotCua on http://{host}:{port}/")
-    _App().run()
+    task_worker = None if no_worker else _start_worker_process(1)
+    try:
+        _App().run()
+    finally:
+        if task_worker is not None:
+            _stop_processes([task_worker])
+
+
+def _start_worker_process(concurrency: int) -> subprocess.Popen:
+    """``motcua worker`` in a child process, with this process's environment (the same settings)."""
+    return subprocess.Popen([sys.executable, "-m", "motcua", "worker", "--concurrency", str(concurrency)])
+
+
+def _stop_processes(children: list[subprocess.Popen], timeout: float = 60.0) -> None:
+    """SIGTERM to each child (a running task finishes first), then wait; SIGKILL after ``timeout``."""
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@main.command()
+@click.option("--concurrency", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="How many worker processes (rendering and signing is CPU work: about one per core).")
+@click.option("--queues", default=None, metavar="TASK[,TASK...]",
+              help="Run only these tasks (issue_document, upgrade_result); default: all.")
+def worker(concurrency: int, queues: str | None) -> None:
+    """Run background workers (rendering and signing of results and slips, B-LTA upgrades) against the
+    configured database: procrastinate on PostgreSQL, the outbox rows on SQLite. Start any number, on
+    any machine; SIGTERM or Ctrl-C stops them after the task at hand."""
+    import logging
+    import threading
+
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for name in ("engine", "motcua"):
+        logging.getLogger(name).setLevel(logging.INFO)
+    services = _services()
+    names = [n.strip() for n in queues.split(",") if n.strip()] if queues else None
+    unknown = sorted(set(names or ()) - set(services.tasks.handlers))
+    if unknown:
+        _fail(f"motcua worker: no task {', '.join(unknown)} (known: {', '.join(sorted(services.tasks.handlers))})", 2)
+    stop = threading.Event()
+    extra = [subprocess.Popen([sys.executable, "-m", "motcua", "worker", *(["--queues", queues] if queues else [])])
+             for _ in range(concurrency - 1)]
+
+    def _on_signal(signum: int, _frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGTERM, _on_signal)
+    signal.signal(signal.SIGINT, _on_signal)
+    click.echo(f"motcua worker: {services.tasks.queue.name} queue, {concurrency} process(es)")
+    try:
+        services.tasks.run_worker(stop, tasks=names)
+    finally:
+        _stop_processes(extra)
 
 
 @main.group()

@@ -143,7 +143,8 @@ class Settings:
     font_cache_dir: Path = field(metadata=_env(_path))  # default: <data dir>/fonts
     pki_passphrase: str = field(repr=False, metadata=_env(_text))  # default: generated once into the data dir
     tsa_url: str | None = field(default=None, metadata=_env(_optional_text))  # RFC 3161; default: in-process
-    issue_inline: bool = field(default=True, metadata=_env(_flag))  # sign right after the transition commits
+    issue_inline: bool = field(default=False, metadata=_env(_flag))  # sign in the request, after the commit (no worker)
+    task_lease_seconds: float = field(default=60.0, metadata=_env(_positive_number))  # a silent worker's jobs are retried after this
     population_url: str | None = field(default=None, metadata=_env(_optional_text))  # default: the local table
     secure_cookies: bool = field(metadata=_env(_auto_flag))  # default (auto): when PUBLIC_URL is https
     session_hours: float = field(default=8.0, metadata=_env(_positive_number))  # a clerk's working day

@@ -22,6 +22,8 @@ from motcua.settings import BUNDLED_PROCEDURES, Settings
 from web import create_app
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+PROCRASTINATE_TABLES = ("procrastinate_events", "procrastinate_periodic_defers", "procrastinate_jobs",
+                        "procrastinate_workers")
 
 # Property-based tests drive the app through the test client: no deadline (the machine is shared), no
 # example database in the work tree, examples bounded so that a run stays well under a minute.
@@ -84,7 +86,7 @@ class _Postgres:
         self.engine = create_engine(self.url)
 
     def reset(self) -> None:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        tables = ", ".join([f'"{t.name}"' for t in Base.metadata.sorted_tables] + list(PROCRASTINATE_TABLES))
         with self.engine.begin() as conn:
             conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
@@ -149,6 +151,9 @@ def config(db_url: str, tmp_path: Path, font_cache: Path) -> dict:
         "PROCEDURES": str(BUNDLED_PROCEDURES),
         "SECRET_KEY": "test-secret",
         "TESTING": True,
+        # most tests read a signed document in the answer of the action that issues it; the tests of
+        # the task queue (tests/integration/test_task_queue.py) set this to False, the default
+        "ISSUE_INLINE": True,
     }
 
 

@@ -366,9 +366,12 @@ class IdempotencyKey(Base):
 
 
 class OutboxMessage(Base):
-    """Outside effects (mail, SMS, webhooks) written with the transition, sent after the commit."""
+    """Outside effects (mail, SMS, webhooks) written with the transition, sent after the commit; and, on
+    the embedded database, the jobs of the task queue (``task`` set): written in the transaction that
+    needs them, claimed by a worker with a lease, done when ``sent_at`` is set (engine.adapters.outbox_queue)."""
 
     __tablename__ = "outbox"
+    __table_args__ = (Index("ix_outbox_jobs", "sent_at", "task"),)
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
     topic: Mapped[str] = mapped_column(String(60))
@@ -377,6 +380,12 @@ class OutboxMessage(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    task: Mapped[str | None] = mapped_column(String(60))  # a job: the task's name (payload: its arguments)
+    lock_key: Mapped[str | None] = mapped_column(String(120))  # jobs with one key never run at the same time
+    run_after: Mapped[dt.datetime | None] = mapped_column(DateTime)  # not before (retries back off)
+    leased_until: Mapped[dt.datetime | None] = mapped_column(DateTime)  # claimed by a worker until then
+    failed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)  # gave up after the last attempt
+    last_error: Mapped[str | None] = mapped_column(String(300))
 
 
 class Consent(Base):

@@ -1,6 +1,7 @@
 """Actions: one workflow transition per request. One transaction, one audit event, exactly one
 winner under races; the documents the action calls for (a slip, a result) are recorded as pending in
-the same transaction and signed after the commit (see engine.usecases.issuance)."""
+the same transaction, with a job of the task queue that renders and signs them off the request (see
+engine.usecases.tasks); with ``issue_inline`` they are signed right after the commit instead."""
 from __future__ import annotations
 
 import datetime as dt
@@ -21,14 +22,15 @@ from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.eligibility import Eligibility
 from engine.usecases.issuance import Issuance
+from engine.usecases.tasks import Tasks
 from engine.usecases.views import DossierView, TransitionOutcome
 from engine.usecases.writeback import WriteBack
 
 
 class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, eligibility: Eligibility, *,
-                 issue_inline: bool, writeback: WriteBack | None = None):
+                 deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, tasks: Tasks, eligibility: Eligibility,
+                 *, issue_inline: bool, writeback: WriteBack | None = None):
         self.uow = uow
         self.eligibility = eligibility
         self.clock = clock
@@ -36,6 +38,7 @@ class Actions:
         self.deadlines = deadlines
         self.dossiers = dossiers
         self.issuance = issuance
+        self.tasks = tasks
         self.issue_inline = issue_inline
         self.writeback = writeback
 
@@ -46,7 +49,8 @@ class Actions:
         Returns the dossier's full view (what the HTTP API answers with).
 
         Documents the action calls for (a result, a slip) are recorded as pending in the same
-        transaction and signed after the commit (see engine.usecases.issuance).
+        transaction, with a job per document for a worker (the view shows them pending, "being
+        signed"); with ``issue_inline`` they are signed after the commit, before answering.
 
         A comment is internal (staff only) unless ``comment_public`` is True; the flag is kept in the
         audit event's details. ``case`` names the time-limit case that holds (``apply_time_limit_case``);
@@ -167,6 +171,8 @@ class Actions:
                                                                           "to": d.state, "status_code": d.status_code})
             if slip is not None:
                 queries.insert_pending(s, slip)
+            if issued and not self.issue_inline:
+                self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
             s.flush()  # anything else the session holds (results were flushed as they were recorded)
             if with_view and not (issued and self.issue_inline):
                 view = self.dossiers.view(s, d, actor, proc)

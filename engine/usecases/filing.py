@@ -39,6 +39,7 @@ from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers, append_event, check_version, not_editable
 from engine.usecases.issuance import Issuance
 from engine.usecases.prefill import Prefill
+from engine.usecases.tasks import Tasks
 from engine.usecases.views import DossierView
 
 
@@ -53,7 +54,7 @@ class PdfChecker(Protocol):
 
 class Filing:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, blobs: LocalBlobStore,
+                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, tasks: Tasks, blobs: LocalBlobStore,
                  personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool, pdf_checker: PdfChecker):
         self.uow = uow
         self.clock = clock
@@ -61,6 +62,7 @@ class Filing:
         self.dossiers = dossiers
         self.prefill = prefill
         self.issuance = issuance
+        self.tasks = tasks
         self.blobs = blobs
         self.personal_ids = personal_ids
         self.check_value = functools.partial(check_value, ids=personal_ids)  # the form rules, with the id rule
@@ -335,6 +337,8 @@ class Filing:
             d.updated_at = now
             first_reuse = result.lta_at is None and result.pdf_sha256 is not None
             s.flush()
+            if first_reuse and not self.issue_inline:
+                self.tasks.defer_upgrade(s.connection(), result.id)
             view = self.dossiers.view(s, d, actor, proc)
             uow.commit()
         if first_reuse and self.issue_inline:

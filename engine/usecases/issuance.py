@@ -1,6 +1,7 @@
 """Issuing signed documents. Results and one-stop slips are recorded as *pending* inside the
-transition that calls for them (``record_results``, ``queue_slip``), then rendered, signed and stored
-after the commit (``issue_pending``).
+transition that calls for them (``record_results``, ``queue_slip``), together with a job of the task
+queue (engine.usecases.tasks); a worker then renders, signs and stores each one (``issue_document``),
+off the request. ``issue_pending`` does the same for every pending document at once (``motcua issue``).
 
 Atomicity: the transition commits the intent (a pending row); the slow work (render, sign) runs
 outside any transaction; one short transaction then moves the row from pending to valid with the
@@ -150,17 +151,46 @@ class Issuance:
         issued = failed = 0
         for kind, doc_id in todo:
             try:
-                if self._issue_one(kind, doc_id, on_signed):
+                if self._issue_recorded(kind, doc_id, on_signed):
                     issued += 1
-            except Exception as exc:  # the document stays pending; the next run retries it
+            except Exception:  # the document stays pending; the next run retries it
                 failed += 1
                 log.exception("issuing %s %s failed", kind, doc_id)
-                model = Result if kind == "result" else Slip
-                with self.uow() as uow:
-                    uow.session.execute(update(model).where(model.id == doc_id).values(
-                        issue_attempts=model.issue_attempts + 1, issue_error=f"{type(exc).__name__}"[:300]))
-                    uow.commit()
         return IssueReport(issued, failed, self.count_pending())
+
+    def issue_document(self, document_id: str, *, on_signed: Callable[[str, str], None] | None = None) -> bool:
+        """Render, sign and store one pending result or slip (the task a worker runs). Idempotent: a
+        document already issued (or unknown) is left as it is and False returned; the final write is
+        a compare-and-set from pending, so a second run can never make a second document. A failure
+        is recorded on the document and raised (the queue retries it)."""
+        with self.uow(write=False) as uow:
+            s = uow.session
+            if s.get(Result, document_id) is not None:
+                kind = "result"
+            elif s.get(Slip, document_id) is not None:
+                kind = "slip"
+            else:
+                return False
+        return self._issue_recorded(kind, document_id, on_signed)
+
+    def pending_documents(self, *, limit: int = 1000) -> list[str]:
+        """The ids of the documents waiting to be signed, oldest first."""
+        with self.uow(write=False) as uow:
+            s = uow.session
+            ids = list(s.scalars(select(Result.id).where(Result.status == "pending").order_by(Result.issued_at).limit(limit)))
+            ids += list(s.scalars(select(Slip.id).where(Slip.status == "pending").order_by(Slip.issued_at).limit(limit)))
+        return ids
+
+    def _issue_recorded(self, kind: str, doc_id: str, on_signed: Callable[[str, str], None] | None) -> bool:
+        try:
+            return self._issue_one(kind, doc_id, on_signed)
+        except Exception as exc:
+            model = Result if kind == "result" else Slip
+            with self.uow() as uow:
+                uow.session.execute(update(model).where(model.id == doc_id).values(
+                    issue_attempts=model.issue_attempts + 1, issue_error=f"{type(exc).__name__}"[:300]))
+                uow.commit()
+            raise
 
     def count_pending(self) -> int:
         with self.uow(write=False) as uow:

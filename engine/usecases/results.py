@@ -19,6 +19,7 @@ from engine.usecases.access import Access, clean_purpose, may_read_result
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.issuance import Issuance
+from engine.usecases.tasks import Tasks
 from engine.usecases.views import ResultView, result_view
 
 NOT_FOUND = "Không tìm thấy kết quả / result not found"
@@ -27,7 +28,7 @@ NOT_FOUND = "Không tìm thấy kết quả / result not found"
 class Results:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  access: Access, dossiers: Dossiers, issuance: Issuance, blobs: LocalBlobStore,
-                 personal_ids: PersonalIdRule, issue_inline: bool):
+                 personal_ids: PersonalIdRule, tasks: Tasks, issue_inline: bool):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures
@@ -36,6 +37,7 @@ class Results:
         self.issuance = issuance
         self.blobs = blobs
         self.personal_ids = personal_ids
+        self.tasks = tasks
         self.issue_inline = issue_inline
 
     def list_results(self, actor: Actor, *, holder: str | None = None, evidence: str | None = None,
@@ -166,6 +168,8 @@ class Results:
             s.add(new)
             s.flush()
             old.status, old.status_reason, old.status_changed_at, old.superseded_by = "superseded", reason[:1000], now, new.id
+            if not self.issue_inline:
+                self.tasks.defer_issue(s.connection(), [new.id])
             uow.commit()
             new_id = new.id
         if self.issue_inline:

@@ -37,6 +37,7 @@ from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
 from engine.usecases.sessions import Sessions
+from engine.usecases.tasks import TaskQueue, Tasks
 from engine.usecases.throttle import LoginThrottle
 from engine.usecases.verification import Verification
 from engine.usecases.writeback import RegisterWriter, WriteBack
@@ -64,6 +65,7 @@ class Services:
     issuance: Issuance
     eligibility: Eligibility
     writeback: WriteBack
+    tasks: Tasks
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -81,7 +83,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    calendars: dict[str, deadline_rules.Calendar], blobs: LocalBlobStore,
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
-                   personal_ids: PersonalIdRule, engine: Any = None, pdf_checker: PdfChecker | None = None,
+                   personal_ids: PersonalIdRule, queue: TaskQueue, engine: Any = None, pdf_checker: PdfChecker | None = None,
                    page_renderer: PageRenderer | None = None,
                    session_lifetime: dt.timedelta = dt.timedelta(hours=8),
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
@@ -104,13 +106,14 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         register = prefiller.population  # the register the prefill reads is the one results write back to
     writeback = WriteBack(uow, clock, register)
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir, writeback)
-    results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
-    filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
+    tasks = Tasks(uow, queue, issuance)
+    results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, tasks, issue_inline)
+    filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, tasks, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
     eligibility = Eligibility(clock, access, prefiller.population if prefiller else None,
                               prefiller.results if prefiller else None)
-    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, eligibility, issue_inline=issue_inline,
-                      writeback=writeback)
+    actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, tasks, eligibility,
+                      issue_inline=issue_inline, writeback=writeback)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     deposits = Deposits(uow, clock, catalogue, verifier, register, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
@@ -118,7 +121,7 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results, deposits=deposits,
-        issuance=issuance, eligibility=eligibility, writeback=writeback,
+        issuance=issuance, eligibility=eligibility, writeback=writeback, tasks=tasks,
         verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,

@@ -174,6 +174,7 @@ def live_server(tmp_path_factory: pytest.TempPathFactory, font_cache: Path) -> I
             "PROCEDURES": str(BUNDLED_PROCEDURES),
             "SECRET_KEY": "e2e-secret",
             "PUBLIC_URL": url,
+            "ISSUE_INLINE": True,  # no task worker beside this in-process server: sign in the request
         }
         settings = Settings.from_environment(config)
         services = bootstrap(settings)  # the real local clock

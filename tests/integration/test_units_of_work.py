@@ -27,7 +27,7 @@ def counted(services):
         uow=uow, clock=services.clock, catalogue=services.catalogue, calendars=services.deadlines.calendars,
         blobs=services.blobs, issuer=services.issuance.issuer, prefiller=services.prefill.prefiller,
         links=services.links, slips_dir=services.issuance.slips_dir, max_upload_mb=20, issue_inline=False,
-        personal_ids=services.personal_ids, engine=services.engine)
+        personal_ids=services.personal_ids, queue=services.tasks.queue, engine=services.engine)
     return wired, opened
 
 

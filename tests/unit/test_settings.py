@@ -18,7 +18,8 @@ def test_an_empty_environment_gives_the_documented_defaults(tmp_path: Path):
     assert s.timezone == "Asia/Ho_Chi_Minh" and s.public_url == "http://127.0.0.1:8000"
     assert (s.max_upload_mb, s.session_hours, s.population_timeout) == (20.0, 8.0, 3.0)
     assert s.font_cache_dir == s.data_dir / "fonts"
-    assert s.issue_inline is True and s.secure_cookies is False and s.testing is False
+    assert s.issue_inline is False and s.secure_cookies is False and s.testing is False  # signing: a worker's job
+    assert s.task_lease_seconds == 60.0
     assert s.tsa_url is None and s.population_url is None
     assert s.personal_id_pattern == r"\d{12}"
     assert (s.session_idle_minutes, s.token_days, s.trusted_proxies) == (60.0, 90.0, 0)
@@ -36,12 +37,12 @@ def test_the_secret_key_and_pki_passphrase_are_generated_once_into_the_data_dir_
 
 
 def test_environment_values_are_converted_and_overrides_win(tmp_path: Path):
-    environ = {"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_MAX_UPLOAD_MB": "2.5", "MOTCUA_ISSUE_INLINE": "off",
+    environ = {"MOTCUA_DATA_DIR": str(tmp_path), "MOTCUA_MAX_UPLOAD_MB": "2.5", "MOTCUA_ISSUE_INLINE": "on",
                "MOTCUA_PROCEDURES": f"{tmp_path / 'a'}:{tmp_path / 'b'}", "MOTCUA_SECRET_KEY": "from-env",
                "MOTCUA_TSA_URL": "", "MOTCUA_TESTING": "yes"}
     s = Settings.from_environment({"SECRET_KEY": "override", "SESSION_HOURS": 1}, environ=environ)
     assert s.max_upload_mb == 2.5 and s.max_upload_bytes == int(2.5 * 1024 * 1024)
-    assert s.issue_inline is False and s.tsa_url is None
+    assert s.issue_inline is True and s.tsa_url is None
     assert s.procedures == (tmp_path / "a", tmp_path / "b")
     assert s.secret_key == "override" and s.session_hours == 1.0
     assert s.testing is False  # TESTING is for the code that builds the app, never the environment

@@ -1,0 +1,130 @@
+"""Slow work off the request: the registry of tasks a worker runs, and how a use case asks for one.
+
+A use case that needs slow work (rendering and signing a result or a slip, a B-LTA upgrade) defers a
+job on its own transaction's connection (``defer_issue``, ``defer_upgrade``): the job exists if and
+only if the transaction commits. A worker (``motcua worker``, or the one ``motcua run`` starts) runs
+the jobs through the ``TaskQueue`` port: procrastinate on PostgreSQL, outbox rows on the embedded
+SQLite database (engine.adapters.procrastinate_queue, engine.adapters.outbox_queue).
+
+Delivery is at least once, so every task is idempotent: it takes explicit arguments (the document's
+id) and does nothing when its work is already done; the document's final write is a compare-and-set
+from ``pending``, so no document is ever issued twice. The maintenance (``maintain``: jobs of dead
+workers back in the queue, a job for every pending document that has none) runs when a worker starts
+and then every minute.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from engine.adapters.uow import UnitOfWork
+from engine.usecases.issuance import Issuance
+
+log = logging.getLogger(__name__)
+
+ISSUE_DOCUMENT = "issue_document"
+UPGRADE_RESULT = "upgrade_result"
+
+
+class TaskQueue(Protocol):
+    """The port both queue adapters implement."""
+
+    name: str
+
+    def defer(self, conn: Any, task: str, args: dict[str, Any], *, lock: str) -> None:
+        """Add a job inside the transaction ``conn`` belongs to."""
+
+    def defer_if_absent(self, conn: Any, task: str, args: dict[str, Any], *, lock: str) -> bool:
+        """The same, unless a job with this lock is waiting or running; whether one was added."""
+
+    def counts(self) -> dict[str, int]:
+        """Jobs waiting, running, failed."""
+
+    def retry_stalled(self) -> int:
+        """Put the jobs of dead workers back in the queue."""
+
+    def run_due(self, handlers: Mapping[str, Callable[..., Any]], *, limit: int | None = None) -> int:
+        """Run the jobs due now in this process until none is left."""
+
+    def run_worker(self, handlers: Mapping[str, Callable[..., Any]], maintenance: Callable[[], Any], *,
+                   stop: threading.Event, concurrency: int = 1) -> None:
+        """Work until ``stop`` is set."""
+
+
+@dataclass(frozen=True)
+class MaintenanceReport:
+    stalled: int
+    requeued: int
+
+
+def document_lock(document_id: str) -> str:
+    return f"document:{document_id}"
+
+
+class Tasks:
+    def __init__(self, uow: Callable[..., UnitOfWork], queue: TaskQueue, issuance: Issuance):
+        self.uow = uow
+        self.queue = queue
+        self.issuance = issuance
+        self.handlers: Mapping[str, Callable[..., Any]] = {
+            ISSUE_DOCUMENT: self.issue_document,
+            UPGRADE_RESULT: self.upgrade_result,
+        }
+
+    # ------------------------------------------------------------------ asking for work (in a transaction)
+
+    def defer_issue(self, conn: Any, document_ids: list[str]) -> None:
+        """A job per document to render, sign and store it, in the caller's transaction."""
+        for doc_id in document_ids:
+            self.queue.defer(conn, ISSUE_DOCUMENT, {"document_id": doc_id}, lock=document_lock(doc_id))
+
+    def defer_upgrade(self, conn: Any, result_id: str) -> None:
+        """A job to upgrade a result to B-LTA, in the caller's transaction (at most one waiting)."""
+        self.queue.defer_if_absent(conn, UPGRADE_RESULT, {"result_id": result_id}, lock=f"upgrade:{result_id}")
+
+    # ------------------------------------------------------------------------------------- the tasks
+
+    def issue_document(self, document_id: str) -> None:
+        """Render, sign and store one pending result or slip; nothing when it is already issued."""
+        if self.issuance.issue_document(document_id):
+            log.info("document %s issued", document_id)
+
+    def upgrade_result(self, result_id: str) -> None:
+        """Add revocation data and a document timestamp (B-LTA) once; nothing when already done."""
+        self.issuance.upgrade_result(result_id)
+
+    # --------------------------------------------------------------------------------------- running
+
+    def run_pending(self, *, limit: int | None = None) -> int:
+        """Run, here and now, every job that is due (tests, ``motcua issue``); return how many ran."""
+        return self.queue.run_due(self.handlers, limit=limit)
+
+    def run_worker(self, stop: threading.Event, *, tasks: list[str] | None = None, concurrency: int = 1) -> None:
+        """Work until ``stop`` is set (``motcua worker``): every task, or only those named."""
+        handlers = {name: h for name, h in self.handlers.items() if tasks is None or name in tasks}
+        self.queue.run_worker(handlers, self.requeue_pending, stop=stop, concurrency=concurrency)
+
+    def maintain(self) -> MaintenanceReport:
+        """Jobs of dead workers back in the queue; a job for every pending document without one."""
+        return MaintenanceReport(self.queue.retry_stalled(), self.requeue_pending())
+
+    def requeue_pending(self) -> int:
+        """Defer a job for each pending document that has no waiting or running job (documents left
+        pending by a crash before this queue existed, by ``MOTCUA_ISSUE_INLINE``, or whose job gave up
+        after its last retry). Each in its own short transaction."""
+        count = 0
+        for doc_id in self.issuance.pending_documents():
+            with self.uow() as uow:
+                added = self.queue.defer_if_absent(uow.session.connection(), ISSUE_DOCUMENT, {"document_id": doc_id},
+                                                   lock=document_lock(doc_id))
+                uow.commit()
+            count += added
+        if count:
+            log.info("%s pending document(s) put back in the queue", count)
+        return count
+
+    def counts(self) -> dict[str, int]:
+        return self.queue.counts()
