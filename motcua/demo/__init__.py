@@ -10,7 +10,7 @@ import random
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from engine.adapters.models import Account, Agency, Person
 from engine.usecases.services import Services
@@ -145,9 +145,12 @@ def seed_demo_queue(services: Services, summary: dict[str, Any]) -> int:
              for v in (scenario.values() if isinstance(scenario, dict) else
                        [p.get("personal_id") for p in scenario if isinstance(p, dict)])}
     with services.uow(write=False) as uow:
+        # residents of the agency's area: the procedure's conditions ask it of the person concerned
+        unit = uow.session.scalar(select(Agency.unit_code).where(Agency.code == summary["agency"]["code"]))
         pids = uow.session.scalars(
             select(Account.username).join(Person, Person.personal_id == Account.personal_id)
-            .where(Account.kind == "citizen", Person.date_of_death.is_(None))
+            .where(Account.kind == "citizen", Person.date_of_death.is_(None),
+                   or_(Person.permanent_unit == unit, Person.current_unit == unit))
             .order_by(Account.id)).all()
     applicants = [pid for pid in pids if pid not in named][:len(DEMO_STAGES)]
     staff = {role: actor_for(role) for role in ("clerk", "leader", "specialist")}

@@ -88,17 +88,34 @@ def test_a_marriage_with_oneself_is_refused_naming_the_fields_and_the_rule_and_n
 
 
 def test_a_party_already_married_in_the_register_cannot_marry(demo, api_as):
+    """The register's "married" cannot be typed over (a prefill conflict refuses the form) and the condition
+    refuses it too: the filing never reaches the desk."""
     couple = demo["scenarios"]["married_couple"]
     _, husband = _singles(demo)
     citizen = api_as(couple["wife"])
-    # she even declares herself single: the register's word is what counts
     data = {**marriage_form(couple["wife"], husband), "wife_marital_status": "single"}
     r = citizen.post("/api/v1/dossiers", json={"procedure": "marriage-registration", "data": data})
-    assert r.status_code == 201, r.get_json()
-    d = r.get_json()
+    assert r.status_code == 422 and "wife_marital_status" in r.get_json()["fields"]
+    d = _draft(citizen, couple["wife"], husband)  # the conflict stands: submission refused
+    r = citizen.post(f"/api/v1/dossiers/{d['id']}/actions/submit", json={})
+    assert r.status_code == 422 and "wife_marital_status" in r.get_json()["fields"], r.get_json()
+
+
+def test_a_marriage_certificate_in_the_store_makes_a_party_married_whatever_the_register_says(demo, api_as, services):
+    """The register lags (it still says single, no spouse), but her marriage certificate is in our own store,
+    with no later divorce or death: she is married."""
+    couple = demo["scenarios"]["married_couple"]
+    _, husband = _singles(demo)
+    with services.uow() as uow:
+        uow.session.execute(update(Person).where(Person.personal_id == couple["wife"])
+                            .values(marital_status="single", spouse_id=None))
+        uow.commit()
+    citizen = api_as(couple["wife"])
+    d = _draft(citizen, couple["wife"], husband)
     r = citizen.post(f"/api/v1/dossiers/{d['id']}/actions/submit", json={})
     assert r.status_code == 422, r.get_json()
-    assert "not_married" in {c["rule"] for c in r.get_json()["conditions"]}
+    failed = {c["rule"]: c for c in r.get_json()["conditions"]}
+    assert "not_married" in failed and failed["not_married"]["fields"] == ["wife_personal_id"]
 
 
 def test_two_women_and_an_under_age_groom_are_refused(demo, api_as, services):
