@@ -327,6 +327,10 @@ def person_value(person: PersonRecord, path: str) -> Any:
     return value.isoformat() if isinstance(value, (dt.date, dt.datetime)) else value
 
 
+# A results prefill path ``<evidence type>.number`` reads the result's own number (not a data key).
+RESULT_NUMBER = "number"
+
+
 class Prefiller:
     """Computes a procedure's prefill for one applicant from the registered sources."""
 
@@ -484,9 +488,10 @@ class Prefiller:
             owner = owners[f.id]
             evidence, _, key = f.prefill.path.partition(".")
             r = newest.get((owner.personal_id, evidence)) if owner else None
-            if r is None or r.data.get(key) in (None, ""):
+            value = (r.number if key == RESULT_NUMBER else r.data.get(key)) if r is not None else None
+            if value in (None, ""):
                 continue
-            offer(f.id, Prefilled(r.data[key], "results", f"result:{r.id}", f"{r.title} số {r.number}",
+            offer(f.id, Prefilled(value, "results", f"result:{r.id}", f"{r.title} số {r.number}",
                                   f"{r.title} no. {r.number}", f.prefill.editable, now))
             out.reads[f.id] = SubjectRead(owner.personal_id, basis(owner.personal_id) or "", f.prefill.path)
 

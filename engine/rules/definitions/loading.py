@@ -323,7 +323,8 @@ def load_catalogue(folders: Iterable[Path | str], *, calendars: Iterable[str] | 
                 continue
             ev_id, _, key = f.prefill.path.partition(".")
             declared = evidence.get(ev_id)
-            if declared is not None and declared.data and key not in {k.key for k in declared.data}:
+            # ``number`` is the result's own number (engine.rules.prefill.RESULT_NUMBER), not a data key
+            if declared is not None and declared.data and key != "number" and key not in {k.key for k in declared.data}:
                 problems.append(f"{proc.source_name}:{_text_line(proc.source_text, f.prefill.path)}: field '{f.id}': "
                                 f"evidence type '{ev_id}' has no data key '{key}'")
     for ev_id, res in produced.items():
