@@ -79,8 +79,10 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
 
     @app.get("/healthz")
     def healthz():
-        app.extensions["motcua"].health.check_database()
-        return jsonify({"status": "ok"})
+        report = app.extensions["motcua"].health.check()
+        body = {"status": "ok" if report.healthy else "unavailable",
+                "checks": {"database": report.database, "blob_store": report.blob_store}}
+        return jsonify(body), 200 if report.healthy else 503
 
     @app.after_request
     def _headers(response):

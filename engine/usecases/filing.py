@@ -13,7 +13,6 @@ import filetype
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Account, Agency, Document, Dossier, IdempotencyKey, Person, Result, new_uuid
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor, roles_on_dossier
@@ -34,6 +33,7 @@ from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import merge as merge_prefill
 from engine.rules.uploads import PdfRefusal
 from engine.usecases.accounts import sha256_hex
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers, append_event, check_version, not_editable
 from engine.usecases.issuance import Issuance
@@ -52,7 +52,7 @@ class PdfChecker(Protocol):
 
 class Filing:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, blobs: LocalBlobStore,
+                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, blobs: BlobStore,
                  personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool, pdf_checker: PdfChecker):
         self.uow = uow
         self.clock = clock
