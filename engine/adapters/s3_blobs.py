@@ -59,7 +59,7 @@ def make_client(options: S3Options) -> Any:
                                     aws_secret_access_key=options.secret_access_key,
                                     region_name=options.region)
     config = Config(connect_timeout=options.timeout, read_timeout=options.timeout,
-                    retries={"mode": "standard", "max_attempts": options.max_attempts},
+                    retries={"mode": "standard", "total_max_attempts": options.max_attempts},
                     s3={"addressing_style": "path"} if options.endpoint_url else None,
                     request_checksum_calculation="when_required", response_checksum_validation="when_required")
     return session.client("s3", endpoint_url=options.endpoint_url, config=config)
