@@ -40,6 +40,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.s3_blobs import S3BlobStore
 from engine.rules.errors import EngineError
 from motcua.bootstrap import make_blob_store
 from motcua.datadir import PRIVATE_FOLDERS, owner_only, prepare_sqlite_file, private_dir, sqlite_path
@@ -130,6 +131,7 @@ def restore_backup(settings: Settings, source: Path) -> Summary:
     here = "sqlite" if sqlite_path(settings.database_url) is not None else make_url(settings.database_url).get_backend_name()
     if database["kind"] != here:
         raise BackupError(f"the backup holds a {database['kind']} database, MOTCUA_DATABASE_URL names a {here} one")
+    bucket = _reachable_bucket(settings) if settings.blob_store == "s3" else None  # before anything is written
     with owner_only():
         for folder in (data_dir, *(data_dir / name for name in PRIVATE_FOLDERS)):
             private_dir(folder)
@@ -137,7 +139,7 @@ def restore_backup(settings: Settings, source: Path) -> Summary:
             _restore_sqlite(source / database["file"], settings.database_url)
         else:
             _restore_postgresql(source / database["file"], database["schema"], settings.database_url)
-        uploaded = _upload_blobs(settings, source, files) if settings.blob_store == "s3" else set()
+        uploaded = _upload_blobs(bucket, source, files) if bucket is not None else set()
         for entry in files:
             relative = entry["path"]
             if relative == database["file"] or relative in uploaded:
@@ -163,12 +165,19 @@ def _download_blobs(settings: Settings, target: Path) -> int:
     return count
 
 
-def _upload_blobs(settings: Settings, source: Path, files: list[dict]) -> set[str]:
-    """Put the backup's blobs into the bucket; the paths of the manifest done with (blobs and derived files)."""
+def _reachable_bucket(settings: Settings) -> S3BlobStore:
     bucket = make_blob_store(settings)
-    done = set()
     try:
         bucket.check()
+    except EngineError as exc:
+        raise BackupError(f"the S3 blob store: {exc.message}") from None
+    return bucket
+
+
+def _upload_blobs(bucket: S3BlobStore, source: Path, files: list[dict]) -> set[str]:
+    """Put the backup's blobs into the bucket; the paths of the manifest done with (blobs and derived files)."""
+    done = set()
+    try:
         for entry in files:
             relative = entry["path"]
             parts = relative.split("/")

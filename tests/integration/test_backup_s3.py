@@ -101,3 +101,18 @@ def test_a_backup_stops_with_one_line_when_the_bucket_cannot_be_reached(settings
         "motcua: the S3 blob store: Kho lưu trữ tệp tạm thời không truy cập được; vui lòng thử lại sau / "
         "the file store is unavailable; please try again later")
     assert "Traceback" not in done.stderr and "testing" not in done.stderr
+
+
+def test_a_restore_into_a_bucket_that_cannot_be_reached_writes_nothing(settings, db_url, font_cache, s3_settings,
+                                                                        services, tmp_path):
+    done = motcua("backup", str(tmp_path / "backup"), data_dir=settings.data_dir, database_url=db_url,
+                  font_cache=font_cache, store=s3_settings)
+    assert done.returncode == 0, done.stderr
+    unreachable = {**s3_settings, "S3_ENDPOINT_URL": f"http://127.0.0.1:{free_port()}", "S3_TIMEOUT": 1}
+    with fresh_database(db_url) as restored_url:
+        restored_dir = tmp_path / "restored"
+        done = motcua("restore", str(tmp_path / "backup"), data_dir=restored_dir, database_url=restored_url,
+                      font_cache=font_cache, store=unreachable)
+        assert done.returncode == 1
+        assert done.stderr.strip().splitlines()[-1].startswith("motcua: the S3 blob store: Kho lưu trữ tệp")
+        assert not restored_dir.exists() or not any(restored_dir.iterdir())  # so it can be tried again
