@@ -95,15 +95,16 @@ class S3BlobStore:
             return digest  # same name, same bytes: nothing to write
         try:
             self._put(key, content, IfNoneMatch="*")
+            return digest
         except ClientError as exc:
             code = _code(exc)
-            if code in TAKEN:
+            if code in TAKEN or (code == "ConditionalRequestConflict" and self._head(key)):
                 return digest  # written meanwhile by another request: the same bytes
-            if code in UNSUPPORTED:  # the HEAD found it absent; a racing writer would write the same bytes
-                self._put(key, content)
-                return digest
-            if code == "ConditionalRequestConflict" and self._head(key):
-                return digest
+            if code not in UNSUPPORTED:
+                raise _unavailable("put", exc) from None
+        try:  # a store without conditional PUTs: the HEAD found it absent, a racing writer writes the same bytes
+            self._put(key, content)
+        except ClientError as exc:
             raise _unavailable("put", exc) from None
         return digest
 

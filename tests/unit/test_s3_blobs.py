@@ -86,3 +86,12 @@ def test_no_such_key_is_not_found(stubbed):
         store.get(DIGEST)
     stub.add_client_error("get_object", "NoSuchKey", http_status_code=404)
     assert store.get_derived(f"{DIGEST}-pages.txt") is None
+
+
+def test_a_plain_put_refused_after_the_conditional_one_is_unavailability(stubbed):
+    store, stub = stubbed
+    stub.add_client_error("head_object", "404", http_status_code=404)
+    stub.add_client_error("put_object", "NotImplemented", http_status_code=501)
+    stub.add_client_error("put_object", "AccessDenied", http_status_code=403)
+    with pytest.raises(StorageUnavailableError):
+        store.put(CONTENT)
