@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
 HSTS = "max-age=31536000; includeSubDomains"
+HEALTH_PARTS = {"database": "cơ sở dữ liệu", "blob_store": "kho lưu trữ tệp"}
 from engine.rules.text import SURROGATE
 
 
@@ -80,9 +81,15 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
     @app.get("/healthz")
     def healthz():
         report = app.extensions["motcua"].health.check()
-        body = {"status": "ok" if report.healthy else "unavailable",
-                "checks": {"database": report.database, "blob_store": report.blob_store}}
-        return jsonify(body), 200 if report.healthy else 503
+        checks = {"database": report.database, "blob_store": report.blob_store}
+        if report.healthy:
+            return jsonify({"status": "ok", "checks": checks})
+        down = [part for part, state in checks.items() if state != "ok"]
+        message = (f"Không truy cập được: {', '.join(HEALTH_PARTS[p] for p in down)} / "
+                   f"unavailable: {', '.join(p.replace('_', ' ') for p in down)}")
+        # the error body every non-2xx answer has, with the report beside it
+        return jsonify({"error": "unavailable", "message": message, "fields": {}, "status": "unavailable",
+                        "checks": checks}), 503
 
     @app.after_request
     def _headers(response):

@@ -39,13 +39,14 @@ def _download(summary: str, media: str = "application/octet-stream", *, auth: bo
 
 
 def _health() -> dict:
-    """200 when the database answers and the blob store can be reached, 503 (same body) when not."""
+    """200 when the database answers and the blob store can be reached; 503 when not, with the error body
+    and, beside it, the same ``status`` and ``checks``."""
     state = {"type": "string", "enum": ["ok", "unavailable"]}
     report = {"type": "object", "required": ["status", "checks"], "properties": {
         "status": state, "checks": {"type": "object", "required": ["database", "blob_store"],
                                     "properties": {"database": state, "blob_store": state}}}}
-    op = _op("Health: the database and the blob store", auth=False, result=report)
-    op["responses"]["503"] = {"description": "A part is unavailable", "content": _json(report)}
+    op = _op("Health: the database and the blob store", auth=False, result=report, errors=(503,))
+    op["responses"]["503"]["description"] = "A part is unavailable: the error body, with status and checks beside it"
     return op
 
 

@@ -86,8 +86,11 @@ class TestWhenTheStoreStops:
 
         own_server.stop()
         health = client.get("/healthz")
-        assert health.status_code == 503
-        assert health.get_json() == {"status": "unavailable", "checks": {"database": "ok", "blob_store": "unavailable"}}
+        assert health.status_code == 503 and health.mimetype == "application/json"
+        body = health.get_json()  # the error body, with the report beside it
+        assert (body["error"], body["fields"]) == ("unavailable", {})
+        assert body["status"] == "unavailable" and body["checks"] == {"database": "ok", "blob_store": "unavailable"}
+        assert body["message"] == "Không truy cập được: kho lưu trữ tệp / unavailable: blob store"
 
         other = PDF.replace(b"%PDF-1.7", b"%PDF-1.7\n% another copy", 1)
         refused = citizen.post(f"/api/v1/dossiers/{d['id']}/documents", content_type="multipart/form-data",
