@@ -13,6 +13,13 @@ A backup folder holds::
 The database is copied first and the blobs after it: a blob is written before the row that names it
 commits, so every blob the snapshot knows is there. The manifest is written last; a folder without
 one is an unfinished backup. Everything is created readable by its owner only.
+
+With ``MOTCUA_BLOB_STORE=s3`` the blobs are downloaded from the bucket into the same ``blobs/sha256/``
+layout (each checked against its SHA-256 on the way), so a backup is complete and the same whatever
+the store: it restores into a file store or into a bucket. Nothing is ever deleted from the store, so
+listing it after the database snapshot finds every blob the snapshot names. A restore with an S3
+store uploads the blobs to the bucket (a blob already there is left as it is) instead of writing
+them under the data dir; the derived files (drawn pages) are a cache and are not restored there.
 """
 from __future__ import annotations
 
@@ -32,6 +39,10 @@ from pathlib import Path
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.s3_blobs import S3BlobStore
+from engine.rules.errors import EngineError
+from motcua.bootstrap import make_blob_store
 from motcua.datadir import PRIVATE_FOLDERS, owner_only, prepare_sqlite_file, private_dir, sqlite_path
 from motcua.settings import PKI_PASSPHRASE_FILE, SECRET_KEY_FILE, Settings
 
@@ -42,6 +53,7 @@ SQLITE_FILE = "database.sqlite"
 PG_FILE = "database.pgdump"
 SECRET_FILES = (SECRET_KEY_FILE, PKI_PASSPHRASE_FILE)
 SKIPPED = frozenset({".lock"})  # the PKI's lock file: made afresh on use
+BLOBS = "blobs"
 
 
 class BackupError(Exception):
@@ -65,8 +77,12 @@ def make_backup(settings: Settings, target: Path) -> Summary:
     with owner_only():
         private_dir(target)
         kind, database, schema = _dump_database(settings.database_url, target)
+        if settings.blob_store == "s3":
+            _download_blobs(settings, target / BLOBS)
         for folder in PRIVATE_FOLDERS:
             source = settings.data_dir / folder
+            if folder == BLOBS and settings.blob_store == "s3":
+                continue  # the bucket's, just downloaded
             if source.is_dir():
                 shutil.copytree(source, target / folder, ignore=lambda _d, names: [n for n in names if n in SKIPPED])
         secrets = tuple(name for name in SECRET_FILES if (settings.data_dir / name).is_file())
@@ -77,6 +93,7 @@ def make_backup(settings: Settings, target: Path) -> Summary:
             "format": FORMAT, "version": VERSION, "motcua": _motcua_version(),
             "created_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "database": {"kind": kind, "file": database, "schema": schema},
+            "blob_store": settings.blob_store,
             "files": files,
         }
         (target / MANIFEST).write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
@@ -114,6 +131,7 @@ def restore_backup(settings: Settings, source: Path) -> Summary:
     here = "sqlite" if sqlite_path(settings.database_url) is not None else make_url(settings.database_url).get_backend_name()
     if database["kind"] != here:
         raise BackupError(f"the backup holds a {database['kind']} database, MOTCUA_DATABASE_URL names a {here} one")
+    bucket = _reachable_bucket(settings) if settings.blob_store == "s3" else None  # before anything is written
     with owner_only():
         for folder in (data_dir, *(data_dir / name for name in PRIVATE_FOLDERS)):
             private_dir(folder)
@@ -121,9 +139,10 @@ def restore_backup(settings: Settings, source: Path) -> Summary:
             _restore_sqlite(source / database["file"], settings.database_url)
         else:
             _restore_postgresql(source / database["file"], database["schema"], settings.database_url)
+        uploaded = _upload_blobs(bucket, source, files) if bucket is not None else set()
         for entry in files:
             relative = entry["path"]
-            if relative == database["file"]:
+            if relative == database["file"] or relative in uploaded:
                 continue
             destination = data_dir / relative
             for folder in reversed(destination.relative_to(data_dir).parents[:-1]):
@@ -131,6 +150,47 @@ def restore_backup(settings: Settings, source: Path) -> Summary:
             shutil.copy2(source / relative, destination)
     secrets = tuple(f["path"] for f in files if f["path"] in SECRET_FILES)
     return Summary(database["kind"], len(files), sum(f["size"] for f in files), secrets)
+
+
+def _download_blobs(settings: Settings, target: Path) -> int:
+    """Every blob of the bucket into ``target`` (a file store's layout), checked on the way."""
+    bucket, copy = make_blob_store(settings), LocalBlobStore(target)
+    count = 0
+    try:
+        for digest in bucket.digests():
+            copy.put(bucket.get(digest))
+            count += 1
+    except EngineError as exc:
+        raise BackupError(f"the S3 blob store: {exc.message}") from None
+    return count
+
+
+def _reachable_bucket(settings: Settings) -> S3BlobStore:
+    bucket = make_blob_store(settings)
+    try:
+        bucket.check()
+    except EngineError as exc:
+        raise BackupError(f"the S3 blob store: {exc.message}") from None
+    return bucket
+
+
+def _upload_blobs(bucket: S3BlobStore, source: Path, files: list[dict]) -> set[str]:
+    """Put the backup's blobs into the bucket; the paths of the manifest done with (blobs and derived files)."""
+    done = set()
+    try:
+        for entry in files:
+            relative = entry["path"]
+            parts = relative.split("/")
+            if parts[0] != BLOBS:
+                continue
+            if parts[1] == "sha256":
+                name = "".join(parts[2:])
+                if bucket.put((source / relative).read_bytes()) != name:
+                    raise BackupError(f"backup damaged: {relative} does not hold the blob its name says")
+            done.add(relative)
+    except EngineError as exc:
+        raise BackupError(f"the S3 blob store: {exc.message}") from None
+    return done
 
 
 def _read_manifest(source: Path) -> dict:

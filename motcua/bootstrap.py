@@ -11,6 +11,7 @@ from sqlalchemy import Engine, inspect
 from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
+from engine.adapters.s3_blobs import S3BlobStore, S3Options
 from engine.adapters.sources import DatabaseResults, HttpPopulationRegister, LocalPopulationRegister
 from engine.adapters.uow import make_engine, uow_factory
 from engine.rules import deadlines
@@ -49,7 +50,7 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
     clock = clock or local_clock(settings.timezone)
     services = build_services(
         uow=uow, clock=clock, catalogue=catalogue, calendars=dict(calendars),
-        blobs=LocalBlobStore(settings.data_dir / "blobs"),
+        blobs=make_blob_store(settings),
         issuer=make_issuer(settings),
         prefiller=make_prefiller(settings, uow, catalogue, clock),
         links=Links(settings.public_url, settings.secret_key.encode("utf-8")),
@@ -101,6 +102,17 @@ def make_queue(settings: Settings, engine: Engine, uow: Callable[..., Any], cloc
     from engine.adapters.outbox_queue import OutboxQueue
 
     return OutboxQueue(uow, clock, lease_seconds=settings.task_lease_seconds)
+
+
+def make_blob_store(settings: Settings) -> LocalBlobStore | S3BlobStore:
+    """Where uploads and signed documents are kept: folders under the data dir, or an S3-compatible bucket."""
+    if settings.blob_store == "s3":
+        return S3BlobStore.from_options(S3Options(
+            bucket=settings.s3_bucket, prefix=settings.s3_prefix, endpoint_url=settings.s3_endpoint_url,
+            region=settings.s3_region, access_key_id=settings.s3_access_key_id,
+            secret_access_key=settings.s3_secret_access_key, timeout=settings.s3_timeout,
+            max_attempts=settings.s3_max_attempts))
+    return LocalBlobStore(settings.data_dir / "blobs")
 
 
 def make_issuer(settings: Settings):

@@ -28,6 +28,8 @@ PREFIX = "MOTCUA_"
 SECRET_KEY_FILE = "secret_key"
 PKI_PASSPHRASE_FILE = "pki-passphrase"
 AUTO = "auto"
+BLOB_STORES = ("file", "s3")
+BUCKET_NAME = re.compile(r"[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]")
 
 
 class SettingsError(ValueError):
@@ -117,6 +119,37 @@ def _pattern(value: object) -> str:
     return str(value)
 
 
+def _blob_store(value: object) -> str:
+    kind = str(value).strip().lower()
+    if kind not in BLOB_STORES:
+        raise ValueError(f"must be one of {', '.join(BLOB_STORES)}, not {value!r}")
+    return kind
+
+
+def _bucket(value: object) -> str:
+    name = str(value).strip()
+    if not BUCKET_NAME.fullmatch(name):
+        raise ValueError(f"not a bucket name (3 to 63 lowercase letters, digits, dots and hyphens): {name!r}")
+    return name
+
+
+def _key_prefix(value: object) -> str:
+    """A folder inside the bucket: no leading slash, one trailing slash (``motcua/``), or empty."""
+    prefix = str(value).strip().strip("/")
+    if any(part in ("", ".", "..") for part in prefix.split("/")) and prefix:
+        raise ValueError(f"not a key prefix (folder names separated by /): {value!r}")
+    return f"{prefix}/" if prefix else ""
+
+
+def _http_url(value: object) -> str | None:
+    url = str(value).strip()
+    if not url:
+        return None
+    if not url.lower().startswith(("http://", "https://")):
+        raise ValueError(f"not an http(s) address: {url!r}")
+    return url
+
+
 def _env(convert: Callable[[object], Any], *, environment: bool = True) -> dict[str, Any]:
     return {"convert": convert, "environment": environment}
 
@@ -153,6 +186,15 @@ class Settings:
     trusted_proxies: int = field(default=0, metadata=_env(_count))  # reverse proxies whose X-Forwarded-For is believed
     population_timeout: float = field(default=3.0, metadata=_env(_positive_number))  # seconds
     personal_id_pattern: str = field(default=DEFAULT_PATTERN, metadata=_env(_pattern))
+    blob_store: str = field(default="file", metadata=_env(_blob_store))  # file (<data dir>/blobs) or s3
+    s3_bucket: str | None = field(default=None, metadata=_env(_bucket))  # required with BLOB_STORE=s3
+    s3_prefix: str = field(default="", metadata=_env(_key_prefix))  # a folder inside the bucket
+    s3_endpoint_url: str | None = field(default=None, metadata=_env(_http_url))  # default: AWS
+    s3_region: str | None = field(default=None, metadata=_env(_optional_text))  # default: boto3's chain
+    s3_access_key_id: str | None = field(default=None, repr=False, metadata=_env(_optional_text))  # default: boto3's chain
+    s3_secret_access_key: str | None = field(default=None, repr=False, metadata=_env(_optional_text))
+    s3_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds, to connect and per read
+    s3_max_attempts: int = field(default=3, metadata=_env(_positive_whole_number))  # tries of one call, the first included
     testing: bool = field(default=False, metadata=_env(_flag, environment=False))  # Flask's TESTING; overrides only
 
     @classmethod
@@ -193,6 +235,11 @@ class Settings:
         if "pki_passphrase" not in values:
             values["pki_passphrase"] = _generated_secret(data_dir / PKI_PASSPHRASE_FILE)
         values.setdefault("font_cache_dir", data_dir / "fonts")
+        if values.get("blob_store") == "s3" and not values.get("s3_bucket"):
+            raise SettingsError(f"{PREFIX}S3_BUCKET: required when {PREFIX}BLOB_STORE is s3")
+        if bool(values.get("s3_access_key_id")) != bool(values.get("s3_secret_access_key")):
+            raise SettingsError(f"{PREFIX}S3_SECRET_ACCESS_KEY: give both {PREFIX}S3_ACCESS_KEY_ID and "
+                                f"{PREFIX}S3_SECRET_ACCESS_KEY, or neither (boto3's usual chain)")
         if values.get("secure_cookies") is None:
             public_url = values.get("public_url", cls._default("public_url"))
             values["secure_cookies"] = str(public_url).lower().startswith("https://")

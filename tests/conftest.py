@@ -284,3 +284,60 @@ def web_as(app) -> Callable[[str | None], WebUser]:
         return user
 
     return make
+
+
+# ------------------------------------------------------------------------------------------ S3 blob store
+
+S3_BUCKET = "motcua-test"
+S3_KEYS = {"S3_ACCESS_KEY_ID": "testing", "S3_SECRET_ACCESS_KEY": "testing", "S3_REGION": "us-east-1"}
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class S3Server:
+    """moto's S3 API server (server mode) on a free local port: a real HTTP endpoint for boto3."""
+
+    def __init__(self):
+        from moto.server import ThreadedMotoServer
+
+        self.port = free_port()
+        self.endpoint_url = f"http://127.0.0.1:{self.port}"
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=self.port, verbose=False)
+        self._server.start()
+
+    def client(self):
+        import boto3
+
+        return boto3.client("s3", endpoint_url=self.endpoint_url, aws_access_key_id="testing",
+                            aws_secret_access_key="testing", region_name="us-east-1")
+
+    def settings(self, bucket: str, prefix: str) -> dict:
+        """The ``MOTCUA_S3_*`` overrides for this server; one try per call and short timeouts, so a
+        test of an outage is quick."""
+        return {"BLOB_STORE": "s3", "S3_BUCKET": bucket, "S3_PREFIX": prefix, "S3_ENDPOINT_URL": self.endpoint_url,
+                "S3_TIMEOUT": 2, "S3_MAX_ATTEMPTS": 1, **S3_KEYS}
+
+    def stop(self) -> None:
+        self._server.stop()
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[S3Server]:
+    """One S3 API server for the test session, with the bucket ``motcua-test``; tests keep apart by
+    prefix (``s3_settings``)."""
+    server = S3Server()
+    server.client().create_bucket(Bucket=S3_BUCKET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def s3_settings(s3_server: S3Server) -> dict:
+    """Settings overrides for an S3 blob store under a prefix of its own in the session's bucket."""
+    return s3_server.settings(S3_BUCKET, f"t-{uuid.uuid4().hex[:12]}")

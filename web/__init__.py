@@ -10,6 +10,7 @@ from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
 HSTS = "max-age=31536000; includeSubDomains"
+HEALTH_PARTS = {"database": "cơ sở dữ liệu", "blob_store": "kho lưu trữ tệp"}
 from engine.rules.text import SURROGATE
 
 
@@ -79,8 +80,16 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
 
     @app.get("/healthz")
     def healthz():
-        app.extensions["motcua"].health.check_database()
-        return jsonify({"status": "ok"})
+        report = app.extensions["motcua"].health.check()
+        checks = {"database": report.database, "blob_store": report.blob_store}
+        if report.healthy:
+            return jsonify({"status": "ok", "checks": checks})
+        down = [part for part, state in checks.items() if state != "ok"]
+        message = (f"Không truy cập được: {', '.join(HEALTH_PARTS[p] for p in down)} / "
+                   f"unavailable: {', '.join(p.replace('_', ' ') for p in down)}")
+        # the error body every non-2xx answer has, with the report beside it
+        return jsonify({"error": "unavailable", "message": message, "fields": {}, "status": "unavailable",
+                        "checks": checks}), 503
 
     @app.after_request
     def _headers(response):

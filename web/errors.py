@@ -22,7 +22,10 @@ STATUS = {
     e.UnsupportedMediaError: 415,
     e.ResultIssueError: 409,
     e.ThrottledError: 429,
+    e.StorageUnavailableError: 503,  # the blob store is down or slow: try again later
+    e.StoredFileError: 500,  # a file the records name is missing or damaged: for the operators
 }
+RETRY_STORAGE = 30  # seconds a client waits before trying the blob store again
 
 
 def error_body(code: str, message: str, fields: dict | None = None, status: int = 400,
@@ -66,6 +69,10 @@ def _engine_handler(status: int):
         response = error_body(exc.code, exc.message, exc.fields, status, extra)
         if isinstance(exc, e.ThrottledError):
             response.headers["Retry-After"] = str(exc.retry_after)
+        elif isinstance(exc, e.StorageUnavailableError):
+            response.headers["Retry-After"] = str(RETRY_STORAGE)
+        elif isinstance(exc, e.StoredFileError):
+            log.error("stored file error on %s %s: %s", request.method, request.path, exc.code)
         return response
 
     return handle

@@ -32,9 +32,21 @@ def _op(summary: str, *, auth: bool = True, body: dict | None = None, ok: int = 
 
 def _download(summary: str, media: str = "application/octet-stream", *, auth: bool = True,
               params: list | None = None) -> dict:
-    op = _op(summary, errors=(403, 404, 409), auth=auth, params=params)
+    op = _op(summary, errors=(403, 404, 409, 503), auth=auth, params=params)
     op["responses"]["200"] = {"description": "The file, as an attachment",
                               "content": {media: {"schema": {"type": "string", "format": "binary"}}}}
+    return op
+
+
+def _health() -> dict:
+    """200 when the database answers and the blob store can be reached; 503 when not, with the error body
+    and, beside it, the same ``status`` and ``checks``."""
+    state = {"type": "string", "enum": ["ok", "unavailable"]}
+    report = {"type": "object", "required": ["status", "checks"], "properties": {
+        "status": state, "checks": {"type": "object", "required": ["database", "blob_store"],
+                                    "properties": {"database": state, "blob_store": state}}}}
+    op = _op("Health: the database and the blob store", auth=False, result=report, errors=(503,))
+    op["responses"]["503"]["description"] = "A part is unavailable: the error body, with status and checks beside it"
     return op
 
 
@@ -279,7 +291,7 @@ def document() -> dict:
             "/api/v1/dossiers/{id}/documents": {
                 "post": _op("Upload a document (multipart requirement, file) or link a stored result (JSON)",
                             body={"multipart/form-data": ref("Upload"), JSON: ref("LinkResult")},
-                            ok=201, errors=(403, 404, 409, 413, 415, 422), result=dossier),
+                            ok=201, errors=(403, 404, 409, 413, 415, 422, 503), result=dossier),
             },
             "/api/v1/dossiers/{id}/documents/{document_id}": {
                 "get": _download("Download an uploaded document (its applicant; staff of the agency)"),
@@ -323,7 +335,7 @@ def document() -> dict:
                                         result=ref("Kpis"),
                                         params=[_q("from", description="ISO date or date-time, 1900-9999"),
                                                 _q("to", description="ISO date or date-time, 1900-9999, after 'from'")])},
-            "/healthz": {"get": _op("Health", auth=False)},
+            "/healthz": {"get": _health()},
         },
     }
     doc["paths"] = _with_path_parameters(doc["paths"])

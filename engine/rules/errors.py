@@ -97,3 +97,40 @@ class PageRenderError(EngineError):
     large, the renderer missing or too slow); the file itself can still be downloaded."""
 
     code = "cannot_render"
+
+
+class StorageUnavailableError(EngineError):
+    """The blob store cannot be reached, refused the request or did not answer in time; nothing was
+    stored. The request may succeed later."""
+
+    code = "storage_unavailable"
+
+    def __init__(self, message: str = ("Kho lưu trữ tệp tạm thời không truy cập được; vui lòng thử lại sau / "
+                                       "the file store is unavailable; please try again later")):
+        super().__init__(message)
+
+
+class StoredFileError(EngineError):
+    """A file the records name cannot be served from the blob store: it is missing, or its bytes no
+    longer match its SHA-256. Not the caller's fault and not cured by waiting."""
+
+    code = "stored_file_damaged"
+
+
+class BlobNotFoundError(StoredFileError):
+    """No blob with this SHA-256 in the store."""
+
+    code = "stored_file_missing"
+
+    def __init__(self, message: str = "Tệp đã lưu không còn trong kho / a stored file is missing from the file store"):
+        super().__init__(message)
+
+
+class BlobIntegrityError(StoredFileError):
+    """The stored bytes do not hash to the SHA-256 they are filed under."""
+
+    code = "stored_file_damaged"
+
+    def __init__(self, message: str = ("Tệp đã lưu bị hỏng (không khớp mã băm SHA-256) / "
+                                       "a stored file is damaged (its SHA-256 does not match)")):
+        super().__init__(message)

@@ -9,7 +9,6 @@ from typing import Any
 from sqlalchemy import select
 
 from engine.adapters import queries
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Agency, Document, Dossier, DossierEvent, Result
 from engine.adapters.queries import DossierRow
 from engine.adapters.uow import UnitOfWork
@@ -20,6 +19,7 @@ from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoun
 from engine.rules.slips import SLIP_TITLES
 from engine.rules.timeliness import is_overdue
 from engine.rules.workflow import ActionContext, available_actions
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.links import Links
@@ -39,7 +39,7 @@ NOT_FOUND = "Không tìm thấy hồ sơ / dossier not found"
 
 class Dossiers:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 deadlines: Deadlines, links: Links, blobs: LocalBlobStore):
+                 deadlines: Deadlines, links: Links, blobs: BlobStore):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures

@@ -13,7 +13,6 @@ import filetype
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Account, Agency, Document, Dossier, IdempotencyKey, Person, Result, new_uuid
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor, roles_on_dossier
@@ -35,6 +34,7 @@ from engine.rules.prefill import in_conflict, refusal_message
 from engine.rules.prefill import merge as merge_prefill
 from engine.rules.uploads import PdfRefusal
 from engine.usecases.accounts import sha256_hex
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers, append_event, check_version, not_editable
 from engine.usecases.issuance import Issuance
@@ -54,7 +54,7 @@ class PdfChecker(Protocol):
 
 class Filing:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, tasks: Tasks, blobs: LocalBlobStore,
+                 dossiers: Dossiers, prefill: Prefill, issuance: Issuance, tasks: Tasks, blobs: BlobStore,
                  personal_ids: PersonalIdRule, *, max_upload_mb: float, issue_inline: bool, pdf_checker: PdfChecker):
         self.uow = uow
         self.clock = clock
@@ -286,22 +286,17 @@ class Filing:
         refusal = None
         if sniffed == PDF and len(content) <= self.max_upload_mb * 1024 * 1024:
             refusal = self.pdf_checker.check(content)  # parsing takes time: before the write lock is taken
+        with self.uow(write=False) as uow:
+            _d, _proc, req = self.document_target(uow.session, dossier_id, requirement_id, actor)
+            self._check_upload(content, req, sniffed, refusal)
+        # stored before the write transaction: a remote store's upload does not hold the write lock, and the
+        # blob exists before the row that names it commits (a refused or failed request leaves at most an
+        # unnamed blob, never a row without its file)
+        digest = self.blobs.put(content)
         with self.uow() as uow:
             s = uow.session
-            d, proc, req = self.document_target(s, dossier_id, requirement_id, actor)
-            if not content:
-                raise ValidationError("the file is empty", fields={"file": ["tệp rỗng / empty file"]})
-            limit = min(req.max_mb, self.max_upload_mb)
-            if len(content) > limit * 1024 * 1024:
-                raise PayloadTooLargeError(f"Tệp lớn hơn {limit:g} MB / the file is larger than {limit:g} MB")
-            if sniffed not in req.accept:
-                raise UnsupportedMediaError(
-                    f"Chỉ nhận {', '.join(req.accept)} / only {', '.join(req.accept)} accepted (got {sniffed or 'unknown'})"
-                )
-            if refusal is not None:
-                error = UnsupportedMediaError if refusal.unsupported else ValidationError
-                raise error(refusal.message, fields={"file": [refusal.message]})
-            digest = self.blobs.put(content)
+            d, proc, req = self.document_target(s, dossier_id, requirement_id, actor)  # again: it may have moved on
+            self._check_upload(content, req, sniffed, refusal)
             now = self.clock()
             self._replace_documents(s, d.id, req.id, now)
             safe_name = _safe_filename(filename)
@@ -310,6 +305,20 @@ class Filing:
             d.updated_at = now
             uow.commit()
             return self.dossiers.view(s, d, actor, proc)
+
+    def _check_upload(self, content: bytes, req: Any, sniffed: str | None, refusal: PdfRefusal | None) -> None:
+        if not content:
+            raise ValidationError("the file is empty", fields={"file": ["tệp rỗng / empty file"]})
+        limit = min(req.max_mb, self.max_upload_mb)
+        if len(content) > limit * 1024 * 1024:
+            raise PayloadTooLargeError(f"Tệp lớn hơn {limit:g} MB / the file is larger than {limit:g} MB")
+        if sniffed not in req.accept:
+            raise UnsupportedMediaError(
+                f"Chỉ nhận {', '.join(req.accept)} / only {', '.join(req.accept)} accepted (got {sniffed or 'unknown'})"
+            )
+        if refusal is not None:
+            error = UnsupportedMediaError if refusal.unsupported else ValidationError
+            raise error(refusal.message, fields={"file": [refusal.message]})
 
     def link_result(self, dossier_id: str, requirement_id: str, result_id: str, actor: Actor) -> DossierView:
         """Satisfy a requirement from the results store instead of an upload."""

@@ -21,7 +21,6 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip, new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
@@ -29,6 +28,7 @@ from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, NotFoundError
 from engine.rules.slips import SLIP_SUFFIX, SLIP_TEMPLATES, SLIP_TITLES
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.links import Links
 from engine.usecases.writeback import WriteBack
@@ -61,7 +61,7 @@ class IssueReport:
 
 class Issuance:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None,
+                 blobs: BlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None,
                  writeback: WriteBack | None = None):
         self.uow = uow
         self.writeback = writeback

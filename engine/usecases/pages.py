@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.rules.access import Actor
 from engine.rules.errors import NotFoundError
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.views import DocumentPages
 
@@ -32,7 +32,7 @@ class PageRenderer(Protocol):
 
 
 class Pages:
-    def __init__(self, dossiers: Dossiers, blobs: LocalBlobStore, renderer: PageRenderer, *,
+    def __init__(self, dossiers: Dossiers, blobs: BlobStore, renderer: PageRenderer, *,
                  max_shown: int = MAX_SHOWN, resolution: int = RESOLUTION):
         self.dossiers = dossiers
         self.blobs = blobs

@@ -8,7 +8,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Agency, Result, ResultHolder, Slip
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
@@ -16,6 +15,7 @@ from engine.rules.access import Actor
 from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.rules.identity import PersonalIdRule
 from engine.usecases.access import Access, clean_purpose, may_read_result
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers
 from engine.usecases.issuance import Issuance
@@ -27,7 +27,7 @@ NOT_FOUND = "Không tìm thấy kết quả / result not found"
 
 class Results:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 access: Access, dossiers: Dossiers, issuance: Issuance, blobs: LocalBlobStore,
+                 access: Access, dossiers: Dossiers, issuance: Issuance, blobs: BlobStore,
                  personal_ids: PersonalIdRule, tasks: Tasks, issue_inline: bool):
         self.uow = uow
         self.clock = clock

@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.uow import UnitOfWork
@@ -21,6 +20,7 @@ from engine.usecases.access import Access
 from engine.usecases.accounts import Accounts
 from engine.usecases.actions import Actions
 from engine.usecases.audit import AuditTrail
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
@@ -75,12 +75,12 @@ class Services:
     catalogue: Catalogue
     uow: Callable[..., UnitOfWork]
     clock: Callable[[], dt.datetime]
-    blobs: LocalBlobStore
+    blobs: BlobStore
     engine: Any = None  # the database engine, for the CLI's maintenance commands and the tests
 
 
 def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], catalogue: Catalogue,
-                   calendars: dict[str, deadline_rules.Calendar], blobs: LocalBlobStore,
+                   calendars: dict[str, deadline_rules.Calendar], blobs: BlobStore,
                    issuer: DocumentIssuer | None, prefiller: Prefiller | None, links: Links,
                    slips_dir: Path | None, max_upload_mb: float, issue_inline: bool,
                    personal_ids: PersonalIdRule, queue: TaskQueue, engine: Any = None, pdf_checker: PdfChecker | None = None,
@@ -123,6 +123,6 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results, deposits=deposits,
         issuance=issuance, eligibility=eligibility, writeback=writeback, tasks=tasks,
         verification=Verification(uow, clock, procedures, blobs, issuer, links),
-        audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
+        audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow, blobs), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

@@ -14,7 +14,6 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.models import Agency, Dossier, Result, Slip
 from engine.adapters.uow import UnitOfWork
 from engine.rules import results as result_rules
@@ -23,6 +22,7 @@ from engine.rules.errors import EngineError, NotFoundError, ValidationError
 from engine.rules.identity import mask_personal_id
 from engine.rules.slips import SLIP_TITLES
 from engine.usecases.access import may_read_result
+from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.issuance import DocumentIssuer
 from engine.usecases.links import Links
@@ -87,7 +87,7 @@ class VerificationPage:
 
 class Verification:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
-                 blobs: LocalBlobStore, issuer: DocumentIssuer | None, links: Links):
+                 blobs: BlobStore, issuer: DocumentIssuer | None, links: Links):
         self.uow = uow
         self.clock = clock
         self.procedures = procedures

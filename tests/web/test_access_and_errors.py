@@ -673,7 +673,8 @@ def test_the_openapi_document_lists_every_api_route(client, app):
 
 def test_the_health_check_answers_without_a_token(client):
     r = client.get("/healthz")
-    assert r.status_code == 200 and r.get_json() == {"status": "ok"}
+    assert r.status_code == 200
+    assert r.get_json() == {"status": "ok", "checks": {"database": "ok", "blob_store": "ok"}}
     assert r.headers["X-Content-Type-Options"] == "nosniff"
     assert_error(client.post("/healthz"), 405, "method_not_allowed")
 
