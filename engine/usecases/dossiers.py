@@ -17,7 +17,8 @@ from engine.rules import audit
 from engine.rules.access import Actor, can_view_dossier, comment_is_public, comment_visible, roles_on_dossier
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoundError, ValidationError
-from engine.rules.slips import SLIP_TITLES
+from engine.rules.copies import fee_lines
+from engine.rules.slips import SLIP_FORMS
 from engine.rules.timeliness import is_overdue
 from engine.rules.workflow import ActionContext, available_actions
 from engine.usecases.catalogue import Procedures
@@ -136,6 +137,8 @@ class Dossiers:
                             results_pending=sum(1 for _, status in statuses if status == "pending"))
         actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
         agency = s.get(Agency, d.agency_id) if results else None
+        slip_views = [SlipView(slip_id, form, SLIP_FORMS[form].title, number, issued_at, status, SLIP_FORMS[form].outcome)
+                      for slip_id, form, number, issued_at, status in slips]
         return DossierView(
             id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
             title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency_code, channel=d.channel,
@@ -150,10 +153,23 @@ class Dossiers:
             overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
             events=[_event_view(e, roles) for e in events],
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
-            slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
-                   for slip_id, form, number, issued_at, status in slips],
+            slips=slip_views,
             version_counter=d.version_counter,
+            outcome=_outcome(results, slip_views),
+            log_entry=d.log_entry,
+            fees=fee_lines(proc, d.data or {}),
         )
+
+
+def _outcome(results: list[Any], slips: list[SlipView]) -> dict[str, Any] | None:
+    """What the dossier came to, once something is issued: its results, or the slip that is its result."""
+    refusal = next((x for x in slips if x.outcome == "refusal"), None)
+    if refusal is not None:
+        return {"type": "refusal", "slip": refusal.id, "number": refusal.number, "title": refusal.title,
+                "status": refusal.status}
+    if results:
+        return {"type": "result", "results": [r.id for r in results]}
+    return None
 
 
 # --------------------------------------------------------------------------- audit events

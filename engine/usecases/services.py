@@ -92,7 +92,8 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     pages = Pages(dossiers, blobs, page_renderer or PdftoppmRenderer())
     access = Access(uow, clock, catalogue)
     prefill = Prefill(uow, clock, procedures, prefiller, personal_ids, accounts, access)
-    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir)
+    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir,
+                        population=prefiller.population if prefiller is not None else None)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())

@@ -106,6 +106,7 @@ class SlipView:
     number: str
     issued_at: dt.datetime
     status: str
+    outcome: str | None = None  # "refusal": this slip is the dossier's result (engine.rules.slips)
 
 
 @dataclass(frozen=True)
@@ -138,6 +139,11 @@ class DossierView:
     results: list[ResultView]
     slips: list[SlipView]
     version_counter: int
+    # what the dossier came to: {"type": "result", "results": [ids]} or {"type": "refusal", "slip": id,
+    # "number": ...} (the refusal after appraisal is its result); None while nothing is issued
+    outcome: dict[str, Any] | None = None
+    log_entry: int | None = None  # the entry number in the agency's yearly log book (form 07)
+    fees: list[dict[str, Any]] = field(default_factory=list)  # computed fee lines (e.g. extract copies)
 
 
 @dataclass(frozen=True)

@@ -111,7 +111,8 @@ def parse_procedure(
     for role in decided_by:
         if role not in STAFF_ROLES:
             p.add(r.line_of("decided_by"), f"unknown role '{role}' in decided_by{suggest(role, STAFF_ROLES)}")
-    results = parse_results(p, doc.get("results", {}), r.line_of("results"), {f.id for f in fields})
+    results = parse_results(p, doc.get("results", {}), r.line_of("results"), {f.id for f in fields},
+                            {f.id: f.type for f in fields})
 
     # workflow
     lifecycle = r.get("lifecycle", str, default=None)

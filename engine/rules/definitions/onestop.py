@@ -73,7 +73,7 @@ def one_stop(steps: tuple[Step, ...], decided_by: tuple[str, ...]) -> tuple[list
         ActionDef("request_withdrawal", open_states, "withdrawal_requested", ("applicant",), (), ()),
         ActionDef("stop", ("withdrawal_requested",), "stopped", ("clerk", "leader"), (), ("close", "issue_stop_notice")),
         ActionDef("reject", ("awaiting_decision",) + tuple(step_states), "rejected", decided_by,
-                  ("reason_given", "before_due_date"), ("close", "mark_decided")),
+                  ("reason_given", "before_due_date"), ("close", "mark_decided", "issue_refusal_after_appraisal")),
         ActionDef("approve", ("awaiting_decision",), "decided", decided_by, ("fee_paid",), ("record_result", "mark_decided")),
         ActionDef("extend_due", running, None, ("clerk", "leader"),
                   ("reason_given", "new_due_date_given", "extension_unused", "extension_notice"),

@@ -104,6 +104,17 @@ class Step:
 
 
 @dataclass(frozen=True)
+class CopiesDef:
+    """Signed copies of a result issued with it (e.g. "Bản sao trích lục khai sinh"): how many the form
+    asks for, whether it asks at all, the fee per copy (Circular 281/2016/TT-BTC Art. 4) and the title."""
+
+    count: str  # form.<number field>
+    when: str | None  # form.<boolean field>, or None: the count alone decides
+    fee_per_copy: int
+    title: Text
+
+
+@dataclass(frozen=True)
 class ResultDef:
     id: str
     title: Text
@@ -117,6 +128,7 @@ class ResultDef:
     # the data keys the template prints (read from the template when the folder is loaded): what a
     # public verification page may show of the result
     printed: frozenset[str] = frozenset()
+    copies: CopiesDef | None = None
 
 
 @dataclass(frozen=True)
