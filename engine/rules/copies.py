@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+COPY_KEY = "copy"  # in a copy's stored data: {"no": n, "of": N, "original": the original's number}
 MAX_COPIES = 50  # a bound on what a form's number may ask for, whatever its own limit says
 
 

@@ -158,7 +158,22 @@ class Dossiers:
             outcome=_outcome(results, slip_views),
             log_entry=d.log_entry,
             fees=fee_lines(proc, d.data or {}),
+            code_note=CODE_NOTE if d.code is None and d.state != "draft" and not _final(proc, d.state) else None,
         )
+
+
+# Decree 61/2018 Art. 17(3), Art. 26 and Circular 01/2018 Art. 19: the code is structured by the date of
+# receipt (agency code-YYMMDD-sequence of the day), so it is given when the one-stop unit receives the dossier.
+CODE_NOTE = {
+    "vi": "Mã hồ sơ được cấp khi Bộ phận Một cửa tiếp nhận hồ sơ (Nghị định 61/2018/NĐ-CP, Điều 17, 26) và "
+          "được ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả; đến khi đó, dùng số theo dõi (id) để tra cứu.",
+    "en": "The dossier code is given when the one-stop unit receives the dossier (Decree 61/2018, Art. 17, 26) "
+          "and printed on the receipt slip; until then, use the tracking number (id).",
+}
+
+
+def _final(proc: Any, state: str) -> bool:
+    return any(s.id == state and s.final for s in proc.states)
 
 
 def _outcome(results: list[Any], slips: list[SlipView]) -> dict[str, Any] | None:

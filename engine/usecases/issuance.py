@@ -27,6 +27,7 @@ from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, NotFoundError
+from engine.rules.copies import COPY_KEY, copies_wanted
 from engine.rules.slips import SLIP_FORMS, SLIP_TEMPLATES, SLIP_TITLES, signature
 from engine.usecases.catalogue import Procedures
 from engine.usecases.links import Links
@@ -43,6 +44,7 @@ class DocumentIssuer(Protocol):
 
     def issue(self, template: Path, context: dict, *, attachment: dict | None, title: str, verify_url: str,
               signers: list[tuple[str, str, str]]) -> bytes: ...
+    def render_unsigned(self, template: Path, context: dict, *, title: str) -> bytes: ...
     def verify(self, pdf: bytes) -> dict[str, Any]: ...
     def upgrade(self, pdf: bytes) -> bytes: ...
     def has_party(self, kind: str, key: str) -> bool: ...
@@ -178,6 +180,19 @@ class Issuance:
             s.add(result)
             s.flush()
             ids.append(result.id)
+            # the copies the form asks for ("Bản sao trích lục ..."): each a signed result of its own,
+            # same data and holders, numbered "bản sao số n/N"
+            total = copies_wanted(spec.copies, d.data or {})
+            for n in range(1, total + 1):
+                copy = Result(number=f"{number}/BS{n}", dossier_id=d.id, procedure_id=proc.id,
+                              procedure_version=proc.version, result_key=spec.id, evidence_type=spec.evidence,
+                              issuer_agency_id=agency.id, issued_at=now, valid_until=valid_until, status="pending",
+                              data={**data, COPY_KEY: {"no": n, "of": total, "original": number}},
+                              issue_attempts=0, signers=list(result.signers or []), supersedes=None)
+                copy.holders = [ResultHolder(personal_id=h) for h in dict.fromkeys(holders)]
+                s.add(copy)
+                s.flush()
+                ids.append(copy.id)
         return ids
 
     def issue_pending(self, *, ids: list[str] | None = None, limit: int = 100,
@@ -251,13 +266,18 @@ class Issuance:
         attachment = {"id": r.id, "number": r.number, "evidence_type": r.evidence_type, "issuer": agency.code,
                       "issued_at": r.issued_at.isoformat(), "holders": sorted(h.personal_id for h in r.holders),
                       "data": r.data}
+        data = dict(r.data or {})
+        copy = data.pop(COPY_KEY, None)
+        copy_view = ({"no": copy["no"], "of": copy["of"], "original": copy["original"],
+                      "title": spec.copies.title.vi if spec.copies else f"Bản sao {spec.title.vi}"} if copy else None)
         return {
             "template": Path(proc.folder) / spec.template,
             "context": {"result": {"id": r.id, "number": r.number, "issued_at": r.issued_at.isoformat()},
                         "agency": {"name": agency.name_vi, "code": agency.code, "address": agency.address},
-                        "data": dict(r.data or {}),
+                        "data": data, "copy": copy_view,
                         "signers": [{"name": x["name"], "title": x["title"]} for x in signers]},
-            "attachment": attachment, "title": f"{spec.title.vi} {r.number}",
+            "attachment": attachment,
+            "title": f"{copy_view['title'] if copy_view else spec.title.vi} {r.number}",
             "verify_url": self.links.verify_url(r.id),
             "signers": [(x["role"], x["kind"], x["key"]) for x in signers],
         }

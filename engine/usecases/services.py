@@ -22,6 +22,7 @@ from engine.usecases.accounts import Accounts
 from engine.usecases.actions import Actions
 from engine.usecases.audit import AuditTrail
 from engine.usecases.catalogue import Procedures
+from engine.usecases.control_sheets import ControlSheets
 from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.desk import Desk
@@ -31,6 +32,7 @@ from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
+from engine.usecases.log_book import LogBook
 from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
@@ -58,6 +60,8 @@ class Services:
     access: Access
     results: Results
     issuance: Issuance
+    control_sheets: ControlSheets
+    log_book: LogBook
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -100,10 +104,13 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, issue_inline=issue_inline)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
+    control_sheets = ControlSheets(uow, clock, procedures, deadlines, dossiers, issuer, slips_dir)
+    log_book = LogBook(uow, clock, procedures, access, issuer, slips_dir)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results,
+        control_sheets=control_sheets, log_book=log_book,
         issuance=issuance, verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow), links=links,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,

@@ -144,6 +144,8 @@ class DossierView:
     outcome: dict[str, Any] | None = None
     log_entry: int | None = None  # the entry number in the agency's yearly log book (form 07)
     fees: list[dict[str, Any]] = field(default_factory=list)  # computed fee lines (e.g. extract copies)
+    # until the code exists: when to expect it (Decree 61/2018 Art. 17(3), 26: given on reception)
+    code_note: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)
