@@ -13,6 +13,8 @@ from typing import Any
 
 from engine.rules import deadlines
 from engine.rules.definitions.onestop import step_state
+from engine.rules.effects import slip_form
+from engine.rules.slips import RECEIPT
 
 EARLY, ON_TIME, LATE = "early", "on_time", "late"
 VERDICT_TEXT = {EARLY: "Trước hạn", ON_TIME: "Đúng hạn", LATE: "Quá hạn"}
@@ -27,8 +29,6 @@ ROLE_UNITS = {
     "leader": "Lãnh đạo cơ quan",
     "system": "Hệ thống thông tin",
 }
-# The actions that lead nowhere new (the applicant's own, the extension) do not hand the dossier over.
-NOT_HANDOVERS = frozenset({"request_withdrawal", "extend_due"})
 
 
 @dataclass(frozen=True)
@@ -47,14 +47,15 @@ class Handover:
 
 
 def receivers(proc: Any, state: str) -> tuple[str, ...]:
-    """The staff roles that act next on a dossier in ``state`` (its onward actions), or the applicant
-    when the state is final or waits for them."""
+    """Who may act next on a dossier in ``state`` (the staff roles of the actions that move it on), or
+    the applicant when the state is final or waits for them. Used for the last hand-over; the earlier
+    ones name who actually took the dossier (the next transition's role)."""
     st = next((s for s in proc.states if s.id == state), None)
     if st is not None and st.final:
         return ("applicant",)
     roles: list[str] = []
     for a in proc.actions:
-        if state in a.sources and a.id not in NOT_HANDOVERS:
+        if state in a.sources and a.dest not in (None, state):
             roles += [r for r in a.roles if r not in roles]
     staff = tuple(r for r in roles if r != "applicant")
     return staff or (("applicant",) if roles else ())
@@ -80,21 +81,25 @@ def step_due(started: dt.datetime, share: float, clock_started: dt.datetime, due
 def handovers(proc: Any, events: list[Any], *, received_at: dt.datetime | None, clock_started_at: dt.datetime | None,
               due_at: dt.datetime | None, cal: deadlines.Calendar) -> list[Handover]:
     """The rows of the control sheet. ``events`` have ``action, role, actor, from_state, to_state, at,
-    reason`` (in order); rows begin with reception (``received_at``), none before it."""
+    reason`` (in order); rows begin with reception (the action that issues the receipt), none before it."""
     if received_at is None:
         return []
+    receiving = {a.id for a in proc.actions if slip_form(a) == RECEIPT}  # the actions that receive a dossier
+    start = max((i for i, e in enumerate(events) if e.action in receiving), default=None)
+    if start is None:
+        return []
     shares = {step_state(s.id): s.time_share for s in proc.steps if s.time_share}
+    moves = [e for e in events[start:] if e.from_state != e.to_state]  # extensions, comments stay put
     rows: list[Handover] = []
     entered = received_at  # when the dossier entered the state the next hand-over leaves
-    for e in events:
-        if e.at < received_at or e.from_state == e.to_state or e.action in NOT_HANDOVERS:
-            continue
+    for i, e in enumerate(moves):
         share = shares.get(e.from_state)
         if share and clock_started_at is not None and due_at is not None:
             due = step_due(entered, share, clock_started_at, due_at, cal)
         else:
             due = due_at
-        to_roles = receivers(proc, e.to_state)
+        # who took it: the role of the next transition; for the last one, who may act next
+        to_roles = (moves[i + 1].role,) if i + 1 < len(moves) else receivers(proc, e.to_state)
         rows.append(Handover(
             no=len(rows) + 1, action=e.action, from_role=e.role, from_unit=ROLE_UNITS.get(e.role, e.role),
             from_name=e.actor, to_roles=to_roles,
