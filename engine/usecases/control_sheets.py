@@ -82,9 +82,9 @@ class ControlSheets:
             "form": form, "title": title, "now": self.clock().isoformat(), "place": place,
             "agency": {"name": sheet.agency},
             "dossier": {"code": sheet.code, "procedure_title": sheet.procedure_title, "applicant": sheet.applicant,
-                        "received_at": _iso(sheet.received_at), "due_at": _iso(sheet.due_at)},
+                        "received_at": sheet.received_at, "due_at": sheet.due_at},
             "rows": [{"no": r.no, "from_unit": r.from_unit, "from_name": r.from_name, "to_unit": r.to_unit,
-                      "at": r.at.isoformat(), "due": _iso(r.due),
+                      "at": r.at, "due": r.due,
                       "verdict": VERDICT_TEXT.get(r.verdict or "", ""), "note": r.note}
                      for r in sheet.rows],
         }
@@ -101,6 +101,3 @@ class _Event:
         self.action, self.role, self.actor = e.action, e.role, e.actor_name
         self.from_state, self.to_state, self.at, self.reason = e.from_state, e.to_state, e.at, e.reason
 
-
-def _iso(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
