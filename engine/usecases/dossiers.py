@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import queries
 from engine.adapters.blobs import LocalBlobStore
@@ -130,7 +130,9 @@ class Dossiers:
         events = conn.execute(queries.EVENT_LIST, key).all()
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
         statuses = conn.execute(queries.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
-        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all() if statuses else []
+        # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
+        results = s.scalars(select(Result).where(Result.dossier_id == d.id)
+                            .order_by(Result.issued_at, func.length(Result.number), Result.number)).all() if statuses else []
         slips = conn.execute(queries.SLIP_LIST, key).all()  # id, form, number, issued_at, status
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
