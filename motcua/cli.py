@@ -418,6 +418,33 @@ def issue(limit: int) -> None:
 
 
 @main.command()
+@click.option("--agency", "agency", required=True, help="The agency's code.")
+@click.option("--from", "start", default=None, help="First day (YYYY-MM-DD); default today.")
+@click.option("--to", "end", default=None, help="Last day (YYYY-MM-DD); default the first day.")
+@click.option("--format", "fmt", type=click.Choice(["csv", "pdf"]), default="csv", show_default=True)
+@click.option("--out", "out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The file to write.")
+def logbook(agency: str, start: str | None, end: str | None, fmt: str, out: Path) -> None:
+    """Write the agency's log book (form 07, Sổ theo dõi hồ sơ) of the days FROM..TO as CSV or PDF. The
+    read is logged for every applicant listed, as the command line's."""
+    from engine.rules.access import Actor
+
+    services = _services()
+    reader = Actor(account_id=None, username="motcua-logbook", display_name="motcua logbook (dòng lệnh / command line)",
+                   kind="system", roles=frozenset({"system"}))
+    write = services.log_book.log_book_csv if fmt == "csv" else services.log_book.log_book_pdf
+    try:
+        content, _ = write(reader, start=start, end=end, agency=agency)
+    except EngineError as exc:
+        _fail(f"motcua logbook: {exc}")
+    try:
+        out.write_bytes(content)
+    except OSError as exc:
+        _fail(f"motcua logbook: {out}: {exc.strerror}")
+    click.echo(f"{out}: {fmt}, {len(content)} bytes")
+
+
+@main.command()
 @click.argument("file", type=click.Path(path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print the full report as JSON.")
 def verify(file: Path, as_json: bool) -> None:

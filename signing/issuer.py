@@ -81,6 +81,11 @@ class DocumentIssuer:
             return self.renderer.render(template, ctx, attachment=canonical_json(attachment) if attachment else None,
                                         title=title)
 
+    def render_unsigned(self, template: Path, context: dict[str, Any], *, title: str) -> bytes:
+        """A paper drawn on demand and not signed (the control sheet, the log book): no QR code."""
+        with self._lock:
+            return self.renderer.render(template, context, title=title)
+
     def issue(self, template: Path, context: dict[str, Any], *, attachment: dict | None, title: str,
               verify_url: str, signers: list[tuple[str, str, str]]) -> bytes:
         """Render, then sign in order; ``signers`` are (field label, party kind, party key), e.g.

@@ -249,6 +249,16 @@ def vn_datetime(value: Any) -> str:
     return f"{d.hour:02d} giờ {d.minute:02d}, {vn_date(d)}"
 
 
+def vn_clock(value: Any) -> str:
+    """``15 giờ 30 phút, ngày 22 tháng 11 năm 2026`` (the received time of form 01); None -> ""."""
+    d = _as_datetime(value, "vn_clock")
+    if d is None:
+        return ""
+    if not isinstance(d, dt.datetime):
+        return vn_date(d)
+    return f"{d.hour:02d} giờ {d.minute:02d} phút, {vn_date(d)}"
+
+
 def vn_money(value: Any) -> str:
     """``100.000 đồng`` (dot as the thousands separator, whole đồng); None -> ""."""
     if value is None or value == "":
@@ -276,7 +286,7 @@ def template_environment(folder: Path) -> ImmutableSandboxedEnvironment:
     env = ImmutableSandboxedEnvironment(
         loader=FileSystemLoader(str(folder)), autoescape=True, undefined=StrictUndefined,
         finalize=_finalize, trim_blocks=True, lstrip_blocks=True)
-    env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, vn_money=vn_money)
+    env.filters.update(vn_date=vn_date, vn_datetime=vn_datetime, vn_clock=vn_clock, vn_money=vn_money)
     return env
 
 

@@ -117,7 +117,9 @@ def procedure_document(p: Procedure) -> dict:
             for a in p.actions
         ],
         "results": [{"id": r.id, "title": _text(r.title), "evidence": r.evidence,
-                     "validity": {"months": r.validity_months} if r.validity_months else None} for r in p.results],
+                     "validity": {"months": r.validity_months} if r.validity_months else None,
+                     "copies": {"title": _text(r.copies.title), "fee_per_copy": r.copies.fee_per_copy,
+                                "currency": "VND"} if r.copies else None} for r in p.results],
     }
 
 
@@ -251,6 +253,30 @@ def result_pdf(result_id: str):
 @bp.get("/slips/<slip_id>/pdf")
 def slip_pdf(slip_id: str):
     content, name = services().results.document_pdf("slip", slip_id, current_actor())
+    return _pdf_response(content, name)
+
+
+# --------------------------------------------------------------------------- the agency's papers (forms 06, 07)
+
+
+@bp.get("/dossiers/<dossier_id>/control-sheet.pdf")
+def control_sheet_pdf(dossier_id: str):
+    content, name = services().control_sheets.control_sheet_pdf(dossier_id, current_actor())
+    return _pdf_response(content, name)
+
+
+@bp.get("/log-book")
+def log_book():
+    fmt = request.args.get("format", "pdf")
+    if fmt not in ("pdf", "csv"):
+        raise ValidationError("format là pdf hoặc csv / format is pdf or csv", fields={"format": ["pdf | csv"]})
+    span = {"start": request.args.get("from"), "end": request.args.get("to")}
+    if fmt == "csv":
+        content, name = services().log_book.log_book_csv(current_actor(), **span)
+        response = Response(content, mimetype="text/csv")
+        response.headers["Content-Disposition"] = "attachment; filename*=UTF-8''" + _quote(name)
+        return response
+    content, name = services().log_book.log_book_pdf(current_actor(), **span)
     return _pdf_response(content, name)
 
 

@@ -50,6 +50,14 @@ def _health() -> dict:
     return op
 
 
+def _papers(summary: str, media: tuple[str, ...], params: list | None = None) -> dict:
+    """A paper drawn on demand (forms 06, 07): 403 for anyone but the agency's staff, 404 unknown."""
+    op = _op(summary, errors=(403, 404, 422), params=params)
+    op["responses"]["200"] = {"description": "The file, as an attachment",
+                              "content": {m: {"schema": {"type": "string", "format": "binary"}} for m in media}}
+    return op
+
+
 def _q(name: str, kind: str = "string", description: str = "", **schema) -> dict:
     param = {"name": name, "in": "query", "required": False, "schema": {"type": kind, **schema}}
     if description:
@@ -171,7 +179,16 @@ def _schemas() -> dict:
             # the last check of the conditions of eligibility (staff also see the data each verdict used)
             conditions={"oneOf": [{"type": "null"}, _obj(["checked_at", "action", "outcome", "verdicts"],
                                                           checked_at=WHEN, action=STR, outcome=STR,
-                                                          verdicts={"type": "array", "items": verdict})]}),
+                                                          verdicts={"type": "array", "items": verdict})]},
+            outcome={"type": ["object", "null"], "description": "what the dossier came to: {type: result, results} "
+                     "or {type: refusal, slip, number, title, status} (the refusal after appraisal is its result)"},
+            log_entry={"type": ["integer", "null"], "description": "entry number in the agency's log book of the "
+                       "year of receipt (form 07)"},
+            fees={"type": "array", "items": _obj(["item", "quantity", "unit_amount", "amount", "currency"], item=STR,
+                                                 result=STR, label=TEXT, quantity={"type": "integer"},
+                                                 unit_amount={"type": "integer"}, amount={"type": "integer"},
+                                                 currency=STR)},
+            code_note={"type": ["object", "null"], "description": "until the code exists: when it is given"}),
         "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
                             page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"}),
         "Result": result,
@@ -315,7 +332,17 @@ def document() -> dict:
             "/api/v1/results/{id}/supersede": {"post": _op("Issue a corrected result that supersedes this one",
                                                            body={JSON: ref("Supersede")}, ok=201,
                                                            errors=(403, 404, 409, 413, 415, 422), result=ref("Result"))},
-            "/api/v1/slips/{id}/pdf": {"get": _download("The sealed PDF of a one-stop slip (forms 01-05)", "application/pdf")},
+            "/api/v1/slips/{id}/pdf": {"get": _download("The signed PDF of a one-stop slip (forms 01-05, the refusal "
+                                                        "after appraisal)", "application/pdf")},
+            "/api/v1/dossiers/{id}/control-sheet.pdf": {"get": _papers(
+                "The dossier's control sheet (form 06): its hand-overs with early / on time / late (staff of the "
+                "agency: clerk, specialist, leader, records)", ("application/pdf",))},
+            "/api/v1/log-book": {"get": _papers(
+                "The agency's log book (form 07) of the days from..to (default today), as an A4 landscape PDF or "
+                "CSV (staff of the agency; each read is logged for the applicants listed)",
+                ("application/pdf", "text/csv"),
+                params=[_q("from", "string", "YYYY-MM-DD", format="date"), _q("to", "string", "YYYY-MM-DD", format="date"),
+                        _q("format", enum=["pdf", "csv"])])},
             "/api/v1/verify": {"post": _op("Verify a PDF: signatures, chain to our root, hash and status in the store",
                                            auth=False, body={"application/pdf": pdf, "multipart/form-data": _obj(
                                                ["file"], file=pdf)}, errors=(413, 422), result=ref("Verification"))},

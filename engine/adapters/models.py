@@ -175,6 +175,7 @@ class Dossier(Base):
     __table_args__ = (
         Index("ix_dossiers_queue", "agency_id", "state", "due_at"),
         Index("ix_dossiers_applicant", "applicant_account_id", "created_at"),
+        Index("ix_dossiers_log_book", "agency_id", "received_at"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
@@ -205,6 +206,9 @@ class Dossier(Base):
     decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     event_count: Mapped[int] = mapped_column(Integer, default=0)
+    # the entry number in the receiving agency's log book of the year of receipt (form 07), continuous
+    # from 1 each year; printed on form 01 as the log-book reference
+    log_entry: Mapped[int | None] = mapped_column(Integer)
     last_event_hash: Mapped[str | None] = mapped_column(String(64))
     version_counter: Mapped[int] = mapped_column(Integer, nullable=False)
 

@@ -133,6 +133,9 @@ EFFECTS.add("issue_supplement_request", _e_service, service=True, slip="02")
 EFFECTS.add("issue_refusal", _e_service, service=True, slip="03")
 EFFECTS.add("issue_extension_apology", _e_service, service=True, slip="04")
 EFFECTS.add("issue_stop_notice", _e_service, service=True, slip="05")
+# Decree 61/2018 Art. 19(8): not eligible after appraisal, a written refusal with reasons, entered as
+# the dossier's result.
+EFFECTS.add("issue_refusal_after_appraisal", _e_service, service=True, slip="TC")
 
 # Effects that need the database (a sequence, the results store): the service runs them after
 # the machine has moved the dossier, inside the same transaction.
@@ -140,7 +143,7 @@ SERVICE_EFFECTS = frozenset(name for name in EFFECTS if EFFECTS.info(name).get("
 
 
 def slip_form(action: ActionDef) -> str | None:
-    """The number of the slip form the action issues ("01"-"05"), or None."""
+    """The id of the slip form the action issues (a key of engine.rules.slips.SLIP_FORMS), or None."""
     for name in action.effects:
         form = EFFECTS.info(name).get("slip")
         if form is not None:

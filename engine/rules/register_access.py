@@ -25,7 +25,8 @@ SELF = "self"
 FAMILY = "family"
 CONSENT = "consent"
 COUNTER_FILING = "counter_filing"
-BASES = (SELF, FAMILY, CONSENT, COUNTER_FILING)
+LOG_BOOK = "log_book"  # the agency's log book (form 07) listed the person's dossier with their contact lines
+BASES = (SELF, FAMILY, CONSENT, COUNTER_FILING, LOG_BOOK)
 
 COUNTER_PURPOSE = "tiếp nhận hồ sơ tại quầy / counter filing"
 FILING_PURPOSE = "kê khai hồ sơ của người nộp / the applicant filling in a dossier"

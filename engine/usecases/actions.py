@@ -139,6 +139,9 @@ class Actions:
                 seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)
                 d.code = f"{d.agency_code}-{day}-{seq:04d}"
                 details["code"] = d.code
+                # received: the next entry of the agency's log book of the year (form 07)
+                d.log_entry = next_in_sequence(s, f"logbook:{d.agency_id}", str(now.year))
+                details["log_entry"] = d.log_entry
             if records:
                 issued += self.issuance.record_results(s, d, proc, now, actor)
                 details["results"] = list(issued)

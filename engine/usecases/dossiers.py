@@ -6,7 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from engine.adapters import queries
 from engine.adapters.models import Agency, Document, Dossier, DossierEvent, Result
@@ -16,7 +16,8 @@ from engine.rules import audit
 from engine.rules.access import Actor, can_view_dossier, comment_is_public, comment_visible, roles_on_dossier
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoundError, ValidationError
-from engine.rules.slips import SLIP_TITLES
+from engine.rules.copies import fee_lines
+from engine.rules.slips import SLIP_FORMS
 from engine.rules.timeliness import is_overdue
 from engine.rules.workflow import ActionContext, available_actions
 from engine.usecases.blob_store import BlobStore
@@ -129,13 +130,17 @@ class Dossiers:
         events = conn.execute(queries.EVENT_LIST, key).all()
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
         statuses = conn.execute(queries.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
-        results = s.scalars(select(Result).where(Result.dossier_id == d.id).order_by(Result.issued_at)).all() if statuses else []
+        # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
+        results = s.scalars(select(Result).where(Result.dossier_id == d.id)
+                            .order_by(Result.issued_at, func.length(Result.number), Result.number)).all() if statuses else []
         slips = conn.execute(queries.SLIP_LIST, key).all()  # id, form, number, issued_at, status
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
                             results_pending=sum(1 for _, status in statuses if status == "pending"))
         actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
         agency = s.get(Agency, d.agency_id) if results else None
+        slip_views = [SlipView(slip_id, form, SLIP_FORMS[form].title, number, issued_at, status, SLIP_FORMS[form].outcome)
+                      for slip_id, form, number, issued_at, status in slips]
         return DossierView(
             id=d.id, code=d.code, procedure=d.procedure_id, version=d.procedure_version,
             title={"vi": proc.title.vi, "en": proc.title.en}, agency=agency_code, channel=d.channel,
@@ -151,11 +156,39 @@ class Dossiers:
             overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
             events=[_event_view(e, roles) for e in events],
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
-            slips=[SlipView(slip_id, form, SLIP_TITLES[form], number, issued_at, status)
-                   for slip_id, form, number, issued_at, status in slips],
+            slips=slip_views,
             version_counter=d.version_counter,
             conditions=_conditions_view(conn, d.id, roles) if proc.conditions else None,
+            outcome=_outcome(results, slip_views),
+            log_entry=d.log_entry,
+            fees=fee_lines(proc, d.data or {}),
+            code_note=CODE_NOTE if d.code is None and d.state != "draft" and not _final(proc, d.state) else None,
         )
+
+
+# Decree 61/2018 Art. 17(3), Art. 26 and Circular 01/2018 Art. 19: the code is structured by the date of
+# receipt (agency code-YYMMDD-sequence of the day), so it is given when the one-stop unit receives the dossier.
+CODE_NOTE = {
+    "vi": "Mã hồ sơ được cấp khi Bộ phận Một cửa tiếp nhận hồ sơ (Nghị định 61/2018/NĐ-CP, Điều 17, 26) và "
+          "được ghi trên Giấy tiếp nhận hồ sơ và hẹn trả kết quả; đến khi đó, dùng số theo dõi (id) để tra cứu.",
+    "en": "The dossier code is given when the one-stop unit receives the dossier (Decree 61/2018, Art. 17, 26) "
+          "and printed on the receipt slip; until then, use the tracking number (id).",
+}
+
+
+def _final(proc: Any, state: str) -> bool:
+    return any(s.id == state and s.final for s in proc.states)
+
+
+def _outcome(results: list[Any], slips: list[SlipView]) -> dict[str, Any] | None:
+    """What the dossier came to, once something is issued: its results, or the slip that is its result."""
+    refusal = next((x for x in slips if x.outcome == "refusal"), None)
+    if refusal is not None:
+        return {"type": "refusal", "slip": refusal.id, "number": refusal.number, "title": refusal.title,
+                "status": refusal.status}
+    if results:
+        return {"type": "result", "results": [r.id for r in results]}
+    return None
 
 
 def _conditions_view(conn: Any, dossier_id: str, roles: frozenset[str]) -> dict[str, Any] | None:

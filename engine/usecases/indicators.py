@@ -9,12 +9,13 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.adapters.models import Document, Dossier, Result
+from engine.adapters.models import Document, Dossier, Result, Slip
 from engine.adapters.uow import UnitOfWork
 from engine.rules import metrics
 from engine.rules.access import Actor
 from engine.rules.errors import PermissionDeniedError, ValidationError
 from engine.rules.prefill import declared_share, definition_share
+from engine.rules.slips import RESULT_SLIPS
 from engine.usecases.catalogue import Procedures
 
 EARLIEST = dt.datetime(1900, 1, 1)  # a reporting period lies within these (and a year back from 'to' still fits)
@@ -76,6 +77,9 @@ class Indicators:
             reused = set(s.scalars(select(Document.dossier_id).where(Document.dossier_id.in_(ids),
                                                                         Document.result_id.is_not(None)))) if ids else set()
             results = s.execute(select(Result.dossier_id, Result.pdf_sha256).where(Result.dossier_id.in_(ids))).all() if ids else []
+            # a slip that is the dossier's result (the refusal after appraisal) counts as its result
+            results += s.execute(select(Slip.dossier_id, Slip.pdf_sha256).where(
+                Slip.dossier_id.in_(ids), Slip.form.in_(RESULT_SLIPS))).all() if ids else []
             submitted = s.scalars(select(Dossier).where(
                 Dossier.agency_id == actor.agency_id, Dossier.submitted_at.is_not(None),
                 Dossier.submitted_at >= start, Dossier.submitted_at <= end)).all()

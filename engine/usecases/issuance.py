@@ -27,7 +27,8 @@ from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, NotFoundError
-from engine.rules.slips import SLIP_SUFFIX, SLIP_TEMPLATES, SLIP_TITLES
+from engine.rules.copies import COPY_KEY, copies_wanted
+from engine.rules.slips import SLIP_FORMS, SLIP_TEMPLATES, SLIP_TITLES, signature
 from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.links import Links
@@ -45,6 +46,7 @@ class DocumentIssuer(Protocol):
 
     def issue(self, template: Path, context: dict, *, attachment: dict | None, title: str, verify_url: str,
               signers: list[tuple[str, str, str]]) -> bytes: ...
+    def render_unsigned(self, template: Path, context: dict, *, title: str) -> bytes: ...
     def verify(self, pdf: bytes) -> dict[str, Any]: ...
     def upgrade(self, pdf: bytes) -> bytes: ...
     def has_party(self, kind: str, key: str) -> bool: ...
@@ -62,7 +64,7 @@ class IssueReport:
 class Issuance:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  blobs: BlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None,
-                 writeback: WriteBack | None = None):
+                 writeback: WriteBack | None = None, population: Any = None):
         self.uow = uow
         self.writeback = writeback
         self.clock = clock
@@ -71,40 +73,95 @@ class Issuance:
         self.issuer = issuer
         self.links = links
         self.slips_dir = slips_dir
+        self.population = population  # the population register (engine.rules.prefill.PopulationRegister)
 
     # ----------------------------------------------------------------- recording (inside a transition)
 
     def queue_slip(self, s: Any, d: Dossier, proc: Any, form: str, event_seq: int, now: dt.datetime, actor: Actor,
                     *, reason: str | None, items: list[str] | None) -> Slip:
+        """Record the slip ``form`` of this transition as pending, with everything it prints taken from
+        the data: the agency (its place name on the date line), the dossier, its documents, the applicant
+        as the population register knows them, and who signs it in what capacity (the slip form's signer,
+        :func:`engine.rules.slips.signature`)."""
+        spec = SLIP_FORMS[form]
         agency = s.get(Agency, d.agency_id)
         seq = next_in_sequence(s, f"slip:{agency.id}:{form}", str(now.year))
         applicant = s.get(Account, d.applicant_account_id)
-        docs = s.scalars(select(Document).where(Document.dossier_id == d.id, Document.replaced_at.is_(None))).all()
-        labels = {doc.id: doc.label.vi for doc in proc.documents}
         unit = UNIT_TEXT.get(proc.time_limit_unit, "")
+        role = _main_role(actor)
+        sign = signature(spec, roles=set(actor.roles), name=actor.display_name, title=ROLE_TITLES.get(role, ""),
+                         agency_level=agency.level)
         context = {
-            "slip": {"form": form, "issued_at": now.isoformat()},
-            "agency": {"name": agency.name_vi, "code": agency.code, "address": agency.address},
+            "slip": {"form": form, "issued_at": now.isoformat(), "printed_form": spec.printed_form},
+            "agency": {"name": agency.name_vi, "code": agency.code, "address": agency.address,
+                       "place": agency.place_name},
             "dossier": {
                 "code": d.code, "procedure_title": proc.title.vi, "procedure_code": proc.code,
                 "received_at": _iso(d.received_at), "due_at": _iso(d.due_at), "original_due_at": _iso(d.original_due_at),
-                "channel": d.channel,
-                "documents": [{"label": labels.get(doc.requirement_id, doc.requirement_id),
-                               "by": "reused" if doc.result_id else ("electronic" if d.channel == "online" else "copy")}
-                              for doc in docs],
+                "channel": d.channel, "sets": 1,
+                "documents": self._documents_received(s, d, proc),
                 "time_limit_text": (f"{proc.time_limit_value:g} {unit}".strip() if unit else "giải quyết ngay"),
+                "log_entry": getattr(d, "log_entry", None),
+                "log_book": log_book_reference(getattr(d, "log_entry", None), d.received_at),
             },
             "applicant": {"name": applicant.display_name, "personal_id": applicant.personal_id,
-                          "address": (d.data or {}).get("requester_residence"), "phone": None, "email": None},
+                          **self.contacts(s, applicant.personal_id)},
             "items": items or [], "reason": reason,
             "new_due_at": _iso(d.due_at) if form == "04" else None,
-            "signers": [{"name": actor.display_name, "title": ROLE_TITLES.get(_main_role(actor), "")},
+            "signature": sign,
+            "signers": [{"name": sign["name"], "title": sign["title"] or sign["capacity"]},
                         {"name": agency.name_vi, "title": "Chữ ký số của cơ quan"}],
+            # the certificates that sign it, in order: the official, then the agency's seal
+            "signed_by": [[role or "officer", "officer", actor.username], ["agency", "agency", agency.code]]
+            if actor.is_staff and actor.account_id else [["agency", "agency", agency.code]],
         }
-        slip = Slip(dossier_id=d.id, event_seq=event_seq, form=form, number=f"{seq:04d}/{SLIP_SUFFIX[form]}",
+        slip = Slip(dossier_id=d.id, event_seq=event_seq, form=form, number=f"{seq:04d}/{spec.suffix}",
                     issuer_agency_id=agency.id, issued_at=now, status="pending", context=context, issue_attempts=0)
         s.add(slip)
         return slip
+
+    def contacts(self, s: Any, personal_id: str | None) -> dict[str, str | None]:
+        """The applicant's address, phone and e-mail as the population register holds them (the current
+        residence, else the permanent one). Nothing the applicant typed: unknown stays empty. Accounts
+        carry no phone or e-mail, so the register is the only source."""
+        out: dict[str, str | None] = {"address": None, "phone": None, "email": None}
+        if not personal_id or self.population is None:
+            return out
+        try:
+            if getattr(self.population, "reads_through_session", False):
+                record = self.population.person(personal_id, session=s)
+            else:
+                record = self.population.person(personal_id)
+        except Exception:  # the register is down: the slip is still issued, with empty contact lines
+            log.warning("population register unavailable for a slip's contact lines", exc_info=True)
+            return out
+        if record is None:
+            return out
+        a = record.attributes
+        out["address"] = a.get("current_address") or a.get("permanent_address")
+        out["phone"], out["email"] = a.get("phone"), a.get("email")
+        return out
+
+    @staticmethod
+    def _documents_received(s: Any, d: Dossier, proc: Any) -> list[dict[str, Any]]:
+        """Every paper received: the declaration itself first, then each current document (a stored result
+        standing in for paper named with its number), each with how it was given and how many."""
+        title = proc.title.vi
+        declaration = {"label": f"Tờ khai {title[:1].lower()}{title[1:]}", "by": "electronic" if d.channel == "online"
+                       else "original", "quantity": 1}
+        docs = s.execute(select(Document.requirement_id, Document.result_id, Result.number)
+                         .outerjoin(Result, Result.id == Document.result_id)
+                         .where(Document.dossier_id == d.id, Document.replaced_at.is_(None))
+                         .order_by(Document.added_at)).all()
+        labels = {doc.id: doc.label.vi for doc in proc.documents}
+        out = [declaration]
+        for requirement, result_id, number in docs:
+            label = labels.get(requirement, requirement)
+            if result_id:
+                out.append({"label": f"{label} số {number}" if number else label, "by": "reused", "quantity": 1})
+            else:
+                out.append({"label": label, "by": "electronic" if d.channel == "online" else "copy", "quantity": 1})
+        return out
 
     def record_results(self, s: Any, d: Dossier, proc: Procedure, now: dt.datetime, decider: Actor) -> list[str]:
         agency = s.get(Agency, d.agency_id)
@@ -133,6 +190,19 @@ class Issuance:
             s.add(result)
             s.flush()
             ids.append(result.id)
+            # the copies the form asks for ("Bản sao trích lục ..."): each a signed result of its own,
+            # same data and holders, numbered "bản sao số n/N"
+            total = copies_wanted(spec.copies, d.data or {})
+            for n in range(1, total + 1):
+                copy = Result(number=f"{number}/BS{n}", dossier_id=d.id, procedure_id=proc.id,
+                              procedure_version=proc.version, result_key=spec.id, evidence_type=spec.evidence,
+                              issuer_agency_id=agency.id, issued_at=now, valid_until=valid_until, status="pending",
+                              data={**data, COPY_KEY: {"no": n, "of": total, "original": number}},
+                              issue_attempts=0, signers=list(result.signers or []), supersedes=None)
+                copy.holders = [ResultHolder(personal_id=h) for h in dict.fromkeys(holders)]
+                s.add(copy)
+                s.flush()
+                ids.append(copy.id)
         return ids
 
     def issue_pending(self, *, ids: list[str] | None = None, limit: int = 100,
@@ -235,13 +305,18 @@ class Issuance:
         attachment = {"id": r.id, "number": r.number, "evidence_type": r.evidence_type, "issuer": agency.code,
                       "issued_at": r.issued_at.isoformat(), "holders": sorted(h.personal_id for h in r.holders),
                       "data": r.data}
+        data = dict(r.data or {})
+        copy = data.pop(COPY_KEY, None)
+        copy_view = ({"no": copy["no"], "of": copy["of"], "original": copy["original"],
+                      "title": spec.copies.title.vi if spec.copies else f"Bản sao {spec.title.vi}"} if copy else None)
         return {
             "template": Path(proc.folder) / spec.template,
             "context": {"result": {"id": r.id, "number": r.number, "issued_at": r.issued_at.isoformat()},
                         "agency": {"name": agency.name_vi, "code": agency.code, "address": agency.address},
-                        "data": dict(r.data or {}),
+                        "data": data, "copy": copy_view,
                         "signers": [{"name": x["name"], "title": x["title"]} for x in signers]},
-            "attachment": attachment, "title": f"{spec.title.vi} {r.number}",
+            "attachment": attachment,
+            "title": f"{copy_view['title'] if copy_view else spec.title.vi} {r.number}",
             "verify_url": self.links.verify_url(r.id),
             "signers": [(x["role"], x["kind"], x["key"]) for x in signers],
         }
@@ -253,10 +328,12 @@ class Issuance:
         agency = s.get(Agency, slip.issuer_agency_id)
         context = dict(slip.context)
         context["slip"] = dict(context["slip"], number=slip.number)
+        context.setdefault("signature", None)  # slips recorded before the signature block was data
+        signed_by = context.pop("signed_by", None) or [["agency", "agency", agency.code]]
         return {
             "template": self.slips_dir / SLIP_TEMPLATES[slip.form], "context": context, "attachment": None,
             "title": f"{SLIP_TITLES[slip.form]} {slip.number}", "verify_url": self.links.verify_url(slip.id),
-            "signers": [("agency", "agency", agency.code)],
+            "signers": [tuple(x) for x in signed_by],
         }
 
     def _ensure_parties(self, s: Any, parties: list[tuple[str, str]]) -> None:
@@ -273,7 +350,7 @@ class Issuance:
             else:
                 acc = s.execute(select(Account).where(Account.username == key)).scalar_one()
                 agency = s.get(Agency, acc.agency_id)
-                role = next((r for r in ("leader", "records") if r in (acc.roles or [])), "")
+                role = next((r for r in ("leader", "records", "clerk", "specialist") if r in (acc.roles or [])), "")
                 out.append({"kind": "officer", "key": acc.username, "common_name": acc.display_name,
                             "organization": agency.name_vi if agency else "", "title": ROLE_TITLES.get(role, "")})
         return out
@@ -362,6 +439,13 @@ def add_months(when: dt.datetime, months: int) -> dt.datetime:
     month = month % 12 + 1
     day = min(when.day, calendar.monthrange(year, month)[1])
     return when.replace(year=year, month=month, day=day)
+
+
+def log_book_reference(entry: int | None, received_at: dt.datetime | None) -> str | None:
+    """The log-book reference printed on form 01: the year's book and the entry's number in it."""
+    if not entry or received_at is None:
+        return None
+    return f"Sổ năm {received_at.year}, số thứ tự {entry:02d}"
 
 
 def _iso(value: dt.datetime | None) -> str | None:

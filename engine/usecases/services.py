@@ -22,6 +22,7 @@ from engine.usecases.actions import Actions
 from engine.usecases.audit import AuditTrail
 from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
+from engine.usecases.control_sheets import ControlSheets
 from engine.usecases.counter import Counter
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.deposits import Deposits, SignatureVerifier
@@ -33,6 +34,7 @@ from engine.usecases.health import Health
 from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
+from engine.usecases.log_book import LogBook
 from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
@@ -66,6 +68,8 @@ class Services:
     eligibility: Eligibility
     writeback: WriteBack
     tasks: Tasks
+    control_sheets: ControlSheets
+    log_book: LogBook
     verification: Verification
     audit: AuditTrail
     indicators: Indicators
@@ -105,7 +109,8 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     if register is None and prefiller is not None:
         register = prefiller.population  # the register the prefill reads is the one results write back to
     writeback = WriteBack(uow, clock, register)
-    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir, writeback)
+    issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir, writeback,
+                        population=prefiller.population if prefiller is not None else None)
     tasks = Tasks(uow, queue, issuance)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, tasks, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, tasks, blobs, personal_ids,
@@ -117,10 +122,13 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     deposits = Deposits(uow, clock, catalogue, verifier, register, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
+    control_sheets = ControlSheets(uow, clock, procedures, deadlines, dossiers, issuer, slips_dir)
+    log_book = LogBook(uow, clock, procedures, access, issuer, slips_dir)
     return Services(
         procedures=procedures, deadlines=deadlines, accounts=accounts, throttle=throttle, sessions=sessions,
         dossiers=dossiers, pages=pages, prefill=prefill,
         filing=filing, actions=actions, counter=counter, desk=desk, access=access, results=results, deposits=deposits,
+        control_sheets=control_sheets, log_book=log_book,
         issuance=issuance, eligibility=eligibility, writeback=writeback, tasks=tasks,
         verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow, blobs), links=links,

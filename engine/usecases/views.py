@@ -106,6 +106,7 @@ class SlipView:
     number: str
     issued_at: dt.datetime
     status: str
+    outcome: str | None = None  # "refusal": this slip is the dossier's result (engine.rules.slips)
 
 
 @dataclass(frozen=True)
@@ -142,6 +143,13 @@ class DossierView:
     # the last check of the conditions of eligibility an action relied on: checked_at, action, outcome and
     # the verdicts; staff see the data each verdict used, the applicant only the verdicts (None: no check)
     conditions: dict[str, Any] | None = None
+    # what the dossier came to: {"type": "result", "results": [ids]} or {"type": "refusal", "slip": id,
+    # "number": ...} (the refusal after appraisal is its result); None while nothing is issued
+    outcome: dict[str, Any] | None = None
+    log_entry: int | None = None  # the entry number in the agency's yearly log book (form 07)
+    fees: list[dict[str, Any]] = field(default_factory=list)  # computed fee lines (e.g. extract copies)
+    # until the code exists: when to expect it (Decree 61/2018 Art. 17(3), 26: given on reception)
+    code_note: dict[str, str] | None = None
 
 
 @dataclass(frozen=True)

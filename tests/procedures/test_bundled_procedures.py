@@ -28,8 +28,8 @@ NATIONAL_CODES = {
     "decided": 9,
     "returned": 10,
 }
-# What a result template may use (the renderer passes exactly these).
-TEMPLATE_VARIABLES = {"result", "agency", "data", "signers", "qr_svg", "verify_url"}
+# What a result template may use (the renderer passes exactly these; `copy` is None but for a copy).
+TEMPLATE_VARIABLES = {"result", "agency", "data", "signers", "qr_svg", "verify_url", "copy"}
 
 
 @pytest.fixture(scope="module")

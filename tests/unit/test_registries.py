@@ -23,7 +23,8 @@ from tests.unit.test_definitions import EXPLICIT, ONE_STOP, PlainDossier, _line,
 NOW = dt.datetime(2026, 3, 2, 9, 0)
 PROCEDURES = Path(__file__).resolve().parents[2] / "procedures"
 # Which one-stop action issues which slip form (Circular 01/2018 Art. 9).
-SLIP_OF_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05"}
+SLIP_OF_ACTION = {"receive": "01", "request_supplement": "02", "refuse": "03", "extend_due": "04", "stop": "05",
+                  "reject": "TC"}
 
 
 # --------------------------------------------------------------------------- the registry
@@ -63,7 +64,8 @@ def test_the_registries_hold_the_names_the_files_use():
 
 def test_service_effects_are_the_ones_the_use_case_carries_out():
     assert SERVICE_EFFECTS == {"assign_code", "record_result", "issue_receipt", "issue_supplement_request",
-                               "issue_refusal", "issue_extension_apology", "issue_stop_notice"}
+                               "issue_refusal", "issue_extension_apology", "issue_stop_notice",
+                               "issue_refusal_after_appraisal"}
     assert "mark_decided" not in SERVICE_EFFECTS
     forms = {EFFECTS.info(name)["slip"] for name in SERVICE_EFFECTS if "slip" in EFFECTS.info(name)}
     assert forms == set(SLIP_TITLES) == set(SLIP_TEMPLATES) == set(SLIP_SUFFIX)

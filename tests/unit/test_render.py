@@ -329,7 +329,7 @@ def test_receipt_slip_lists_the_documents_and_the_appointment(renderer, tmp_path
     pdf = _write(tmp_path, "01.pdf", renderer.render(SLIPS / "01-receipt.html.j2", _slip_context("01")))
     text = " ".join(_text(pdf).split())
     assert "Giấy chứng sinh" in text and "Bản chính" in text
-    assert "17 giờ 00, ngày 11 tháng 3 năm 2026" in text
+    assert "17 giờ 00 phút, ngày 11 tháng 3 năm 2026" in text
     assert "01 ngày làm việc" in text
 
 

@@ -233,7 +233,9 @@ def test_every_slip_is_sealed_and_downloadable_by_whoever_sees_the_dossier(demo,
     assert pdf.status_code == 200
     report = services.verification.verify_document(pdf.data)
     assert report.valid and report.document.kind == "slip" and report.document.number == "0001/PTN"
-    assert [s.signer_organization for s in report.signatures] == ["Ủy ban nhân dân phường Ba Đình"]
+    # the receiving officer signs form 01, then the agency's seal (engine.rules.slips: the form's signer)
+    assert [s.signer_organization for s in report.signatures] == ["Ủy ban nhân dân phường Ba Đình"] * 2
+    assert report.signatures[0].signer_name == services.accounts.actor_for("clerk").display_name
     other = demo["scenarios"]["single_adults"][0]["personal_id"]
     assert api_as(other).get(f"/api/v1/slips/{receipt['id']}/pdf").status_code == 404
     if shutil.which("pdftotext"):

@@ -21,7 +21,8 @@ from web.ui import action_label
 MAX_PAGE = 10_000
 
 ACTION_DONE = {
-    "submit": _l("Your dossier was submitted. The one-stop unit will check and receive it."),
+    "submit": _l("Your dossier was submitted. The one-stop unit will check and receive it; the dossier code is "
+                 "given on reception and shown here and on the receipt slip."),
     "provide_supplement": _l("Your supplement was sent. The dossier goes back to the one-stop unit."),
     "request_withdrawal": _l("Your request to withdraw the dossier was sent."),
 }

@@ -37,6 +37,7 @@ ACCESS_BASIS_LABELS = {
     "dossier": _l("Handling a dossier that uses it"),
     "family": _l("A family member filling in a dossier"),
     "counter_filing": _l("Filing a dossier for you at the counter"),
+    "log_book": _l("The agency's log book listed your dossier"),
 }
 
 # the attributes of a population-register record, as the access log names what was shown

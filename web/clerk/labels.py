@@ -18,6 +18,7 @@ SLIP_LABELS = {
     "03": _l("Refusal slip (form 03)"),
     "04": _l("Apology and extension (form 04)"),
     "05": _l("Stop notice (form 05)"),
+    "TC": _l("Refusal after appraisal"),
 }
 
 DOCUMENT_STATUS = {**RESULT_STATUS_LABELS, "unreadable": _l("Not readable by your agency")}

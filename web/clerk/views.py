@@ -310,3 +310,30 @@ def slip_pdf(slip_id: str):
 def result_pdf(result_id: str):
     content, name = services().results.document_pdf("result", result_id, g.user)
     return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")
+
+
+# --------------------------------------------------------------------------- the agency's papers (forms 06, 07)
+
+
+@bp.get("/dossiers/<dossier_id>/control-sheet.pdf")
+@login_required(kind="staff")
+def control_sheet_pdf(dossier_id: str):
+    content, name = services().control_sheets.control_sheet_pdf(dossier_id, g.user)
+    return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")
+
+
+@bp.get("/log-book")
+@login_required(kind="staff")
+def log_book():
+    fmt = request.args.get("format", "pdf")
+    if fmt not in ("pdf", "csv"):
+        abort(400, _("The format is pdf or csv."))
+    span = {"start": request.args.get("from"), "end": request.args.get("to")}
+    try:
+        if fmt == "csv":
+            content, name = services().log_book.log_book_csv(g.user, **span)
+            return file_response(content, "text/csv", name, inline=False)
+        content, name = services().log_book.log_book_pdf(g.user, **span)
+    except ValidationError:
+        abort(422, _("Give the days as YYYY-MM-DD, the first not after the last, at most a year apart."))
+    return file_response(content, "application/pdf", name, inline=request.args.get("download") != "1")

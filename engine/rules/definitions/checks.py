@@ -15,8 +15,8 @@ from engine.rules.definitions.lines import Problems, Reader, line_of, str_list, 
 from engine.rules.definitions.schema import (
     DOSSIER_ATTRIBUTES, FIELD_TYPES, IDENTITY_ATTRIBUTES, KEBAB, MIME_TYPES,
     NUMBER_PLACEHOLDERS, PERSON_ATTRIBUTES, PREFILL_WHO, RESULT_DATA_ROOTS, ROLES, SNAKE,
-    STAFF_ROLES, TIME_UNITS, ActionDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef, StateDef, Step,
-    Text, TimeLimitCase, WriteBackDef,
+    STAFF_ROLES, TIME_UNITS, ActionDef, CopiesDef, DocumentDef, FieldDef, Group, Option, Prefill, ResultDef,
+    StateDef, Step, Text, TimeLimitCase, WriteBackDef,
 )
 
 FIELD_KEYS = {"id", "label", "type", "required", "group", "options", "max_length", "min", "max", "help", "prefill"}
@@ -307,7 +307,38 @@ def parse_steps(p: Problems, raw: Any, line: int) -> tuple[Step, ...]:
     return tuple(steps)
 
 
-RESULT_KEYS = {"title", "template", "number", "data", "holder", "evidence", "validity", "signers", "writes_back"}
+RESULT_KEYS = {"title", "template", "number", "data", "holder", "evidence", "validity", "signers", "writes_back",
+               "copies"}
+COPIES_KEYS = {"count", "when", "fee_per_copy", "title"}
+MAX_COPY_FEE = 10_000_000
+
+
+def parse_copies(p: Problems, raw: Any, rid: str, line: int, field_types: dict[str, str]) -> CopiesDef | None:
+    """A result's ``copies``: {count: form.<number field>, when: form.<boolean field>?, fee_per_copy: int,
+    title: {vi, en}}."""
+    cr = Reader(p, raw, f"copies of result '{rid}'", COPIES_KEYS, line)
+    if not cr.ok:
+        return None
+    where = f"result '{rid}': copies"
+    refs: dict[str, str | None] = {}
+    for key, kind in (("count", "number"), ("when", "boolean")):
+        ref = cr.get(key, str, required=key == "count", default=None)
+        refs[key] = ref
+        if ref is None:
+            continue
+        root, _, name = ref.partition(".")
+        if root != "form" or name not in field_types:
+            p.add(cr.line_of(key), f"{where}: {key} must name a form field (form.<field>), not '{ref}'")
+        elif field_types[name] != kind:
+            p.add(cr.line_of(key), f"{where}: {key} must name a {kind} field; '{name}' is a {field_types[name]}")
+    fee = cr.get("fee_per_copy", int, required=True, default=0)
+    if isinstance(fee, bool) or not isinstance(fee, int) or not 0 <= fee <= MAX_COPY_FEE:
+        p.add(cr.line_of("fee_per_copy"), f"{where}: fee_per_copy must be a whole number of đồng, 0 to {MAX_COPY_FEE}")
+        fee = 0
+    title = cr.text("title", required=True)
+    if not refs["count"] or title is None:
+        return None
+    return CopiesDef(refs["count"], refs["when"], fee, title)
 
 
 def parse_results(p: Problems, raw: Any, line: int, field_ids: set[str],
@@ -367,8 +398,11 @@ def parse_results(p: Problems, raw: Any, line: int, field_ids: set[str],
             writes_back = parse_writes_back(p, rr.raw("writes_back"), rr.line_of("writes_back"), str(rid),
                                             field_types if field_types is not None else {f: "text" for f in field_ids},
                                             {k for k, _ in data})
+        copies = (parse_copies(p, rr.raw("copies"), str(rid), rr.line_of("copies"),
+                               field_types or {f: "" for f in field_ids}) if rr.has("copies") else None)
         out.append(ResultDef(str(rid), rr.text("title", required=True) or Text(str(rid), str(rid)), template,
-                             number, tuple(data), holder, evidence, months, signers, writes_back=writes_back))
+                             number, tuple(data), holder, evidence, months, signers, writes_back=writes_back,
+                             copies=copies))
     return tuple(out)
 
 

@@ -128,6 +128,17 @@ class TimeLimitCase:
 
 
 @dataclass(frozen=True)
+class CopiesDef:
+    """Signed copies of a result issued with it (e.g. "Bản sao trích lục khai sinh"): how many the form
+    asks for, whether it asks at all, the fee per copy (Circular 281/2016/TT-BTC Art. 4) and the title."""
+
+    count: str  # form.<number field>
+    when: str | None  # form.<boolean field>, or None: the count alone decides
+    fee_per_copy: int
+    title: Text
+
+
+@dataclass(frozen=True)
 class ResultDef:
     id: str
     title: Text
@@ -142,6 +153,7 @@ class ResultDef:
     # public verification page may show of the result
     printed: frozenset[str] = frozenset()
     writes_back: WriteBackDef | None = None
+    copies: CopiesDef | None = None
 
 
 @dataclass(frozen=True)
