@@ -128,8 +128,7 @@ class Actions:
                 d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
                 d.has_results = d.has_results or records
             details: dict[str, Any] = {}
-            if ctx.verdicts:  # the conditions this action relied on: kept with their data, counted in the event
-                self.eligibility.record(s, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+            if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
                 details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
                                          for status in sorted({v.status for v in ctx.verdicts})}
             if comment is not None and comment_public:
@@ -172,6 +171,10 @@ class Actions:
             # (the event's and the slip's sequence number in the dossier)
             queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
                                                                           "to": d.state, "status_code": d.status_code})
+            if ctx.verdicts:
+                # after the versioned write: a loser of a race never inserts rows that reference the dossier
+                # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
+                self.eligibility.record(s, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
             if slip is not None:
                 queries.insert_pending(s, slip)
             if issued and not self.issue_inline:

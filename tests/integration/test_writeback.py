@@ -14,7 +14,7 @@ from sqlalchemy import select
 from engine.adapters.models import Person, RegisterWrite, Result
 from engine.adapters.sources import person_payload
 from engine.adapters.uow import make_engine
-from engine.rules.errors import ActionNotAllowedError
+from engine.rules.errors import ActionNotAllowedError, ConditionsNotMetError
 from motcua.bootstrap import bootstrap
 from motcua.settings import Settings
 from tests.integration.test_cli import motcua
@@ -118,12 +118,37 @@ def test_a_returned_death_marks_the_person_deceased_locks_the_record_and_widows_
     assert {(w.personal_id, w.rule) for w in services.writeback.list_writes(dossier_id=d.id)} == {
         (death["deceased"], "death"), (death["requester"], "death")}
 
-    # the record is locked: a second death registration cannot be approved, nothing is written
+    # the record is locked: a second death registration fails its condition at submission, nothing is written
     again = services.filing.start_dossier("death-registration", {
         "requester_relationship": "spouse", "deceased_personal_id": death["deceased"], "registration_type": "on_time"},
         requester)
-    with pytest.raises(ActionNotAllowedError, match="deceased"):
+    with pytest.raises(ConditionsNotMetError) as refused:
         returned(services, again.id, requester)
+    assert "life_status" in {c["rule"] for c in refused.value.conditions}
+    assert services.dossiers.get_dossier(again.id, requester).state == "draft"
+    assert len(services.writeback.list_writes(personal_id=death["deceased"])) == 1
+
+
+def test_the_register_refuses_a_second_death_even_past_the_conditions(services, demo):
+    """The write-back's own lock holds when the conditions were not checked (a register that was down at
+    submission and receipt): the approval is refused, nothing is written."""
+    death = demo["scenarios"]["recent_death"]
+    requester = services.accounts.actor_for(death["requester"])
+    first = services.filing.start_dossier("death-registration", {
+        "requester_relationship": "spouse", "deceased_personal_id": death["deceased"], "registration_type": "on_time"},
+        requester)
+    again = services.filing.start_dossier("death-registration", {
+        "requester_relationship": "spouse", "deceased_personal_id": death["deceased"], "registration_type": "on_time"},
+        requester)
+    act = services.actions.perform_action
+    clerk, leader, specialist = (services.accounts.actor_for(r) for r in ("clerk", "leader", "specialist"))
+    act(again.id, "submit", requester)  # both filed while he was alive in the register
+    act(again.id, "receive", clerk)
+    act(again.id, "assign", leader)
+    act(again.id, "appraise", specialist)
+    returned(services, first.id, requester)  # the first one is returned: he is deceased in the register
+    with pytest.raises(ActionNotAllowedError, match="deceased"):
+        act(again.id, "approve", leader)
     assert services.dossiers.get_dossier(again.id, requester).state == "awaiting_decision"
     assert len(services.writeback.list_writes(personal_id=death["deceased"])) == 1
 

@@ -88,9 +88,11 @@ def couple_birth(demo, api_as, clock):
     couple = demo["scenarios"]["married_couple"]
 
     def make(at: dt.datetime) -> dict:
+        clock.set(at - dt.timedelta(hours=2))  # filed the same day, a child born a few days before
         citizen = api_as(couple["wife"])
+        data = {**birth_form(couple), "child_date_of_birth": (at.date() - dt.timedelta(days=5)).isoformat()}
         did = citizen.post("/api/v1/dossiers", json={"procedure": "birth-registration",
-                                                     "data": birth_form(couple)}).get_json()["id"]
+                                                     "data": data}).get_json()["id"]
         r = citizen.post(f"/api/v1/dossiers/{did}/documents",
                          data={"requirement": "medical_birth_notice", "file": (io.BytesIO(PDF), "gcs.pdf")},
                          content_type="multipart/form-data")

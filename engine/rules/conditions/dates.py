@@ -103,7 +103,7 @@ def registration_period(facts: Facts, params: Mapping[str, Any]) -> Verdict:
         return failed("registration_period", [params["declared"], field],
                       f"Loại đăng ký không đúng: đăng ký {'đúng hạn' if category == 'on_time' else 'quá hạn'} "
                       f"(thời hạn {days} ngày kể từ ngày {ev_vi})",
-                      f"Wrong registration type: this is an {'on-time' if category == 'on_time' else 'late'} "
+                      f"Wrong registration type: this is {'an on-time' if category == 'on_time' else 'a late'} "
                       f"registration (within {days} days of {ev_en} is on time)", used)
     if category == registration_periods.ON_TIME:
         return passed("registration_period", [field], f"Đăng ký đúng hạn (trong {days} ngày kể từ ngày {ev_vi})",
