@@ -116,6 +116,9 @@ def run(args: argparse.Namespace, backend: Backend) -> dict:
             time.sleep(args.seconds)
             driver.recording = False
             wall = time.monotonic() - t0
+            # the workers are measured until the queue is empty: what they sign in the window was mostly
+            # deferred before it (receipts come before approvals), what is deferred in it is signed after
+            workers_window = windows.pop("workers")
             cpu = {name: round(w.stop(), 3) for name, w in windows.items()}
             after, until = probe.counts(), probe.now()
             cluster.check_alive()
@@ -134,6 +137,8 @@ def run(args: argparse.Namespace, backend: Backend) -> dict:
                 cluster.check_alive()
                 time.sleep(0.5)
             drain = time.monotonic() - t_drain
+            cpu["workers"] = round(workers_window.stop(), 3)
+            worker_wall = wall + drain
             lag = probe.queue_lag(since, until)
             sizes_after, final = probe.table_sizes(), probe.counts()
             files = probe.signed_files(signed_since)
@@ -175,6 +180,13 @@ def run(args: argparse.Namespace, backend: Backend) -> dict:
     per_result_file = (sum(file_bytes["result"]) / len(file_bytes["result"])) if file_bytes["result"] else 0
     per_slip_file = (sum(file_bytes["slip"]) / len(file_bytes["slip"])) if file_bytes["slip"] else 0
     signed_docs = results_signed + slips_signed
+    # the workers' share: from the window's start until the queue was empty
+    w_results = final["results_valid"] - before["results_valid"]
+    w_slips = final["slips_valid"] - before["slips_valid"]
+    w_docs = w_results + w_slips
+    cpu_per_doc = cpu["workers"] / w_docs if w_docs else None
+    # a dossier of this lifecycle has its result signed and its receipt (01) signed
+    cpu_per_dossier = 2 * cpu_per_doc if cpu_per_doc else None
 
     figures = {
         "web_processes": args.web, "worker_processes": args.workers, "clients": args.clients,
@@ -186,17 +198,19 @@ def run(args: argparse.Namespace, backend: Backend) -> dict:
         "signed_results_per_s": _rate(results_signed, wall), "signed_documents_per_s": _rate(signed_docs, wall),
         "backlog_at_end": backlog, "drain_s": round(drain, 2),
         "cpu_s": cpu,
-        "web_cores_busy": _rate(cpu["web"], wall), "worker_cores_busy": _rate(cpu["workers"], wall),
+        "web_cores_busy": _rate(cpu["web"], wall), "worker_cores_busy": _rate(cpu["workers"], worker_wall),
         "postgres_cores_busy": _rate(cpu["postgres"], wall),
         "load_generator_cores_busy": _rate(cpu["load_generator"], wall),
         "transitions_per_web_core_s": _rate(transitions, cpu["web"]),
         "transitions_per_db_core_s": _rate(transitions, cpu["postgres"]),
         "transitions_per_core_s": _rate(transitions, cpu["web"] + cpu["postgres"]),
-        "signed_results_per_worker_core_s": _rate(results_signed, cpu["workers"]),
-        "signed_documents_per_worker_core_s": _rate(signed_docs, cpu["workers"]),
+        "worker_seconds": round(worker_wall, 2), "worker_results_signed": w_results, "worker_slips_signed": w_slips,
+        "signed_documents_per_worker_core_s": _rate(w_docs, cpu["workers"]),
+        "signed_results_per_worker_core_s": round(1 / cpu_per_dossier, 3) if cpu_per_dossier else None,
         "web_cpu_ms_per_transition": round(cpu["web"] / transitions * 1000, 3) if transitions else None,
         "db_cpu_ms_per_transition": round(cpu["postgres"] / transitions * 1000, 3) if transitions else None,
-        "worker_cpu_s_per_result": round(cpu["workers"] / results_signed, 3) if results_signed else None,
+        "worker_cpu_s_per_document": round(cpu_per_doc, 3) if cpu_per_doc else None,
+        "worker_cpu_s_per_result": round(cpu_per_dossier, 3) if cpu_per_dossier else None,
         "latency_ms": {k: {"n": len(v), "p50": _ms(v, 0.5), "p99": _ms(v, 0.99)} for k, v in tally.latencies.items()},
         "transition_latency_ms": {"p50": _ms(sum((tally.latencies[k] for k in TRANSITION_KINDS), []), 0.5),
                                   "p99": _ms(sum((tally.latencies[k] for k in TRANSITION_KINDS), []), 0.99)},
@@ -229,9 +243,10 @@ def format_text(result: dict) -> str:
              f"  transitions        {f['transitions']:>7}   {f['transitions_per_s']:>9} /s   "
              f"{f['transitions_per_web_core_s']} per web core-s, {f['transitions_per_db_core_s']} per PostgreSQL core-s",
              f"  signed results     {f['results_signed']:>7}   {f['signed_results_per_s']:>9} /s   "
-             f"{f['signed_results_per_worker_core_s']} per worker core-s (with the receipt slip of each dossier)",
+             f"{f['signed_results_per_worker_core_s']} per worker core-s (each with its dossier's receipt slip)",
              f"  signed documents   {f['results_signed'] + f['slips_signed']:>7}   {f['signed_documents_per_s']:>9} /s   "
-             f"{f['signed_documents_per_worker_core_s']} per worker core-s",
+             f"{f['signed_documents_per_worker_core_s']} per worker core-s ({f['worker_results_signed']} results and "
+             f"{f['worker_slips_signed']} slips from the window's start to the empty queue, {f['worker_seconds']} s)",
              f"  CPU busy (cores)   web {f['web_cores_busy']}  workers {f['worker_cores_busy']}  "
              f"PostgreSQL {f['postgres_cores_busy']}  load generator {f['load_generator_cores_busy']}",
              f"  backlog at the end {f['backlog_at_end']} document(s), drained in {f['drain_s']} s",

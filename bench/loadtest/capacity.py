@@ -39,7 +39,7 @@ def scopes() -> list[Scope]:
 
 def plan(measured: dict) -> dict:
     """``measured``: ``web_cpu_ms_per_transition``, ``db_cpu_ms_per_transition``,
-    ``worker_cpu_s_per_result`` (a result and the receipt slip of its dossier), ``db_bytes_per_dossier``,
+    ``worker_cpu_s_per_result`` (a dossier's signing: its result and its receipt slip), ``db_bytes_per_dossier``,
     ``db_bytes_per_dossier_without_jobs``, ``file_bytes_per_dossier``."""
     out = []
     for s in scopes():
