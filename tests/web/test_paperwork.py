@@ -40,6 +40,18 @@ def received_birth(demo: dict, api_as, **kw) -> dict:
     return api_as("clerk").act(d["id"], "receive")
 
 
+def received_certificate(demo: dict, api_as) -> dict:
+    """A certificate of marital status (3 working days) filed online by a single adult and received on Monday
+    09:00: due Thursday at the day's end, so an extension is still possible."""
+    applicant = demo["scenarios"]["single_adults"][0]["personal_id"]
+    citizen = api_as(applicant)
+    d = citizen.post("/api/v1/dossiers", json={"procedure": "marital-status-certification", "data": {
+        "requester_relationship": "self", "issuance_type": "first", "purpose": "Bổ sung hồ sơ vay vốn ngân hàng",
+        "copies_count": 1}}).get_json()
+    citizen.act(d["id"], "submit")
+    return api_as("clerk").act(d["id"], "receive")
+
+
 def slip_html(services, slip_id: str) -> str:
     """The slip's template rendered with the context stored for it (what the signed PDF prints)."""
     with services.uow(write=False) as uow:
@@ -187,8 +199,8 @@ def test_reject_without_a_reason_issues_nothing(demo, api_as, services):
 
 
 def test_the_apology_is_signed_by_the_head_when_the_leader_extends(demo, api_as, services):
-    d = received_birth(demo, api_as)
-    d = api_as("leader").act(d["id"], "extend_due", reason="Cần xác minh thêm", new_due_at="2026-03-06")
+    d = received_certificate(demo, api_as)
+    d = api_as("leader").act(d["id"], "extend_due", reason="Cần xác minh thêm", new_due_at="2026-03-10")
     apology = slip_of(d, "04")
     assert signer_names(services, api_as("leader"), apology["id"]) == [name_of(services, "leader"),
                                                                       None] or \
@@ -199,8 +211,8 @@ def test_the_apology_is_signed_by_the_head_when_the_leader_extends(demo, api_as,
 
 
 def test_the_apology_made_by_a_clerk_is_signed_on_the_heads_behalf_with_the_clerk_named(demo, api_as, services):
-    d = received_birth(demo, api_as)
-    d = api_as("clerk").act(d["id"], "extend_due", reason="Cần xác minh thêm", new_due_at="2026-03-06")
+    d = received_certificate(demo, api_as)
+    d = api_as("clerk").act(d["id"], "extend_due", reason="Cần xác minh thêm", new_due_at="2026-03-10")
     apology = slip_of(d, "04")
     html = slip_html(services, apology["id"])
     assert '<div class="role">TL. Chủ tịch</div>' in html
@@ -223,9 +235,9 @@ def test_the_stop_notice_is_signed_by_the_leader(demo, api_as, services):
 
 
 def test_the_control_sheet_has_a_row_per_hand_over_with_its_verdict(demo, api_as, services, clock):
-    d = received_birth(demo, api_as)  # Monday 09:00; one working day: due Tuesday at the day's end
+    d = received_certificate(demo, api_as)  # Monday 09:00; three working days: due Thursday at the day's end
     api_as("leader").act(d["id"], "assign")
-    clock.advance(days=1, hours=7)  # Tuesday 16:00: the appraisal (0.6 of the time) is late
+    clock.advance(days=3, hours=7)  # Thursday 16:00: the appraisal (0.7 of the time) is late
     api_as("specialist").act(d["id"], "appraise")
     api_as("leader").act(d["id"], "approve")
     sheet = services.control_sheets.control_sheet(d["id"], services.accounts.actor_for("clerk"))
@@ -266,9 +278,10 @@ def _csv(response) -> list[list[str]]:
 
 def test_the_log_book_numbers_entries_continuously_across_days_and_restarts_each_year(demo, api_as, services, clock):
     clock.set(dt.datetime(2026, 12, 30, 9, 0))  # tokens live 90 days: the whole story within a week
-    first = received_birth(demo, api_as)
+    born = {"child_date_of_birth": "2026-12-20"}  # registered on time
+    first = received_birth(demo, api_as, extra=born)
     clock.advance(days=1)
-    second = received_birth(demo, api_as)
+    second = received_birth(demo, api_as, extra=born)
     assert (first["log_entry"], second["log_entry"]) == (1, 2)
     clerk = api_as("clerk")
     rows = _csv(clerk.get("/api/v1/log-book?from=2026-12-30&to=2026-12-31&format=csv"))
@@ -277,14 +290,14 @@ def test_the_log_book_numbers_entries_continuously_across_days_and_restarts_each
     entry = dict(zip([k for k, _ in COLUMNS], rows[1]))
     assert entry["procedure"] == "Đăng ký khai sinh" and entry["sets"] == "01"
     assert entry["applicant"] == first["applicant"]["name"] and entry["received_at"] == "09:00 30/12/2026"
-    assert entry["lead_agency"] == "Ủy ban nhân dân phường Ba Đình" and entry["appointment"].endswith("31/12/2026")
+    assert entry["lead_agency"] == "Ủy ban nhân dân phường Ba Đình" and entry["appointment"].endswith("30/12/2026")
     wife = person(services, demo["scenarios"]["married_couple"]["wife"])
     assert (wife.current_address or wife.permanent_address) in entry["contact"]
     # one day only
     assert [r[0] for r in _csv(clerk.get("/api/v1/log-book?from=2026-12-31&format=csv"))[1:]] == ["02"]
     # a new year opens a new book
     clock.set(dt.datetime(2027, 1, 4, 9, 0))
-    third = received_birth(demo, api_as)
+    third = received_birth(demo, api_as, extra=born)
     assert third["log_entry"] == 1
     rows = _csv(clerk.get("/api/v1/log-book?from=2026-12-01&to=2027-01-04&format=csv"))
     assert [r[0] for r in rows[1:]] == ["01", "02", "01"]
