@@ -277,8 +277,11 @@ class Notifications:
         _citizen_only(actor)
         with self.uow(write=False) as uow:
             s = uow.session
-            rows = s.execute(select(Notification).where(Notification.account_id == actor.account_id)
-                             .order_by(Notification.created_at.desc(), Notification.id.desc())).scalars().all()
+            n = Notification
+            rows = s.execute(select(n.id, n.dossier_id, n.kind, n.channel, n.subject, n.body, n.status, n.attempts,
+                                    n.last_error, n.created_at, n.sent_at, n.read_at)
+                             .where(n.account_id == actor.account_id)
+                             .order_by(n.created_at.desc(), n.id.desc())).all()
         inapp = [n for n in rows if n.channel == "in-app"][:limit]
         others: dict[tuple[str, str, dt.datetime], list[Delivery]] = {}
         for n in rows:
