@@ -284,3 +284,28 @@ def test_a_citizen_never_sees_or_marks_another_citizens_notifications(demo, api_
     assert r.status_code == 404
     assert other.post("/api/v1/me/notifications/99999999999/read").status_code == 404
     assert api_as(couple["wife"]).get("/api/v1/me/notifications").get_json()["unread"] == 1
+
+
+def test_a_notification_that_cannot_be_written_never_undoes_the_action(demo, api_as, services, smtp, monkeypatch):
+    did, _couple = _submitted_birth_dossier(demo, api_as)
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("template broke")
+
+    monkeypatch.setattr(services.notifications.texts, "render", broken)
+    d = api_as("clerk").act(did, "receive")
+    assert d["state"] == "received" and d["code"]
+    assert _rows(services, did) == []
+    services.tasks.run_pending()
+    assert smtp.messages == []
+
+
+def test_an_unconfigured_channel_is_skipped_without_a_job(demo, api_as, services, smtp, sms, monkeypatch):
+    did, couple = _submitted_birth_dossier(demo, api_as)
+    _register_contacts(services, couple["wife"])
+    monkeypatch.setitem(services.notifications.senders, "sms", None)  # as if MOTCUA_SMS_URL were unset
+    api_as("clerk").act(did, "receive")
+    assert {(r.channel, r.status) for r in _rows(services, did)} == {("in-app", "sent"), ("email", "pending"),
+                                                                     ("sms", "skipped")}
+    assert services.tasks.run_pending() == 1  # the e-mail's job only
+    assert len(smtp.messages) == 1 and sms.box.messages() == []
