@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import Engine, inspect
 
 from engine.adapters.blobs import LocalBlobStore
+from engine.adapters.messaging import HttpSmsGateway, SmtpMailer, SmtpOptions
 from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.s3_blobs import S3BlobStore, S3Options
@@ -66,6 +67,8 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         pdf_checker=PdfScreen(max_pages=settings.pdf_max_pages, max_inflated_mb=settings.pdf_max_inflated_mb),
         page_renderer=page_renderer or PdftoppmRenderer(),
         verifier=DetachedSignatures(),
+        mailer=make_mailer(settings),
+        sms=make_sms_gateway(settings),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files
@@ -102,6 +105,22 @@ def make_queue(settings: Settings, engine: Engine, uow: Callable[..., Any], cloc
     from engine.adapters.outbox_queue import OutboxQueue
 
     return OutboxQueue(uow, clock, lease_seconds=settings.task_lease_seconds)
+
+
+def make_mailer(settings: Settings) -> SmtpMailer | None:
+    """E-mail notifications over SMTP, or none (the channel is off) when no host is set."""
+    if not settings.smtp_host:
+        return None
+    return SmtpMailer(SmtpOptions(host=settings.smtp_host, port=settings.smtp_port, user=settings.smtp_user,
+                                  password=settings.smtp_password, sender=settings.smtp_from,
+                                  starttls=settings.smtp_starttls, timeout=settings.smtp_timeout))
+
+
+def make_sms_gateway(settings: Settings) -> HttpSmsGateway | None:
+    """SMS notifications through the HTTP gateway, or none (the channel is off) when no URL is set."""
+    if not settings.sms_url:
+        return None
+    return HttpSmsGateway(settings.sms_url, token=settings.sms_token, timeout=settings.smtp_timeout)
 
 
 def make_blob_store(settings: Settings) -> LocalBlobStore | S3BlobStore:

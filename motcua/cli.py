@@ -682,5 +682,25 @@ def audit_verify(dossier: str | None) -> None:
     sys.exit(1 if report.problems else 0)
 
 
+@main.group()
+def sandbox() -> None:
+    """Stand-ins of outside services, for tests and demonstrations."""
+
+
+@sandbox.command("sms")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8025, show_default=True, type=click.IntRange(1, 65535))
+@click.option("--token", default=None, help="Require this bearer token (as MOTCUA_SMS_TOKEN sends it).")
+def sandbox_sms(host: str, port: int, token: str | None) -> None:
+    """A sandbox SMS gateway: keeps the SMS it receives (POST /messages) and lists them (GET /messages).
+    Point MOTCUA_SMS_URL at http://HOST:PORT/messages."""
+    from werkzeug.serving import run_simple
+
+    from motcua.sandbox.sms import create_sms_sandbox
+
+    click.echo(f"SMS sandbox on http://{host}:{port}/messages")
+    run_simple(host, port, create_sms_sandbox(token), threaded=True)
+
+
 if __name__ == "__main__":
     main()

@@ -195,6 +195,15 @@ class Settings:
     s3_secret_access_key: str | None = field(default=None, repr=False, metadata=_env(_optional_text))
     s3_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds, to connect and per read
     s3_max_attempts: int = field(default=3, metadata=_env(_positive_whole_number))  # tries of one call, the first included
+    smtp_host: str | None = field(default=None, metadata=_env(_optional_text))  # e-mail notifications: off when unset
+    smtp_port: int = field(default=25, metadata=_env(_positive_whole_number))
+    smtp_user: str | None = field(default=None, metadata=_env(_optional_text))  # log in when set
+    smtp_password: str | None = field(default=None, repr=False, metadata=_env(_optional_text))
+    smtp_from: str = field(default="motcua@localhost", metadata=_env(_text))  # the sender address
+    smtp_starttls: bool = field(default=False, metadata=_env(_flag))  # upgrade the connection with STARTTLS
+    smtp_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds
+    sms_url: str | None = field(default=None, metadata=_env(_http_url))  # SMS gateway (POST JSON {to, text}); off when unset
+    sms_token: str | None = field(default=None, repr=False, metadata=_env(_optional_text))  # its bearer token
     testing: bool = field(default=False, metadata=_env(_flag, environment=False))  # Flask's TESTING; overrides only
 
     @classmethod

@@ -353,6 +353,32 @@ def withdraw_consent(consent_id: int):
     return jsonify(as_json(services().access.withdraw_consent(current_actor(), consent_id)))
 
 
+@bp.get("/me/notifications")
+def list_notifications():
+    """My in-app notifications, newest first, each with the delivery log of its e-mail and SMS."""
+    inbox = services().notifications.inbox(current_actor())
+    return jsonify({"unread": inbox.unread, "notifications": as_json(inbox.notifications)})
+
+
+@bp.post("/me/notifications/<int(max=9223372036854775807):notification_id>/read")
+def read_notification(notification_id: int):
+    services().notifications.mark_read(current_actor(), notification_id)
+    return jsonify({"id": notification_id, "read": True})
+
+
+@bp.get("/me/notification-preferences")
+def notification_preferences():
+    return jsonify(as_json(services().notifications.preferences(current_actor())))
+
+
+@bp.put("/me/notification-preferences")
+def set_notification_preferences():
+    body = json_body()
+    view = services().notifications.set_preferences(current_actor(), email=body.get("email"), sms=body.get("sms"),
+                                                    language=body.get("language"))
+    return jsonify(as_json(view))
+
+
 @bp.get("/kpis")
 def kpis():
     def when(name: str):

@@ -85,6 +85,21 @@ def _obj(required: list[str], /, **props: dict) -> dict:
     return {"type": "object", "required": required, "properties": props}
 
 
+DELIVERY = _obj(["id", "channel", "status", "attempts", "last_error", "sent_at"], id={"type": "integer"},
+                channel={"type": "string", "enum": ["email", "sms"]},
+                status={"type": "string", "enum": ["pending", "sent", "failed", "skipped"]},
+                attempts={"type": "integer", "minimum": 0}, last_error={"type": ["string", "null"]}, sent_at=MAYBE_WHEN)
+NOTIFICATION = _obj(
+    ["id", "dossier_id", "kind", "subject", "body", "created_at", "read_at", "deliveries"], id={"type": "integer"},
+    dossier_id={"type": "string"},
+    kind={"type": "string", "enum": ["received", "supplement_requested", "extended", "result_ready", "rejected",
+                                     "refused"]},
+    subject={"type": "string"}, body={"type": "string"}, created_at=WHEN,
+    read_at=MAYBE_WHEN, deliveries={"type": "array", "items": DELIVERY})
+PREFERENCES = _obj(["email", "sms", "language"], email={"type": "boolean"}, sms={"type": "boolean"},
+                   language={"type": "string", "enum": ["vi", "en"]})
+
+
 TIME_LIMIT = {
     "type": "object", "required": ["value", "unit"],
     "properties": {
@@ -358,6 +373,18 @@ def document() -> dict:
                                                 result=ref("Consent"))},
             "/api/v1/me/consents/{consent_id}": {"delete": _op("Withdraw a consent", errors=(403, 404),
                                                                result=ref("Consent"))},
+            "/api/v1/me/notifications": {"get": _op(
+                "My in-app notifications, newest first, each with the delivery log of its e-mail and SMS (citizen)",
+                errors=(403,), result=_obj(["unread", "notifications"], unread={"type": "integer", "minimum": 0},
+                                           notifications={"type": "array", "items": NOTIFICATION}))},
+            "/api/v1/me/notifications/{notification_id}/read": {"post": _op(
+                "Mark one of my notifications read (no body needed)", errors=(403, 404),
+                body={JSON: {"type": "object"}}, body_required=False,
+                result=_obj(["id", "read"], id={"type": "integer"}, read={"type": "boolean"}))},
+            "/api/v1/me/notification-preferences": {
+                "get": _op("How I am notified: e-mail, SMS, language", errors=(403,), result=PREFERENCES),
+                "put": _op("Change how I am notified", body={JSON: PREFERENCES}, errors=(403, 413, 415, 422),
+                           result=PREFERENCES)},
             "/api/v1/kpis": {"get": _op("KPIs (Decision 766) of the staff member's agency", errors=(403, 422),
                                         result=ref("Kpis"),
                                         params=[_q("from", description="ISO date or date-time, 1900-9999"),
@@ -368,4 +395,6 @@ def document() -> dict:
     doc["paths"] = _with_path_parameters(doc["paths"])
     consent = doc["paths"]["/api/v1/me/consents/{consent_id}"]["delete"]["parameters"][0]
     consent["schema"] = {"type": "integer", "minimum": 1}
+    read = doc["paths"]["/api/v1/me/notifications/{notification_id}/read"]["post"]["parameters"][0]
+    read["schema"] = {"type": "integer", "minimum": 1, "maximum": 2**63 - 1}
     return doc

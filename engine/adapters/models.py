@@ -497,3 +497,39 @@ class RegisterWrite(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(String(300))
+
+
+class NotificationPreference(Base):
+    """How a citizen wants to be told about their dossiers (engine.usecases.notifications). An account
+    without a row gets the defaults: e-mail and SMS on, Vietnamese."""
+
+    __tablename__ = "notification_preferences"
+
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), primary_key=True)
+    email_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    sms_enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    language: Mapped[str] = mapped_column(String(2), default="vi")  # vi | en
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class Notification(Base):
+    """One message to one citizen on one channel, written with the transition that calls for it; the
+    delivery log of the e-mail and SMS ones (status, attempts, the last error)."""
+
+    __tablename__ = "notifications"
+    __table_args__ = (Index("ix_notifications_inbox", "account_id", "channel", "created_at"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(40))  # received | supplement_requested | extended | ...
+    channel: Mapped[str] = mapped_column(String(10))  # in-app | email | sms
+    language: Mapped[str] = mapped_column(String(2))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # pending | sent | failed | skipped
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)

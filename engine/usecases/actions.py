@@ -22,6 +22,7 @@ from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.eligibility import Eligibility
 from engine.usecases.issuance import Issuance
+from engine.usecases.notifications import Notifications
 from engine.usecases.tasks import Tasks
 from engine.usecases.views import DossierView, TransitionOutcome
 from engine.usecases.writeback import WriteBack
@@ -30,7 +31,8 @@ from engine.usecases.writeback import WriteBack
 class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, tasks: Tasks, eligibility: Eligibility,
-                 *, issue_inline: bool, writeback: WriteBack | None = None):
+                 *, issue_inline: bool, writeback: WriteBack | None = None,
+                 notifications: Notifications | None = None):
         self.uow = uow
         self.eligibility = eligibility
         self.clock = clock
@@ -41,6 +43,7 @@ class Actions:
         self.tasks = tasks
         self.issue_inline = issue_inline
         self.writeback = writeback
+        self.notifications = notifications
 
     def perform_action(self, dossier_id: str, action: str, actor: Actor, *, comment: str | None = None,
                        comment_public: Any = False, reason: str | None = None, items: Any = None,
@@ -179,6 +182,11 @@ class Actions:
                 queries.insert_pending(s, slip)
             if issued and not self.issue_inline:
                 self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
+            if self.notifications is not None:  # the applicant is told of the moments the rules name
+                deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
+                                                              reason=reason)
+                if deliveries:
+                    self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
             s.flush()  # anything else the session holds (results were flushed as they were recorded)
             if with_view and not (issued and self.issue_inline):
                 view = self.dossiers.view(s, d, actor, proc)

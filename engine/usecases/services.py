@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from engine.adapters.notification_texts import NotificationTexts
 from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.uow import UnitOfWork
@@ -35,6 +36,7 @@ from engine.usecases.indicators import Indicators
 from engine.usecases.issuance import DocumentIssuer, Issuance
 from engine.usecases.links import Links
 from engine.usecases.log_book import LogBook
+from engine.usecases.notifications import ContactBook, MailSender, Notifications, SmsSender
 from engine.usecases.pages import PageRenderer, Pages
 from engine.usecases.prefill import Prefill
 from engine.usecases.results import Results
@@ -75,6 +77,7 @@ class Services:
     indicators: Indicators
     health: Health
     links: Links
+    notifications: Notifications
     personal_ids: PersonalIdRule
     catalogue: Catalogue
     uow: Callable[..., UnitOfWork]
@@ -93,7 +96,9 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
                    session_idle: dt.timedelta = dt.timedelta(minutes=60),
                    token_lifetime: dt.timedelta = dt.timedelta(days=90),
                    register: RegisterWriter | None = None,
-                   verifier: SignatureVerifier | None = None) -> Services:
+                   verifier: SignatureVerifier | None = None,
+                   mailer: MailSender | None = None, sms: SmsSender | None = None,
+                   contacts: ContactBook | None = None) -> Services:
     """Wire every use case from the adapters the composition root chose (uploaded PDFs are screened
     with the default limits unless a ``pdf_checker`` is given, and drawn for the viewer by pdftoppm
     unless a ``page_renderer`` is given)."""
@@ -111,14 +116,18 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
     writeback = WriteBack(uow, clock, register)
     issuance = Issuance(uow, clock, procedures, blobs, issuer, links, slips_dir, writeback,
                         population=prefiller.population if prefiller is not None else None)
-    tasks = Tasks(uow, queue, issuance)
+    if contacts is None and prefiller is not None:
+        contacts = prefiller.population  # the citizen's e-mail and phone, as the register holds them
+    notifications = Notifications(uow, clock, NotificationTexts(), portal_url=links.public_url, mailer=mailer,
+                                  sms=sms, contacts=contacts)
+    tasks = Tasks(uow, queue, issuance, notifications)
     results = Results(uow, clock, procedures, access, dossiers, issuance, blobs, personal_ids, tasks, issue_inline)
     filing = Filing(uow, clock, procedures, dossiers, prefill, issuance, tasks, blobs, personal_ids,
                     max_upload_mb=max_upload_mb, issue_inline=issue_inline, pdf_checker=pdf_checker or PdfScreen())
     eligibility = Eligibility(clock, access, prefiller.population if prefiller else None,
                               prefiller.results if prefiller else None)
     actions = Actions(uow, clock, procedures, deadlines, dossiers, issuance, tasks, eligibility,
-                      issue_inline=issue_inline, writeback=writeback)
+                      issue_inline=issue_inline, writeback=writeback, notifications=notifications)
     counter = Counter(uow, clock, procedures, accounts, prefill, filing, actions, dossiers, access, personal_ids)
     deposits = Deposits(uow, clock, catalogue, verifier, register, personal_ids)
     desk = Desk(uow, clock, procedures, deadlines, dossiers, filing, results)
@@ -132,5 +141,6 @@ def build_services(*, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.dat
         issuance=issuance, eligibility=eligibility, writeback=writeback, tasks=tasks,
         verification=Verification(uow, clock, procedures, blobs, issuer, links),
         audit=AuditTrail(uow), indicators=Indicators(uow, clock, procedures), health=Health(uow, blobs), links=links,
+        notifications=notifications,
         personal_ids=personal_ids, catalogue=catalogue, uow=uow, clock=clock, blobs=blobs, engine=engine,
     )

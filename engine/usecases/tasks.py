@@ -22,11 +22,13 @@ from typing import Any, Protocol
 
 from engine.adapters.uow import UnitOfWork
 from engine.usecases.issuance import Issuance
+from engine.usecases.notifications import Notifications
 
 log = logging.getLogger(__name__)
 
 ISSUE_DOCUMENT = "issue_document"
 UPGRADE_RESULT = "upgrade_result"
+DELIVER_NOTIFICATION = "deliver_notification"
 
 
 class TaskQueue(Protocol):
@@ -64,15 +66,24 @@ def document_lock(document_id: str) -> str:
     return f"document:{document_id}"
 
 
+def notification_lock(notification_id: int) -> str:
+    return f"notification:{notification_id}"
+
+
 class Tasks:
-    def __init__(self, uow: Callable[..., UnitOfWork], queue: TaskQueue, issuance: Issuance):
+    def __init__(self, uow: Callable[..., UnitOfWork], queue: TaskQueue, issuance: Issuance,
+                 notifications: Notifications | None = None):
         self.uow = uow
         self.queue = queue
         self.issuance = issuance
-        self.handlers: Mapping[str, Callable[..., Any]] = {
+        self.notifications = notifications
+        handlers: dict[str, Callable[..., Any]] = {
             ISSUE_DOCUMENT: self.issue_document,
             UPGRADE_RESULT: self.upgrade_result,
         }
+        if notifications is not None:
+            handlers[DELIVER_NOTIFICATION] = notifications.deliver
+        self.handlers: Mapping[str, Callable[..., Any]] = handlers
 
     # ------------------------------------------------------------------ asking for work (in a transaction)
 
@@ -84,6 +95,11 @@ class Tasks:
     def defer_upgrade(self, conn: Any, result_id: str) -> None:
         """A job to upgrade a result to B-LTA, in the caller's transaction (at most one waiting)."""
         self.queue.defer_if_absent(conn, UPGRADE_RESULT, {"result_id": result_id}, lock=f"upgrade:{result_id}")
+
+    def defer_deliveries(self, conn: Any, notification_ids: list[int]) -> None:
+        """A job per e-mail or SMS to send, in the caller's transaction (the rows are written in it)."""
+        for nid in notification_ids:
+            self.queue.defer(conn, DELIVER_NOTIFICATION, {"notification_id": nid}, lock=notification_lock(nid))
 
     # ------------------------------------------------------------------------------------- the tasks
 
@@ -124,6 +140,21 @@ class Tasks:
             count += added
         if count:
             log.info("%s pending document(s) put back in the queue", count)
+        return count + self.requeue_deliveries()
+
+    def requeue_deliveries(self) -> int:
+        """Defer a job for each pending e-mail or SMS that has none (a job lost with its worker's
+        database, or rows written while no job could be deferred)."""
+        if self.notifications is None:
+            return 0
+        count = 0
+        for nid in self.notifications.pending():
+            with self.uow() as uow:
+                count += self.queue.defer_if_absent(uow.session.connection(), DELIVER_NOTIFICATION,
+                                                    {"notification_id": nid}, lock=notification_lock(nid))
+                uow.commit()
+        if count:
+            log.info("%s pending notification(s) put back in the queue", count)
         return count
 
     def counts(self) -> dict[str, int]:

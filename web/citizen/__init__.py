@@ -5,4 +5,4 @@ from flask import Blueprint
 
 bp = Blueprint("citizen", __name__)
 
-from web.citizen import datastore, dossiers, views  # noqa: E402,F401  (routes register on bp)
+from web.citizen import datastore, dossiers, notifications, views  # noqa: E402,F401  (routes register on bp)

@@ -120,3 +120,23 @@ def source_mark(provenance: Any) -> str:
     if source == "derived":
         return label[:1].upper() + label[1:]
     return _("From %(source)s", source=label)
+
+
+# the moments a citizen is notified of (engine.rules.notifications), and how each delivery went
+NOTIFICATION_KIND_LABELS = {
+    "received": _l("Received"),
+    "supplement_requested": _l("Supplement requested"),
+    "extended": _l("New result date"),
+    "result_ready": _l("Result ready"),
+    "rejected": _l("Refused after review"),
+    "refused": _l("Not accepted"),
+}
+
+DELIVERY_CHANNEL_LABELS = {"email": _l("E-mail"), "sms": _l("SMS")}
+
+DELIVERY_STATUS_LABELS = {
+    "pending": _l("being sent"),
+    "sent": _l("sent"),
+    "failed": _l("not delivered"),
+    "skipped": _l("not sent"),
+}

@@ -1,0 +1,1 @@
+"""Stand-ins of outside services, for tests and demonstrations (``motcua sandbox ...``)."""
