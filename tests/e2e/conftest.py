@@ -26,6 +26,7 @@ deploy/debian-packages.txt); nothing is downloaded, and the browser's own backgr
 """
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import inspect
 import os
@@ -433,3 +434,11 @@ def sign_in(page: Any, username: str, password: str = PASSWORD) -> None:
 def login() -> Callable[..., None]:
     """``login(page, username, password="motcua-demo")``."""
     return sign_in
+
+
+def recent_birth_form(couple: dict) -> dict:
+    """The mother's birth registration for a child born a few days ago by the real clock the live server
+    runs on (an older birth would be a late registration, which the form declares it is not)."""
+    from tests.web.test_lifecycle_api import birth_form
+
+    return {**birth_form(couple), "child_date_of_birth": (dt.date.today() - dt.timedelta(days=5)).isoformat()}

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Error as PlaywrightError
 
-from tests.web.test_lifecycle_api import PDF, birth_form
+from tests.e2e.conftest import recent_birth_form
+from tests.web.test_lifecycle_api import PDF
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 
@@ -30,7 +31,7 @@ def signed_birth_certificate(live_server) -> tuple[str, bytes, str]:
     the result's id, its signed PDF and its verification URL (what the QR code holds)."""
     services, couple = live_server.services, live_server.demo["scenarios"]["married_couple"]
     mother, clerk, leader, specialist = (services.accounts.actor_for(u) for u in (couple["wife"], "clerk", "leader", "specialist"))
-    d = services.filing.start_dossier("birth-registration", birth_form(couple), mother)
+    d = services.filing.start_dossier("birth-registration", recent_birth_form(couple), mother)
     services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, mother)
     for action, actor in (("submit", mother), ("receive", clerk), ("assign", leader), ("appraise", specialist),
                           ("approve", leader), ("return_result", clerk)):

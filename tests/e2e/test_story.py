@@ -13,6 +13,7 @@ and desktop widths into build/artifacts/e2e/. No page asks any other host for an
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 import subprocess
 import tempfile
@@ -88,7 +89,7 @@ def test_a_birth_registration_from_filing_to_a_verified_signed_certificate(live_
     form = mother.locator("main form.filing")
     form.locator('[name="requester_relationship"]').select_option("mother")
     form.locator('[name="child_full_name"]').fill("Trần Minh Khôi")
-    form.locator('[name="child_date_of_birth"]').fill("2026-11-02")
+    form.locator('[name="child_date_of_birth"]').fill((dt.date.today() - dt.timedelta(days=30)).isoformat())
     form.locator('[name="child_sex"]').select_option("male")
     form.locator('[name="child_place_of_birth"]').fill("Bệnh viện Phụ sản Hà Nội")
     form.locator('[name="registration_type"]').select_option("on_time")

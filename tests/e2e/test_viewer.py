@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests import pdf_samples
-from tests.web.test_lifecycle_api import birth_form
+from tests.e2e.conftest import recent_birth_form
 
 pytestmark = [pytest.mark.database, pytest.mark.slow]
 
@@ -13,7 +13,7 @@ pytestmark = [pytest.mark.database, pytest.mark.slow]
 def test_the_clerk_sees_the_pdf_pages_as_images_on_the_dossier_page(live_server, new_page, login, shoot):
     services, couple = live_server.services, live_server.demo["scenarios"]["married_couple"]
     wife = services.accounts.actor_for(couple["wife"])
-    d = services.filing.start_dossier("birth-registration", birth_form(couple), wife)
+    d = services.filing.start_dossier("birth-registration", recent_birth_form(couple), wife)
     services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", pdf_samples.many_pages(3), wife)
     services.actions.perform_action(d.id, "submit", wife)
 
