@@ -173,7 +173,8 @@ def _schemas() -> dict:
                                                           checked_at=WHEN, action=STR, outcome=STR,
                                                           verdicts={"type": "array", "items": verdict})]}),
         "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
-                            page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"}),
+                            page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"},
+                            next_cursor={"type": ["string", "null"], "description": "pass as ?cursor= for the next page; null on the last"}),
         "Result": result,
         "Consent": _obj(["id", "agency", "evidence_type", "granted_at", "withdrawn_at"], id={"type": "integer"},
                         agency=STR, agency_name=STR, evidence_type=STR, granted_at=WHEN, withdrawn_at=MAYBE_WHEN),
@@ -281,7 +282,7 @@ def document() -> dict:
                             params=[IDEMPOTENCY], result=dossier),
                 "get": _op("Work queue (staff) or my dossiers (citizen)", errors=(403, 422), result=ref("DossierPage"),
                            params=[_q("state"), _q("procedure"), _q("overdue", enum=["true", "false", "1", "0"]),
-                                   _q("page", "integer", minimum=1)]),
+                                   _q("page", "integer", minimum=1), _q("cursor")]),
             },
             "/api/v1/dossiers/{id}": {
                 "get": _op("One dossier", errors=(404,), result=dossier),

@@ -179,6 +179,7 @@ class Page:
     page: int
     page_size: int
     total: int
+    next_cursor: str | None = None  # the next page by keyset (list_dossiers ``cursor``); None on the last page
 
 
 def result_view(r: Any, agency: Any, catalogue: Catalogue, now: dt.datetime | None = None) -> ResultView:
