@@ -174,7 +174,9 @@ def _schemas() -> dict:
                                                           verdicts={"type": "array", "items": verdict})]}),
         "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
                             page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"},
-                            next_cursor={"type": ["string", "null"], "description": "pass as ?cursor= for the next page; null on the last"}),
+                            next_cursor={"type": ["string", "null"], "description": "pass as ?cursor= for the next page; null on the last"},
+                            counts={"type": ["object", "null"], "description": "staff: the queue's dossiers (every filter "
+                                    "but overdue) by timeliness: overdue, due_soon, on_time, none"}),
         "Result": result,
         "Consent": _obj(["id", "agency", "evidence_type", "granted_at", "withdrawn_at"], id={"type": "integer"},
                         agency=STR, agency_name=STR, evidence_type=STR, granted_at=WHEN, withdrawn_at=MAYBE_WHEN),

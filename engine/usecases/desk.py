@@ -64,6 +64,7 @@ class Desk:
                       overdue: bool | None = None, page: int = 1, states: list[str] | None = None,
                       cursor: str | None = None) -> Page:
         """Staff: their agency's work queue, by due date (the dossiers without one last), then id.
+        Staff pages carry the queue's counts by timeliness (``count_queue``, read once for both).
         Citizens: their own dossiers, newest first. ``cursor`` (the ``next_cursor`` of the page before)
         reads the next page by keyset: its cost does not grow with how deep it is. ``page`` numbers
         still work, by offset; they cost more the deeper they go, hence the bound of MAX_PAGE."""
@@ -87,6 +88,7 @@ class Desk:
                 total = everything if overdue is None else (
                     counts["live_overdue"] if overdue else everything - counts["live_overdue"])
             else:
+                counts = None
                 ids, total = _citizen_ids(s, actor.account_id, state, states, procedure, overdue, now, after,
                                           offset + PAGE_SIZE + 1)
             more = len(ids) > offset + PAGE_SIZE
@@ -106,7 +108,9 @@ class Desk:
             if more and ids:
                 last_id, last_key = ids[-1]
                 next_cursor = paging.encode(paging.Cursor("due" if actor.is_staff else "new", last_key, last_id))
-            return Page(items, page, PAGE_SIZE, total, next_cursor)
+            if counts is not None:
+                counts = {k: counts[k] for k in TIMELINESS}
+            return Page(items, page, PAGE_SIZE, total, next_cursor, counts)
 
     def count_queue(self, actor: Actor, *, states: list[str] | None = None, state: str | None = None,
                     procedure: str | None = None) -> dict[str, int]:

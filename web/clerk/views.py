@@ -121,7 +121,7 @@ def queue():
         cursor = None
         result = svc.desk.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page,
                                         states=scope)
-    counts = svc.desk.count_queue(actor, states=scope, state=state, procedure=procedure)
+    counts = result.counts  # the same scope and filters but overdue, as count_queue
     pages = max(1, math.ceil(result.total / result.page_size)) if result.page_size else 1
     filters = {k: v for k, v in (("procedure", procedure), ("state", state), ("overdue", "1" if overdue else None),
                                  ("all", "1" if show_all else None)) if v}
