@@ -60,9 +60,10 @@ def _services(url: str, workdir: Path) -> tuple[Any, Any]:
 class World:
     """What the generated rows refer to: agencies, applicants, procedures and their states' status codes."""
 
-    def __init__(self, services: Any) -> None:
+    def __init__(self, services: Any, *, intake: int = INTAKE_PER_DAY) -> None:
         from sqlalchemy import select
 
+        self.intake = intake
         from engine.adapters.models import Account, Agency
 
         with services.uow() as uow:
@@ -93,8 +94,8 @@ class World:
                 self.status[(proc.id, st.id)] = st.status_code
 
     def row(self, i: int, rng: random.Random) -> tuple:
-        """Dossier number ``i`` (0 = the newest): filed ``i / INTAKE_PER_DAY`` days before the benchmark's now."""
-        age = i / INTAKE_PER_DAY + rng.random() / INTAKE_PER_DAY
+        """Dossier number ``i`` (0 = the newest): filed ``i / intake`` days before the benchmark's now."""
+        age = (i + rng.random()) / self.intake
         created = NOW - dt.timedelta(days=age)
         slot = i % (len(self.communes) + 1)
         if slot == len(self.communes):

@@ -37,6 +37,8 @@ def decode(text: str, order: str) -> Cursor:
         body = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)).decode())
         if not isinstance(body, dict) or body.get("o") != order or not isinstance(body.get("i"), str):
             raise ValueError("shape")
+        if len(body["i"]) > 64 or not body["i"].isprintable():  # an id: no NUL, no control characters
+            raise ValueError("id")
         at = body.get("t")
         if at is not None and not isinstance(at, str):
             raise ValueError("time")
