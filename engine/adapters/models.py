@@ -177,13 +177,14 @@ class Dossier(Base):
     __table_args__ = (
         # The work queue, read by keyset on (due_at, id) (engine.usecases.desk): one state's dossiers of an
         # agency in due order; every non-draft dossier of an agency in due order (the agency-wide view);
-        # the live dossiers (neither decided nor closed), whose timeliness the counters work out in SQL.
+        # the live dossiers (neither decided nor closed, drafts aside) in due order, whose timeliness the
+        # counters work out in SQL and among which the overdue ones are.
         Index("ix_dossiers_queue", "agency_id", "state", "due_at", "id"),
         Index("ix_dossiers_agency_due", "agency_id", "due_at", "id",
               postgresql_where=text("state <> 'draft'"), sqlite_where=text("state <> 'draft'")),
-        Index("ix_dossiers_live", "agency_id", "state", "procedure_id", "procedure_version", "due_at", "overdue",
-              postgresql_where=text("closed_at IS NULL AND decided_at IS NULL"),
-              sqlite_where=text("closed_at IS NULL AND decided_at IS NULL")),
+        Index("ix_dossiers_live", "agency_id", "due_at", "id", "state", "procedure_id", "procedure_version", "overdue",
+              postgresql_where=text("closed_at IS NULL AND decided_at IS NULL AND state <> 'draft'"),
+              sqlite_where=text("closed_at IS NULL AND decided_at IS NULL AND state <> 'draft'")),
         Index("ix_dossiers_applicant", "applicant_account_id", "created_at", "id"),
     )
 

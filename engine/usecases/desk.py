@@ -210,7 +210,7 @@ class Desk:
 
 MAX_PAGE = 10_000
 NOT_DRAFT = text("dossiers.state <> 'draft'")  # literal, so the planner matches ix_dossiers_agency_due's predicate
-LIVE = text("dossiers.closed_at IS NULL AND dossiers.decided_at IS NULL")  # ix_dossiers_live's predicate
+LIVE = text("dossiers.closed_at IS NULL AND dossiers.decided_at IS NULL AND dossiers.state <> 'draft'")  # ix_dossiers_live's
 
 
 def soon_limit(now: dt.datetime, cal: Any) -> dt.datetime:
@@ -230,7 +230,9 @@ def _scope(state: str | None, states: list[str] | None) -> list[str] | None:
 
 
 def _state_clause(scope: list[str] | None) -> Any:
-    return NOT_DRAFT if scope is None else Dossier.state.in_(scope)
+    """The states of the scope; always with the literal ``state <> 'draft'`` the partial indexes name, so
+    that the planner may use them whatever states the list holds."""
+    return NOT_DRAFT if scope is None else and_(NOT_DRAFT, Dossier.state.in_(scope))
 
 
 def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str | None, overdue: bool | None,
@@ -244,9 +246,19 @@ def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str |
     filters = [Dossier.agency_id == agency_id]
     if procedure:
         filters.append(Dossier.procedure_id == procedure)
-    if overdue is not None:
-        late = and_(Dossier.due_at.is_not(None), LIVE, or_(Dossier.overdue.is_(True), Dossier.due_at < now))
-        filters.append(late if overdue else ~late)
+    if overdue:  # the late ones are all live: one range of ix_dossiers_live, in due order, whatever the states
+        filters += [LIVE, Dossier.due_at.is_not(None), or_(Dossier.overdue.is_(True), Dossier.due_at < now)]
+        if scope is not None:
+            filters.append(Dossier.state.in_(scope))
+        if after is not None:
+            if after.at is None:
+                return []
+            filters.append(tuple_(Dossier.due_at, Dossier.id) > tuple_(after.at, after.id))
+        q = select(Dossier.id, Dossier.due_at).where(*filters).order_by(Dossier.due_at, Dossier.id).limit(limit)
+        return [(r[0], r[1]) for r in s.execute(q)]
+    if overdue is False:
+        filters.append(~and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
+                             or_(Dossier.overdue.is_(True), Dossier.due_at < now)))
     out: list[tuple[str, dt.datetime | None]] = []
     if after is None or after.at is not None:
         dated = [Dossier.due_at.is_not(None)]

@@ -16,7 +16,7 @@ branch_labels = None
 depends_on = None
 
 NOT_DRAFT = sa.text("state <> 'draft'")
-LIVE = sa.text("closed_at IS NULL AND decided_at IS NULL")
+LIVE = sa.text("closed_at IS NULL AND decided_at IS NULL AND state <> 'draft'")
 
 
 def upgrade() -> None:
@@ -27,8 +27,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_dossiers_applicant', ['applicant_account_id', 'created_at', 'id'], unique=False)
         batch_op.create_index('ix_dossiers_agency_due', ['agency_id', 'due_at', 'id'], unique=False,
                               postgresql_where=NOT_DRAFT, sqlite_where=NOT_DRAFT)
-        batch_op.create_index('ix_dossiers_live', ['agency_id', 'state', 'procedure_id', 'procedure_version',
-                                                   'due_at', 'overdue'], unique=False,
+        batch_op.create_index('ix_dossiers_live', ['agency_id', 'due_at', 'id', 'state', 'procedure_id',
+                                                   'procedure_version', 'overdue'], unique=False,
                               postgresql_where=LIVE, sqlite_where=LIVE)
     op.create_table(
         'dossier_counts',
