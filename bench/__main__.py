@@ -10,10 +10,11 @@ import json
 import signal
 import sys
 
-from bench import prefill, signing, transitions
+from bench import prefill, signing, transitions, work_queue
 from bench.common import BackendUnavailable, CorrectnessError, note, select_backends, temporary_database
 
-BENCHMARKS = {transitions.NAME: transitions, signing.NAME: signing, prefill.NAME: prefill}
+BENCHMARKS = {transitions.NAME: transitions, signing.NAME: signing, prefill.NAME: prefill,
+              work_queue.NAME: work_queue}
 
 
 def _procs(text: str) -> list[int]:
@@ -24,6 +25,16 @@ def _procs(text: str) -> list[int]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError("process counts must be positive integers")
     return list(dict.fromkeys(values))
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    try:
+        values = tuple(sorted({int(v.replace("_", "")) for v in text.split(",") if v.strip()}))
+    except ValueError:
+        raise argparse.ArgumentTypeError("a comma-separated list of table sizes, e.g. 10000,100000") from None
+    if not values or any(v < 1 for v in values):
+        raise argparse.ArgumentTypeError("table sizes must be positive integers")
+    return values
 
 
 def _positive(kind: type) -> object:
@@ -47,6 +58,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--dossiers", type=_positive(int), default=200, help="dossiers per worker process (default 200)")
     p.add_argument("--count", type=_positive(int), default=20,
                    help="signing: timed iterations of each step, after 2 warm-ups (default 20)")
+    p.add_argument("--sizes", type=_sizes, default=None,
+                   help="queue: table sizes to measure, comma-separated, e.g. 10000,100000,1000000 "
+                        "(default 10000,100000); the smallest is the baseline")
     p.add_argument("--profile", action="store_true",
                    help="instead of measuring, profile the services path in one process for --seconds "
                         "(signing: the sign step, --count times)")
@@ -97,8 +111,9 @@ def main(argv: list[str] | None = None) -> int:
                         print(module.profile(backend, url, workdir, seconds=args.seconds, dossiers=args.dossiers),
                               flush=True)
                         continue
+                    extra = {"sizes": args.sizes} if getattr(module, "TAKES_SIZES", False) and args.sizes else {}
                     result = module.run(backend, url, workdir, seconds=args.seconds, procs=args.procs,
-                                        dossiers=args.dossiers)
+                                        dossiers=args.dossiers, **extra)
             except CorrectnessError as exc:
                 note(f"error: {name}.{backend.name}: correctness check failed: {exc}")
                 return 1

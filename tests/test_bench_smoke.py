@@ -78,3 +78,31 @@ def test_signing_benchmark_prints_one_json_line_and_every_signed_file_verified(t
     for key in ("cold_import_ms", "cold_first_render_ms", "cold_process_ms"):
         assert figures[key] > 0, key
     assert not list(tmp_path.glob("motcua-bench-*"))  # the temporary data dir was removed
+
+
+def test_queue_benchmark_prints_figures_per_size_with_the_smallest_as_baseline(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k != "MOTCUA_DATABASE_URL"}
+    env["TMPDIR"] = str(tmp_path)
+    proc = subprocess.run(
+        [sys.executable, "-m", "bench", "queue", "--json", "--backend", "sqlite", "--sizes", "300,600",
+         "--seconds", "0.1"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = [line for line in proc.stdout.splitlines() if line.strip()]
+    assert len(lines) == 1, proc.stdout
+    result = json.loads(lines[0])
+
+    assert set(result) == {"name", "unit", "figures", "baseline", "ratio"}
+    assert (result["name"], result["unit"]) == ("queue.sqlite", "ms")
+    figures, baseline = result["figures"], result["baseline"]
+    assert figures["sizes"] == [300, 600] and set(figures["by_size"]) == {"300", "600"}
+    for size, row in figures["by_size"].items():
+        for key in ("api_p50_ms", "desk_p50_ms"):
+            assert 0 < row[key] <= row[key.replace("p50", "p95")], (size, key)
+        assert row["api_n"] > 0 and row["desk_n"] > 0
+        assert 0 < row["settled"] < int(size)  # the correctness checks ran on the loaded rows
+    assert baseline["size"] == 300 and baseline["api_p95_ms"] == figures["by_size"]["300"]["api_p95_ms"]
+    assert result["ratio"] == max(figures["ratio_api_p95"], figures["ratio_desk_p95"]) > 0
+    assert isinstance(figures["goal_met"], bool)
+    assert list(tmp_path.iterdir()) == []

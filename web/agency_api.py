@@ -151,6 +151,7 @@ def list_dossiers():
     result = services().desk.list_dossiers(
         actor, state=args.get("state") or None, procedure=args.get("procedure") or None,
         overdue=None if overdue in (None, "") else overdue in ("true", "1"), page=int(page),
+        cursor=args.get("cursor") or None,
     )
     return jsonify(as_json(result))
 

@@ -205,7 +205,10 @@ def _schemas() -> dict:
                                                  currency=STR)},
             code_note={"type": ["object", "null"], "description": "until the code exists: when it is given"}),
         "DossierPage": _obj(["items", "page", "page_size", "total"], items={"type": "array", "items": {"type": "object"}},
-                            page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"}),
+                            page={"type": "integer"}, page_size={"type": "integer"}, total={"type": "integer"},
+                            next_cursor={"type": ["string", "null"], "description": "pass as ?cursor= for the next page; null on the last"},
+                            counts={"type": ["object", "null"], "description": "staff: the queue's dossiers (every filter "
+                                    "but overdue) by timeliness: overdue, due_soon, on_time, none"}),
         "Result": result,
         "Consent": _obj(["id", "agency", "evidence_type", "granted_at", "withdrawn_at"], id={"type": "integer"},
                         agency=STR, agency_name=STR, evidence_type=STR, granted_at=WHEN, withdrawn_at=MAYBE_WHEN),
@@ -313,7 +316,7 @@ def document() -> dict:
                             params=[IDEMPOTENCY], result=dossier),
                 "get": _op("Work queue (staff) or my dossiers (citizen)", errors=(403, 422), result=ref("DossierPage"),
                            params=[_q("state"), _q("procedure"), _q("overdue", enum=["true", "false", "1", "0"]),
-                                   _q("page", "integer", minimum=1)]),
+                                   _q("page", "integer", minimum=1), _q("cursor")]),
             },
             "/api/v1/dossiers/{id}": {
                 "get": _op("One dossier", errors=(404,), result=dossier),

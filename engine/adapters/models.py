@@ -10,6 +10,7 @@ import uuid
 
 from sqlalchemy import (
     JSON,
+    PrimaryKeyConstraint,
     BigInteger,
     Boolean,
     Date,
@@ -21,6 +22,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -173,8 +175,17 @@ class ProcedureVersion(Base):
 class Dossier(Base):
     __tablename__ = "dossiers"
     __table_args__ = (
-        Index("ix_dossiers_queue", "agency_id", "state", "due_at"),
-        Index("ix_dossiers_applicant", "applicant_account_id", "created_at"),
+        # The work queue, read by keyset on (due_at, id) (engine.usecases.desk): one state's dossiers of an
+        # agency in due order; every non-draft dossier of an agency in due order (the agency-wide view);
+        # the live dossiers (neither decided nor closed, drafts aside) in due order, whose timeliness the
+        # counters work out in SQL and among which the overdue ones are.
+        Index("ix_dossiers_queue", "agency_id", "state", "due_at", "id"),
+        Index("ix_dossiers_agency_due", "agency_id", "due_at", "id",
+              postgresql_where=text("state <> 'draft'"), sqlite_where=text("state <> 'draft'")),
+        Index("ix_dossiers_live", "agency_id", "due_at", "id", "state", "procedure_id", "procedure_version", "overdue",
+              postgresql_where=text("closed_at IS NULL AND decided_at IS NULL AND state <> 'draft'"),
+              sqlite_where=text("closed_at IS NULL AND decided_at IS NULL AND state <> 'draft'")),
+        Index("ix_dossiers_applicant", "applicant_account_id", "created_at", "id"),
         Index("ix_dossiers_log_book", "agency_id", "received_at"),
     )
 
@@ -217,6 +228,24 @@ class Dossier(Base):
     events: Mapped[list[DossierEvent]] = relationship(
         back_populates="dossier", order_by="DossierEvent.seq", lazy="raise_on_sql"
     )
+
+
+class DossierCount(Base):
+    """How many settled dossiers (decided or closed) an agency holds, by procedure, state and timeliness.
+
+    A settled dossier's timeliness no longer moves with the clock (engine.rules.timeliness.settled), so
+    the count is kept by the transition that settles or moves it, in its own transaction
+    (engine.adapters.queries.write_transition), and the desk's counters read it instead of counting the
+    agency's history. Live dossiers are counted in SQL over ``ix_dossiers_live``."""
+
+    __tablename__ = "dossier_counts"
+    __table_args__ = (PrimaryKeyConstraint("agency_id", "procedure_id", "state", "timeliness"),)
+
+    agency_id: Mapped[int] = mapped_column(Integer)
+    procedure_id: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(60))
+    timeliness: Mapped[str] = mapped_column(String(10))  # overdue | on_time | none
+    n: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
 
 
 class DossierEvent(Base):

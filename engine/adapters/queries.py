@@ -9,10 +9,11 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, make_transient_to_detached
 
-from engine.adapters.models import (Account, Agency, Document, Dossier, DossierEvent, EligibilityCheck, LoginThrottle,
-                                    OutboxMessage, Result, Slip)
+from engine.adapters.models import (Account, Agency, Document, Dossier, DossierCount, DossierEvent, EligibilityCheck,
+                                    LoginThrottle, OutboxMessage, Result, Slip)
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
+from engine.rules.timeliness import settled
 
 # --------------------------------------------------------------------------- a transition's statements (Core)
 #
@@ -208,8 +209,70 @@ def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], out
             conn.execute(_INSERT_OUTBOX, outbox)
     if moved != 1:
         raise ConcurrencyError(STALE_MESSAGE)
+    _move_count(conn, d)
     d.version_counter += 1
     d._read = tuple(getattr(d, name) for name in DOSSIER_FIELDS)
+
+
+# --------------------------------------------------------------------------- the settled dossiers' counts
+
+COUNTS = DossierCount.__table__
+_STATE, _DUE, _OVERDUE, _CLOSED, _DECIDED, _AGENCY, _PROCEDURE = (
+    DOSSIER_FIELDS.index(n) for n in ("state", "due_at", "overdue", "closed_at", "decided_at", "agency_id",
+                                      "procedure_id"))
+_COUNT_DOWN = (update(COUNTS).where(COUNTS.c.agency_id == bindparam("k_agency"),
+                                    COUNTS.c.procedure_id == bindparam("k_procedure"),
+                                    COUNTS.c.state == bindparam("k_state"), COUNTS.c.timeliness == bindparam("k_when"))
+               .values(n=COUNTS.c.n - 1))
+_COUNT_UP = {
+    name: make(COUNTS).values(agency_id=bindparam("k_agency"), procedure_id=bindparam("k_procedure"),
+                              state=bindparam("k_state"), timeliness=bindparam("k_when"), n=1)
+    .on_conflict_do_update(index_elements=["agency_id", "procedure_id", "state", "timeliness"],
+                           set_={"n": COUNTS.c.n + 1})
+    for name, make in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
+SETTLED_TIMELINESS = ("CASE WHEN due_at IS NULL THEN 'none' WHEN overdue THEN 'overdue' ELSE 'on_time' END")
+
+
+class _Read:
+    """The row as it was read, for the rule that tells a settled dossier's timeliness."""
+
+    __slots__ = ("due_at", "overdue", "closed_at", "decided_at")
+
+    def __init__(self, values: tuple) -> None:
+        self.due_at, self.overdue = values[_DUE], values[_OVERDUE]
+        self.closed_at, self.decided_at = values[_CLOSED], values[_DECIDED]
+
+
+def _move_count(conn: Connection, d: DossierRow) -> None:
+    """Keep ``dossier_counts`` in step with a transition, in its transaction: take the dossier out of the
+    bucket it was counted in when it was read settled, put it into its new one if it is settled now.
+    Counter rows are touched in key order, so two transitions never wait for each other in a cycle; the
+    increments are atomic (``n = n + 1`` under the row's lock), so concurrent transitions all count."""
+    read = d._read
+    before = settled(_Read(read))
+    after = settled(d)
+    old = (read[_AGENCY], read[_PROCEDURE], read[_STATE], before) if before else None
+    new = (d.agency_id, d.procedure_id, d.state, after) if after else None
+    if old == new:
+        return
+    moves = sorted([(key, -1) for key in (old,) if key] + [(key, 1) for key in (new,) if key])
+    up = _COUNT_UP.get(conn.dialect.name, _COUNT_UP["sqlite"])
+    for (agency, procedure, state, when), delta in moves:
+        conn.execute(up if delta > 0 else _COUNT_DOWN,
+                     {"k_agency": agency, "k_procedure": procedure, "k_state": state, "k_when": when})
+
+
+def rebuild_counts(conn: Connection) -> int:
+    """Count the settled dossiers again from the table (after a bulk load that bypassed the transitions);
+    returns the number of counter rows."""
+    conn.execute(COUNTS.delete())
+    conn.exec_driver_sql(
+        "INSERT INTO dossier_counts (agency_id, procedure_id, state, timeliness, n) "
+        f"SELECT agency_id, procedure_id, state, {SETTLED_TIMELINESS}, count(*) FROM dossiers "
+        "WHERE closed_at IS NOT NULL OR decided_at IS NOT NULL "
+        f"GROUP BY agency_id, procedure_id, state, {SETTLED_TIMELINESS}")
+    return conn.execute(select(func.count()).select_from(COUNTS)).scalar_one()
 
 
 _INSERTS: dict[Any, tuple[Any, tuple[tuple[str, str], ...]]] = {}

@@ -29,3 +29,18 @@ def timeliness(d: Any, now: dt.datetime, cal: deadlines.Calendar) -> str:
         if d.due_at <= soon_limit:
             return "due_soon"
     return "on_time"
+
+
+def is_settled(d: Any) -> bool:
+    """Decided or closed: from then on the dossier's timeliness no longer moves with the clock."""
+    return d.closed_at is not None or d.decided_at is not None
+
+
+def settled(d: Any) -> str | None:
+    """The timeliness of a settled dossier (overdue | on_time | none), which ``timeliness`` gives it at any
+    time from now on; None while the dossier is live."""
+    if not is_settled(d):
+        return None
+    if d.due_at is None:
+        return "none"
+    return "overdue" if d.overdue else "on_time"

@@ -6,14 +6,15 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, text, tuple_, union_all
 
-from engine.adapters.models import Account, Dossier
+from engine.adapters.models import Account, Dossier, DossierCount
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
-from engine.rules.timeliness import TIMELINESS, timeliness
+from engine.rules import paging
+from engine.rules.timeliness import DUE_SOON_WORKING_DAYS, TIMELINESS, timeliness
 from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers
@@ -60,24 +61,40 @@ class Desk:
         self.results = results
 
     def list_dossiers(self, actor: Actor, *, state: str | None = None, procedure: str | None = None,
-                      overdue: bool | None = None, page: int = 1, states: list[str] | None = None) -> Page:
-        """Staff: their agency's work queue, by due date. Citizens: their own dossiers, newest first."""
-        if not isinstance(page, int) or page < 1 or page > 10_000:
+                      overdue: bool | None = None, page: int = 1, states: list[str] | None = None,
+                      cursor: str | None = None) -> Page:
+        """Staff: their agency's work queue, by due date (the dossiers without one last), then id.
+        Staff pages carry the queue's counts by timeliness (``count_queue``, read once for both).
+        Citizens: their own dossiers, newest first. ``cursor`` (the ``next_cursor`` of the page before)
+        reads the next page by keyset: its cost does not grow with how deep it is. ``page`` numbers
+        still work, by offset; they cost more the deeper they go, hence the bound of MAX_PAGE."""
+        if not isinstance(page, int) or isinstance(page, bool) or page < 1 or page > MAX_PAGE:
             raise ValidationError("page must be a positive integer", fields={"page": ["số nguyên dương / positive integer"]})
+        if cursor is not None and page != 1:
+            raise ValidationError("give either a cursor or a page number",
+                                  fields={"cursor": ["không dùng cùng số trang / not together with a page number"]})
+        if not (actor.is_staff or actor.is_citizen):
+            raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
+        after = paging.decode(cursor, "due" if actor.is_staff else "new") if cursor is not None else None
         now = self.clock()
+        offset = (page - 1) * PAGE_SIZE
         with self.uow(write=False) as uow:
             s = uow.session
-            q = queue_where(select(Dossier), actor, state=state, states=states, procedure=procedure)
-            if overdue is not None:
-                late = and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
-                            or_(Dossier.overdue.is_(True), Dossier.due_at < now))
-                q = q.where(late if overdue else ~late)
-            total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
             if actor.is_staff:
-                q = q.order_by(Dossier.due_at.is_(None), Dossier.due_at, Dossier.created_at)
+                scope = _scope(state, states)
+                ids = _staff_ids(s, actor.agency_id, scope, procedure, overdue, now, after, offset + PAGE_SIZE + 1)
+                counts = self._counts(s, actor.agency_id, scope, procedure, now)
+                everything = sum(counts[k] for k in TIMELINESS)
+                total = everything if overdue is None else (
+                    counts["live_overdue"] if overdue else everything - counts["live_overdue"])
             else:
-                q = q.order_by(Dossier.created_at.desc())
-            rows = s.scalars(q.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+                counts = None
+                ids, total = _citizen_ids(s, actor.account_id, state, states, procedure, overdue, now, after,
+                                          offset + PAGE_SIZE + 1)
+            more = len(ids) > offset + PAGE_SIZE
+            ids = ids[offset:offset + PAGE_SIZE]
+            by_id = {d.id: d for d in s.scalars(select(Dossier).where(Dossier.id.in_([i for i, _ in ids])))} if ids else {}
+            rows = [by_id[i] for i, _ in ids if i in by_id]
             names = dict(s.execute(select(Account.id, Account.display_name).where(
                 Account.id.in_({r.applicant_account_id for r in rows}))).all()) if rows else {}
             items = []
@@ -87,24 +104,73 @@ class Desk:
                                        names.get(d.applicant_account_id, ""), d.channel, d.state, d.status_code,
                                        d.received_at, d.due_at, timeliness(d, now, self.deadlines.calendar(proc.calendar)),
                                        d.version_counter))
-            return Page(items, page, PAGE_SIZE, total)
+            next_cursor = None
+            if more and ids:
+                last_id, last_key = ids[-1]
+                next_cursor = paging.encode(paging.Cursor("due" if actor.is_staff else "new", last_key, last_id))
+            if counts is not None:
+                counts = {k: counts[k] for k in TIMELINESS}
+            return Page(items, page, PAGE_SIZE, total, next_cursor, counts)
 
     def count_queue(self, actor: Actor, *, states: list[str] | None = None, state: str | None = None,
                     procedure: str | None = None) -> dict[str, int]:
         """How many of the agency's dossiers in this part of the queue are overdue, due soon, on time or
-        without a time limit yet (over every page; the same filters as ``list_dossiers`` but overdue)."""
+        without a time limit yet (over every page; the same filters as ``list_dossiers`` but overdue).
+
+        Live dossiers (neither decided nor closed) are counted in SQL over their partial index, so the
+        cost follows the work in hand, not the agency's history; settled ones are read from the counts
+        the transitions keep (``dossier_counts``), since their timeliness no longer changes."""
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
-        now = self.clock()
-        counts = dict.fromkeys(TIMELINESS, 0)
         with self.uow(write=False) as uow:
-            s = uow.session
-            q = queue_where(select(Dossier.procedure_id, Dossier.procedure_version, Dossier.due_at, Dossier.overdue,
-                                   Dossier.closed_at, Dossier.decided_at), actor,
-                            state=state, states=states, procedure=procedure)
-            for row in s.execute(q):
-                proc = self.procedures.procedure_version(row.procedure_id, row.procedure_version, s)
-                counts[timeliness(row, now, self.deadlines.calendar(proc.calendar))] += 1
+            counts = self._counts(uow.session, actor.agency_id, _scope(state, states), procedure, self.clock())
+        counts.pop("live_overdue")
+        return counts
+
+    def _counts(self, s: Any, agency_id: int, scope: list[str] | None, procedure: str | None,
+                now: dt.datetime) -> dict[str, int]:
+        counts = dict.fromkeys(TIMELINESS, 0)
+        counts["live_overdue"] = 0
+        if scope == []:
+            return counts
+        # the end of the due-soon window, by calendar (a few calendars at most)
+        limits: dict[str, dt.datetime] = {name: soon_limit(now, cal) for name, cal in self.deadlines.calendars.items()}
+        distinct = sorted(set(limits.values()))
+        due = Dossier.due_at
+        late = and_(due.is_not(None), or_(Dossier.overdue.is_(True), due < now))
+        columns = [func.count(), func.count().filter(due.is_(None)), func.count().filter(late)]
+        columns += [func.count().filter(due.is_not(None), Dossier.overdue.is_(False), due >= now, due <= limit)
+                    for limit in distinct]
+        q = (select(Dossier.procedure_id, Dossier.procedure_version, *columns)
+             .where(Dossier.agency_id == agency_id, LIVE, _state_clause(scope))
+             .group_by(Dossier.procedure_id, Dossier.procedure_version))
+        if procedure:
+            q = q.where(Dossier.procedure_id == procedure)
+        for row in s.execute(q):
+            proc = self.procedures.procedure_version(row[0], row[1], s)
+            total, none, overdue = row[2], row[3], row[4]
+            cal_name = proc.calendar
+            if cal_name in limits:
+                soon = row[5 + distinct.index(limits[cal_name])]
+            else:  # a calendar the deadlines do not hold: count this procedure version's due-soon rows apart
+                soon = s.execute(select(func.count()).where(
+                    Dossier.agency_id == agency_id, LIVE, _state_clause(scope), Dossier.procedure_id == row[0],
+                    Dossier.procedure_version == row[1], due.is_not(None), Dossier.overdue.is_(False), due >= now,
+                    due <= soon_limit(now, self.deadlines.calendar(cal_name)))).scalar_one()
+            counts["none"] += none
+            counts["overdue"] += overdue
+            counts["live_overdue"] += overdue
+            counts["due_soon"] += soon
+            counts["on_time"] += total - none - overdue - soon
+        settled = (select(DossierCount.timeliness, func.sum(DossierCount.n))
+                   .where(DossierCount.agency_id == agency_id, DossierCount.n != 0)
+                   .group_by(DossierCount.timeliness))
+        if scope is not None:
+            settled = settled.where(DossierCount.state.in_(scope))
+        if procedure:
+            settled = settled.where(DossierCount.procedure_id == procedure)
+        for when, n in s.execute(settled):
+            counts[when] += int(n or 0)
         return counts
 
     def queue_states(self, actor: Actor) -> list[str]:
@@ -142,19 +208,104 @@ class Desk:
         return DeskDossier(view, proc, uploads_open, evidence)
 
 
-def queue_where(q: Any, actor: Actor, *, state: str | None = None, states: list[str] | None = None,
-                procedure: str | None = None) -> Any:
-    """The dossiers a queue shows: the staff's agency's (drafts aside) or the citizen's own, filtered."""
-    if actor.is_staff:
-        q = q.where(Dossier.agency_id == actor.agency_id, Dossier.state != "draft")
-    elif actor.is_citizen:
-        q = q.where(Dossier.applicant_account_id == actor.account_id)
+MAX_PAGE = 10_000
+NOT_DRAFT = text("dossiers.state <> 'draft'")  # literal, so the planner matches ix_dossiers_agency_due's predicate
+LIVE = text("dossiers.closed_at IS NULL AND dossiers.decided_at IS NULL AND dossiers.state <> 'draft'")  # ix_dossiers_live's
+
+
+def soon_limit(now: dt.datetime, cal: Any) -> dt.datetime:
+    """The end of the due-soon window (engine.rules.timeliness), by the calendar ``cal``."""
+    return cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
+
+
+def _scope(state: str | None, states: list[str] | None) -> list[str] | None:
+    """The states a staff queue shows (drafts never), or None for every state but draft."""
+    if states is not None:
+        chosen = [x for x in dict.fromkeys(states) if x != "draft" and (not state or x == state)]
+    elif state:
+        chosen = [state] if state != "draft" else []
     else:
-        raise PermissionDeniedError("Chỉ cán bộ và công dân / staff and citizens only")
+        return None
+    return sorted(chosen)
+
+
+def _state_clause(scope: list[str] | None) -> Any:
+    """The states of the scope; always with the literal ``state <> 'draft'`` the partial indexes name, so
+    that the planner may use them whatever states the list holds."""
+    return NOT_DRAFT if scope is None else and_(NOT_DRAFT, Dossier.state.in_(scope))
+
+
+def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str | None, overdue: bool | None,
+               now: dt.datetime, after: paging.Cursor | None, limit: int) -> list[tuple[str, dt.datetime | None]]:
+    """(id, due_at) of the first ``limit`` dossiers of the queue after the cursor, by (due_at, id), those
+    without a due date last. Each state is read as its own range of ``ix_dossiers_queue`` (or, for every
+    state, ``ix_dossiers_agency_due``) and the ranges merged, so no query sorts more than ``limit`` rows
+    per state: the dated dossiers first, then, if the page is not full, the undated ones."""
+    if scope == []:
+        return []
+    filters = [Dossier.agency_id == agency_id]
+    if procedure:
+        filters.append(Dossier.procedure_id == procedure)
+    if overdue:  # the late ones are all live: one range of ix_dossiers_live, in due order, whatever the states
+        filters += [LIVE, Dossier.due_at.is_not(None), or_(Dossier.overdue.is_(True), Dossier.due_at < now)]
+        if scope is not None:
+            filters.append(Dossier.state.in_(scope))
+        if after is not None:
+            if after.at is None:
+                return []
+            filters.append(tuple_(Dossier.due_at, Dossier.id) > tuple_(after.at, after.id))
+        q = select(Dossier.id, Dossier.due_at).where(*filters).order_by(Dossier.due_at, Dossier.id).limit(limit)
+        return [(r[0], r[1]) for r in s.execute(q)]
+    if overdue is False:
+        filters.append(~and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
+                             or_(Dossier.overdue.is_(True), Dossier.due_at < now)))
+    out: list[tuple[str, dt.datetime | None]] = []
+    if after is None or after.at is not None:
+        dated = [Dossier.due_at.is_not(None)]
+        if after is not None:
+            dated.append(tuple_(Dossier.due_at, Dossier.id) > tuple_(after.at, after.id))
+        out += _merged(s, scope, [*filters, *dated], (Dossier.due_at, Dossier.id), limit)
+    if len(out) < limit:
+        undated = [Dossier.due_at.is_(None)]
+        if after is not None and after.at is None:
+            undated.append(Dossier.id > after.id)
+        out += _merged(s, scope, [*filters, *undated], (Dossier.id,), limit - len(out))
+    return out
+
+
+def _merged(s: Any, scope: list[str] | None, where: list[Any], order: tuple[Any, ...],
+            limit: int) -> list[tuple[str, dt.datetime | None]]:
+    def part(clause: Any) -> Any:
+        return (select(Dossier.id.label("id"), Dossier.due_at.label("due_at"))
+                .where(*where, clause).order_by(*order).limit(limit))
+
+    if scope is None or len(scope) == 1:
+        q = part(_state_clause(scope))
+    else:
+        parts = [part(Dossier.state == st).subquery() for st in scope]
+        merged = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
+        keys = (merged.c.due_at, merged.c.id) if len(order) == 2 else (merged.c.id,)
+        q = select(merged.c.id, merged.c.due_at).order_by(*keys).limit(limit)
+    return [(r[0], r[1]) for r in s.execute(q)]
+
+
+def _citizen_ids(s: Any, account_id: int, state: str | None, states: list[str] | None, procedure: str | None,
+                 overdue: bool | None, now: dt.datetime, after: paging.Cursor | None,
+                 limit: int) -> tuple[list[tuple[str, dt.datetime | None]], int]:
+    """A citizen's own dossiers, newest first (then by id), and how many there are (a citizen's own
+    dossiers are few: this count reads only theirs, over ``ix_dossiers_applicant``)."""
+    q = select(Dossier.id, Dossier.created_at).where(Dossier.applicant_account_id == account_id)
     if state:
         q = q.where(Dossier.state == state)
     if states is not None:
         q = q.where(Dossier.state.in_(states))
     if procedure:
         q = q.where(Dossier.procedure_id == procedure)
-    return q
+    if overdue is not None:
+        late = and_(Dossier.due_at.is_not(None), LIVE, or_(Dossier.overdue.is_(True), Dossier.due_at < now))
+        q = q.where(late if overdue else ~late)
+    total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    if after is not None:
+        q = q.where(tuple_(Dossier.created_at, Dossier.id) < tuple_(after.at, after.id))
+    rows = s.execute(q.order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(limit)).all()
+    return [(r[0], r[1]) for r in rows], total

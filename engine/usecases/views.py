@@ -187,6 +187,8 @@ class Page:
     page: int
     page_size: int
     total: int
+    next_cursor: str | None = None  # the next page by keyset (list_dossiers ``cursor``); None on the last page
+    counts: dict[str, int] | None = None  # staff: the queue's dossiers by timeliness, as Desk.count_queue
 
 
 def result_view(r: Any, agency: Any, catalogue: Catalogue, now: dt.datetime | None = None) -> ResultView:

@@ -105,18 +105,30 @@ def queue():
         errors["page"] = _("The page number must be a whole number from 1; showing the first page.")
         page = 1
 
+    cursor = args.get("cursor", "").strip() or None
+    if cursor is not None and page != 1:
+        errors["page"] = _("Use either the next-page link or a page number; showing the first page.")
+        page, cursor = 1, None
+
     # The default view: the states where this person's roles have something to do. A state chosen in
     # the filter, or the agency-wide toggle, replaces it.
     scope = None if (show_all or state) else svc.desk.queue_states(actor)
-    result = svc.desk.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page, states=scope)
-    counts = svc.desk.count_queue(actor, states=scope, state=state, procedure=procedure)
+    try:
+        result = svc.desk.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page,
+                                        states=scope, cursor=cursor)
+    except ValidationError:  # a cursor this page did not hand out
+        errors["cursor"] = _("The next-page link is not valid; showing the first page.")
+        cursor = None
+        result = svc.desk.list_dossiers(actor, state=state, procedure=procedure, overdue=overdue, page=page,
+                                        states=scope)
+    counts = result.counts  # the same scope and filters but overdue, as count_queue
     pages = max(1, math.ceil(result.total / result.page_size)) if result.page_size else 1
     filters = {k: v for k, v in (("procedure", procedure), ("state", state), ("overdue", "1" if overdue else None),
                                  ("all", "1" if show_all else None)) if v}
     return render_template(
         "clerk/queue.html", page=result, pages=pages, counts=counts, procedures=procedures, by_id=by_id,
         states=states, chosen={"procedure": procedure, "state": state, "overdue": bool(overdue)}, show_all=show_all,
-        filters=filters, mine_filters={k: v for k, v in filters.items() if k != "all"}, errors=errors,
+        filters=filters, by_cursor=cursor is not None, mine_filters={k: v for k, v in filters.items() if k != "all"}, errors=errors,
         CHANNEL_LABELS=CHANNEL_LABELS, label=label,
     ), (422 if errors else 200)
 
