@@ -150,7 +150,7 @@ def parse_cursor(value: Any) -> int:
         return 0
     text = str(value).strip()
     if not text.isdigit() or len(text) > 18:
-        raise ValidationError("after must be a cursor (a whole number)",
+        raise ValidationError("Con trỏ phải là số nguyên không âm / after must be a cursor (a whole number)",
                               fields={"after": ["số nguyên không âm / a whole number"]})
     return int(text)
 
@@ -160,5 +160,6 @@ def _limit(value: Any) -> int:
         return 100
     text = str(value).strip()
     if not text.isdigit() or not 1 <= int(text) <= MAX_PAGE:
-        raise ValidationError(f"limit must be 1 to {MAX_PAGE}", fields={"limit": [f"1-{MAX_PAGE}"]})
+        raise ValidationError(f"limit phải từ 1 đến {MAX_PAGE} / limit must be 1 to {MAX_PAGE}",
+                              fields={"limit": [f"từ 1 đến {MAX_PAGE} / 1 to {MAX_PAGE}"]})
     return int(text)

@@ -192,7 +192,7 @@ class Webhooks:
     def check_target(self, url: Any, *, allow_private: bool = False) -> str:
         """The URL, if a webhook may be sent there; ValidationError (both languages) when not."""
         if not isinstance(url, str) or not url.strip() or len(url.strip()) > 2000 or text_problem(url.strip()):
-            raise ValidationError("url is required", fields={"url": ["địa chỉ http(s) / an http(s) address"]})
+            raise ValidationError("Cần địa chỉ url / url is required", fields={"url": ["địa chỉ http(s) / an http(s) address"]})
         url = url.strip()
         try:
             parts = urlsplit(url)
@@ -200,11 +200,11 @@ class Webhooks:
         except ValueError:
             parts, port = None, 0
         if parts is None or parts.scheme not in ("http", "https") or not parts.hostname or parts.username or parts.password:
-            raise ValidationError("url must be http(s)://host/path without credentials",
+            raise ValidationError("Địa chỉ không hợp lệ / url must be http(s)://host/path without credentials",
                                   fields={"url": ["địa chỉ http(s) không kèm mật khẩu / an http(s) address without credentials"]})
         refusal = self._refusal(parts.hostname, port, allow_private)
         if refusal:
-            raise ValidationError(f"the webhook target is refused: {refusal}",
+            raise ValidationError(f"Địa chỉ bị từ chối / the webhook target is refused: {refusal}",
                                   fields={"url": [f"Không gửi tới địa chỉ này ({refusal}) / this address is refused ({refusal})"]})
         return url
 
