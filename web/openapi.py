@@ -373,7 +373,8 @@ def document() -> dict:
                             result=ref("Webhook"))},
             "/api/v1/webhooks/{id}": {"delete": _op("Remove a subscription", errors=(403, 404), result=ref("Webhook"))},
             "/api/v1/webhooks/{id}/enable": {"post": _op("Enable a subscription disabled after repeated failure",
-                                                         errors=(403, 404), result=ref("Webhook"))},
+                                                         errors=(403, 404), result=ref("Webhook"),
+                                                         body={JSON: {"type": "object"}}, body_required=False)},
             "/api/v1/webhooks/{id}/replay": {"post": _op(
                 "Deliver again every event after a cursor", ok=202, errors=(403, 404, 422),
                 body={JSON: _obj(["after"], after={"type": "integer"})},
