@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -30,7 +30,13 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     ids = []
     for row in rows:
         # one UPDATE per event keeps the statement prebuilt; a transition appends one or two
-        ids.append(conn.execute(_TAKE).scalar_one())
+        value = conn.execute(_TAKE).scalar_one_or_none()
+        if value is None:  # the counter's row is missing (an emptied table): put it back, at the feed's end
+            make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            last = conn.execute(select(func.coalesce(func.max(FEED.c.id), 0))).scalar_one()
+            conn.execute(make(COUNTER).values(id=1, value=last).on_conflict_do_nothing())
+            value = conn.execute(_TAKE).scalar_one()
+        ids.append(value)
     conn.execute(_INSERT, [{**row, "id": i} for i, row in zip(ids, rows)])
     return ids
 

@@ -3,17 +3,19 @@ status in the portal's terms; ``motcua sync report`` finds no difference, then n
 the portal's side; a second sync pushes nothing (resumable from its cursor, idempotent)."""
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import threading
+from types import SimpleNamespace
 
 import pytest
 import requests
-from click.testing import CliRunner
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from engine.adapters.models import Dossier
 from engine.rules.portal import portal_status
-from motcua.cli import main
 from motcua.demo import seed_demo_queue
 from motcua.sandbox import create_portal_sandbox
 from tests.conftest import free_port
@@ -30,6 +32,19 @@ def portal():
     yield f"http://127.0.0.1:{port}", app.extensions["portal_sandbox"]
     server.shutdown()
     server.server_close()
+
+
+class CliRunner:
+    """Runs ``motcua`` as its own process, as an operator would (each run opens and closes its own
+    database connections)."""
+
+    def invoke(self, _main, args: list[str], env: dict[str, str]):
+        done = subprocess.run([sys.executable, "-m", "motcua", *args], env={**os.environ, **env},
+                              capture_output=True, text=True, timeout=300)
+        return SimpleNamespace(exit_code=done.returncode, output=done.stdout + done.stderr)
+
+
+main = None
 
 
 @pytest.fixture
