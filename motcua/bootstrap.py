@@ -10,6 +10,7 @@ from sqlalchemy import Engine, inspect
 
 from engine.adapters.blobs import LocalBlobStore
 from engine.adapters.messaging import HttpSmsGateway, SmtpMailer, SmtpOptions
+from engine.adapters.http_delivery import HttpPortal, HttpSender
 from engine.adapters.pdf_pages import PdftoppmRenderer
 from engine.adapters.pdf_screen import PdfScreen
 from engine.adapters.s3_blobs import S3BlobStore, S3Options
@@ -69,6 +70,12 @@ def bootstrap(settings: Settings, *, engine: Engine | None = None, clock: Callab
         verifier=DetachedSignatures(),
         mailer=make_mailer(settings),
         sms=make_sms_gateway(settings),
+        webhook_sender=HttpSender(timeout=settings.webhook_timeout),
+        portal=(HttpPortal(settings.portal_url, settings.portal_token, timeout=settings.portal_timeout)
+                if settings.portal_url else None),
+        webhook_allow_private=settings.webhook_allow_private,
+        webhook_disable_failures=settings.webhook_disable_failures,
+        webhook_disable_after=dt.timedelta(hours=settings.webhook_disable_hours),
     )
     if use_db_calendars and inspect(engine).has_table("calendar_settings"):
         services.deadlines.load_calendars_from_db()  # the administrator's edited copy wins over the files

@@ -704,3 +704,148 @@ def sandbox_sms(host: str, port: int, token: str | None) -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# ------------------------------------------------------------------------------ webhooks, portal sync
+
+
+@main.group()
+def webhooks() -> None:
+    """Agency clients' webhook subscriptions (as the administrator)."""
+
+
+def _webhook_line(view) -> None:
+    state = "active" if view.active else f"disabled ({view.disabled_reason or 'removed'})"
+    flags = " allow-private" if view.allow_private else ""
+    click.echo(f"{view.id}\t{view.client}\t{view.url}\t{state}{flags}\tposition {view.position}\t"
+               f"pending {view.pending}")
+
+
+@webhooks.command("add")
+@click.argument("client")
+@click.argument("url")
+@click.option("--allow-private", is_flag=True, help="Allow a loopback or private target address (administrator).")
+@click.option("--after", default=None, help="Also deliver the events after this cursor (default: new events only).")
+def webhooks_add(client: str, url: str, allow_private: bool, after: str | None) -> None:
+    """Subscribe URL to the events CLIENT may see; prints the subscription and its signing secret."""
+    try:
+        created = _services().webhooks.add_subscription(None, url, client=client, after=after,
+                                                        allow_private=allow_private)
+    except EngineError as exc:
+        _fail(f"motcua webhooks add: {exc.message}")
+    _webhook_line(created.subscription)
+    click.echo(f"secret: {created.secret}")
+
+
+@webhooks.command("list")
+@click.argument("client", required=False)
+def webhooks_list(client: str | None) -> None:
+    """Every subscription (or CLIENT's): id, client, url, state, position, deliveries waiting."""
+    for view in _services().webhooks.list_subscriptions(None, client=client):
+        _webhook_line(view)
+
+
+@webhooks.command("remove")
+@click.argument("subscription_id")
+def webhooks_remove(subscription_id: str) -> None:
+    try:
+        _webhook_line(_services().webhooks.remove_subscription(None, subscription_id))
+    except EngineError as exc:
+        _fail(f"motcua webhooks remove: {exc.message}")
+
+
+@webhooks.command("enable")
+@click.argument("subscription_id")
+def webhooks_enable(subscription_id: str) -> None:
+    """Enable a subscription disabled after repeated failure."""
+    try:
+        _webhook_line(_services().webhooks.enable_subscription(None, subscription_id))
+    except EngineError as exc:
+        _fail(f"motcua webhooks enable: {exc.message}")
+
+
+@webhooks.command("replay")
+@click.argument("subscription_id")
+@click.option("--after", required=True, help="The cursor: every event after it is delivered again.")
+def webhooks_replay(subscription_id: str, after: str) -> None:
+    try:
+        n = _services().webhooks.replay(None, subscription_id, after)
+    except EngineError as exc:
+        _fail(f"motcua webhooks replay: {exc.message}")
+    click.echo(f"{n} event(s) queued again")
+
+
+@webhooks.command("log")
+@click.argument("subscription_id")
+@click.option("--limit", default=50, show_default=True)
+def webhooks_log(subscription_id: str, limit: int) -> None:
+    """The delivery log, newest first: time, event, attempt, HTTP status or error."""
+    try:
+        rows = _services().webhooks.delivery_log(None, subscription_id, limit=limit)
+    except EngineError as exc:
+        _fail(f"motcua webhooks log: {exc.message}")
+    for a in rows:
+        click.echo(f"{a.at}\tevent {a.event_id}\tattempt {a.attempt}\t{a.status_code or '-'}\t"
+                   f"{'ok' if a.ok else a.error}")
+
+
+@main.group(invoke_without_command=True)
+@click.pass_context
+def sync(ctx: click.Context) -> None:
+    """Push dossier statuses to the national portal (MOTCUA_PORTAL_URL), following the event feed from
+    the stored cursor; ``motcua sync report`` compares both sides."""
+    if ctx.invoked_subcommand is not None:
+        return
+    services = _services()
+    if not services.portal.configured:
+        _fail("motcua sync: MOTCUA_PORTAL_URL is not set")
+    outcome = services.portal.sync()
+    click.echo(f"{outcome.pushed} status(es) pushed, {outcome.skipped} event(s) skipped, cursor {outcome.position}")
+    if outcome.error:
+        _fail(f"motcua sync: stopped at cursor {outcome.position}: {outcome.error}")
+
+
+@sync.command("report")
+@click.option("--json", "as_json", is_flag=True)
+def sync_report(as_json: bool) -> None:
+    """Compare the portal's holdings with our dossiers: missing, different status, extra; exit 1 on any."""
+    services = _services()
+    if not services.portal.configured:
+        _fail("motcua sync report: MOTCUA_PORTAL_URL is not set")
+    try:
+        report = services.portal.report()
+    except Exception as exc:  # noqa: BLE001 - the portal's failure, said in one line
+        _fail(f"motcua sync report: the portal did not answer: {exc}", 2)
+    if as_json:
+        click.echo(json.dumps({"compared": report.compared, "missing": report.missing,
+                               "different": report.different, "extra": report.extra}, ensure_ascii=False))
+    else:
+        click.echo(f"{report.compared} dossier(s) compared")
+        for code in report.missing:
+            click.echo(f"missing on the portal: {code}")
+        for diff in report.different:
+            click.echo(f"different status: {diff['code']}: ours {diff['ours']}, portal {diff['portal']}")
+        for code in report.extra:
+            click.echo(f"on the portal only: {code}")
+        if report.clean:
+            click.echo("no differences")
+    sys.exit(0 if report.clean else 1)
+
+
+@main.group()
+def sandbox() -> None:
+    """Sandboxes of outside services, for tests and demonstrations."""
+
+
+@sandbox.command("portal")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8900, show_default=True, type=int)
+@click.option("--token", default=None, help="Require this bearer token.")
+def sandbox_portal(host: str, port: int, token: str | None) -> None:
+    """Serve the national portal's sandbox (statuses kept in memory)."""
+    from werkzeug.serving import run_simple
+
+    from motcua.sandbox import create_portal_sandbox
+
+    click.echo(f"portal sandbox on http://{host}:{port}/dossiers")
+    run_simple(host, port, create_portal_sandbox(token), threaded=True)

@@ -204,6 +204,13 @@ class Settings:
     smtp_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds
     sms_url: str | None = field(default=None, metadata=_env(_http_url))  # SMS gateway (POST JSON {to, text}); off when unset
     sms_token: str | None = field(default=None, repr=False, metadata=_env(_optional_text))  # its bearer token
+    webhook_allow_private: bool = field(default=False, metadata=_env(_flag))  # webhooks to loopback/private addresses
+    webhook_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds per POST
+    webhook_disable_failures: int = field(default=20, metadata=_env(_positive_whole_number))  # consecutive failures ...
+    webhook_disable_hours: float = field(default=24.0, metadata=_env(_positive_number))  # ... lasting this long disable it
+    portal_url: str | None = field(default=None, metadata=_env(_http_url))  # the national portal's API; default: no sync
+    portal_token: str | None = field(default=None, repr=False, metadata=_env(_optional_text))  # its bearer token
+    portal_timeout: float = field(default=10.0, metadata=_env(_positive_number))  # seconds
     testing: bool = field(default=False, metadata=_env(_flag, environment=False))  # Flask's TESTING; overrides only
 
     @classmethod

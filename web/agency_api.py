@@ -7,10 +7,12 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
 
+from engine.rules import events as event_rules
 from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import AuthenticationError, PayloadTooLargeError, ValidationError
 from engine.usecases.catalogue import time_limit_document
+from engine.usecases.feed import event_document
 from engine.usecases.services import Services
 from web.inputs import header_text
 
@@ -298,6 +300,57 @@ def supersede_result(result_id: str):
     body = json_body()
     view = services().results.supersede_result(result_id, body.get("data"), body.get("reason"), current_actor())
     return jsonify(as_json(view)), 201
+
+
+# --------------------------------------------------------------------------- the event feed and webhooks
+
+
+@bp.get("/events")
+def list_events():
+    """The events this agency client may see after the cursor ``after``; the body is signed with the
+    bearer token the client presented (``X-Signature: sha256=<hex HMAC-SHA256>``)."""
+    actor = current_actor()
+    page = services().feed.list_events(actor, request.args.get("after"), request.args.get("limit"))
+    body = jsonify({"events": [event_document(e) for e in page.events], "next": page.next, "more": page.more})
+    token = request.headers.get("Authorization", "").partition(" ")[2].strip()
+    body.headers["X-Signature"] = event_rules.body_signature(token, body.get_data())
+    return body
+
+
+@bp.get("/webhooks")
+def list_webhooks():
+    return jsonify({"webhooks": as_json(services().webhooks.list_subscriptions(current_actor()))})
+
+
+@bp.post("/webhooks")
+def add_webhook():
+    """A new subscription; the answer carries its signing secret, shown this once."""
+    actor = current_actor()
+    body = json_body()
+    created = services().webhooks.add_subscription(actor, body.get("url"), after=body.get("after"))
+    return jsonify({**as_json(created.subscription), "secret": created.secret}), 201
+
+
+@bp.delete("/webhooks/<int(max=2147483647):subscription_id>")
+def remove_webhook(subscription_id: int):
+    return jsonify(as_json(services().webhooks.remove_subscription(current_actor(), subscription_id)))
+
+
+@bp.post("/webhooks/<int(max=2147483647):subscription_id>/enable")
+def enable_webhook(subscription_id: int):
+    return jsonify(as_json(services().webhooks.enable_subscription(current_actor(), subscription_id)))
+
+
+@bp.post("/webhooks/<int(max=2147483647):subscription_id>/replay")
+def replay_webhook(subscription_id: int):
+    body = json_body()
+    queued = services().webhooks.replay(current_actor(), subscription_id, body.get("after"))
+    return jsonify({"queued": queued}), 202
+
+
+@bp.get("/webhooks/<int(max=2147483647):subscription_id>/deliveries")
+def webhook_deliveries(subscription_id: int):
+    return jsonify({"attempts": as_json(services().webhooks.delivery_log(current_actor(), subscription_id))})
 
 
 MAX_VERIFY_BYTES = 32 * 1024 * 1024

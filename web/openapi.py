@@ -225,6 +225,25 @@ def _schemas() -> dict:
                      on_time_rate={"type": ["number", "null"]}, online_rate={"type": ["number", "null"]},
                      e_result_rate={"type": ["number", "null"]}, reuse_rate={"type": ["number", "null"]},
                      satisfaction={"type": ["number", "null"]}, declared_field_cut={"type": "object"}),
+        "FeedEvent": _obj(["id", "type", "at", "dossier", "agency", "status_code", "data"],
+                          id={"type": "integer", "description": "the cursor: events are numbered in commit order"},
+                          type={"type": "string", "enum": ["dossier.transition", "payment.confirmed", "result.issued",
+                                                           "result.revoked", "result.superseded"]},
+                          at=WHEN, dossier={"type": ["object", "null"], "properties": {"id": STR, "code": MAYBE_STR}},
+                          agency=MAYBE_STR, status_code={"type": ["integer", "null"], "minimum": 1, "maximum": 10},
+                          data={"type": "object", "description": "no personal data: action, from, to, procedure, "
+                                "channel, received_at, due_at, finished_at, outcome; or the result's id, number, "
+                                "evidence type and status"}),
+        "Webhook": _obj(["id", "url", "active", "position", "pending"], id={"type": "integer"}, client=STR, url=STR,
+                        active={"type": "boolean"}, allow_private={"type": "boolean"},
+                        position={"type": "integer", "description": "the feed cursor up to which events are queued"},
+                        pending={"type": "integer"}, consecutive_failures={"type": "integer"}, created_at=WHEN,
+                        disabled_at=MAYBE_WHEN, disabled_reason=MAYBE_STR,
+                        secret={"type": "string", "description": "in the answer to its creation only"}),
+        "WebhookAttempt": _obj(["id", "event_id", "attempt", "at", "ok"], id={"type": "integer"},
+                               event_id={"type": "integer"}, attempt={"type": "integer"}, at=WHEN,
+                               status_code={"type": ["integer", "null"]}, ok={"type": "boolean"}, error=MAYBE_STR,
+                               duration_ms={"type": ["integer", "null"]}),
         # request bodies
         "NewDossier": _obj(["procedure"], procedure={"type": "string", "description": "a procedure id"},
                            data={"type": "object", "description": "field id: value"},
@@ -392,6 +411,34 @@ def document() -> dict:
                                         result=ref("Kpis"),
                                         params=[_q("from", description="ISO date or date-time, 1900-9999"),
                                                 _q("to", description="ISO date or date-time, 1900-9999, after 'from'")])},
+            "/api/v1/events": {"get": _op(
+                "The event feed an agency client may see (its agency's dossiers and results, and the result events "
+                "of the evidence types it may read), oldest first after the cursor; X-Signature: sha256=<hex "
+                "HMAC-SHA256 of the body, keyed with the bearer token>", errors=(403, 422),
+                params=[_q("after", "integer", "the cursor: the last event id received (default 0)", minimum=0),
+                        _q("limit", "integer", "at most this many events (default 100)", minimum=1, maximum=500)],
+                result=_obj(["events", "next", "more"], events={"type": "array", "items": ref("FeedEvent")},
+                            next={"type": "integer"}, more={"type": "boolean"}))},
+            "/api/v1/webhooks": {
+                "get": _op("My webhook subscriptions", errors=(403,), result=_obj(
+                    ["webhooks"], webhooks={"type": "array", "items": ref("Webhook")})),
+                "post": _op("Subscribe a URL to my events (loopback and private addresses refused); the answer "
+                            "carries the signing secret, once. Bodies are signed: X-MotCua-Signature: t=<unix time>,"
+                            "v1=<hex HMAC-SHA256 of '<t>.<body>'>", ok=201, errors=(403, 404, 422),
+                            body={JSON: _obj(["url"], url=STR, after={"type": "integer", "description":
+                                                                        "deliver the events after this cursor too"})},
+                            result=ref("Webhook"))},
+            "/api/v1/webhooks/{id}": {"delete": _op("Remove a subscription", errors=(403, 404), result=ref("Webhook"))},
+            "/api/v1/webhooks/{id}/enable": {"post": _op("Enable a subscription disabled after repeated failure",
+                                                         errors=(403, 404), result=ref("Webhook"),
+                                                         body={JSON: {"type": "object"}}, body_required=False)},
+            "/api/v1/webhooks/{id}/replay": {"post": _op(
+                "Deliver again every event after a cursor", ok=202, errors=(403, 404, 422),
+                body={JSON: _obj(["after"], after={"type": "integer"})},
+                result=_obj(["queued"], queued={"type": "integer"}))},
+            "/api/v1/webhooks/{id}/deliveries": {"get": _op("The delivery log: every attempt, newest first",
+                                                            errors=(403, 404), result=_obj(
+                ["attempts"], attempts={"type": "array", "items": ref("WebhookAttempt")}))},
             "/healthz": {"get": _health()},
         },
     }

@@ -562,3 +562,101 @@ class Notification(Base):
     created_at: Mapped[dt.datetime] = mapped_column(DateTime)
     sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     read_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class FeedCounter(Base):
+    """The one row whose value numbers the event feed. A transaction that appends events takes the next
+    numbers with ``UPDATE ... RETURNING``, which holds the row's lock until it commits: the numbers are
+    therefore handed out in commit order and without gaps, so a reader never skips an event that
+    commits later (docs/events.md)."""
+
+    __tablename__ = "feed_counter"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)  # always 1
+    value: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class FeedEvent(Base):
+    """One event of the feed, numbered by the feed counter (the cursor): a transition, a payment, a
+    result issued, revoked or superseded. ``data`` holds no personal data."""
+
+    __tablename__ = "feed_events"
+    __table_args__ = (Index("ix_feed_events_agency", "agency_id", "id"),
+                      Index("ix_feed_events_dossier", "dossier_id", "id"))
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                    autoincrement=False)
+    type: Mapped[str] = mapped_column(String(40))
+    dossier_id: Mapped[str | None] = mapped_column(String(36))
+    dossier_code: Mapped[str | None] = mapped_column(String(60))
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"))
+    evidence_type: Mapped[str | None] = mapped_column(String(80))  # result events: who may read them by law
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    data: Mapped[dict] = mapped_column(JSONType, default=dict)
+
+
+class FeedCursor(Base):
+    """Where a follower of the feed (the national-portal sync) has got to."""
+
+    __tablename__ = "feed_cursors"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
+class WebhookSubscription(Base):
+    """An agency client's webhook: the events it may see, POSTed to ``url``, signed with ``secret``
+    (HMAC-SHA256). ``position``: the feed cursor up to which events were queued for delivery."""
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    secret: Mapped[str] = mapped_column(String(100))
+    allow_private: Mapped[bool] = mapped_column(Boolean, default=False)  # an administrator's allowance
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    position: Mapped[int] = mapped_column(BigInteger, default=0)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    failing_since: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    disabled_reason: Mapped[str | None] = mapped_column(String(300))
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+
+class WebhookDelivery(Base):
+    """One event to deliver to one subscription; delivered in feed order per dossier. A replay adds
+    new rows for events already delivered."""
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (Index("ix_webhook_deliveries_next", "subscription_id", "dossier_key", "delivered_at", "event_id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    dossier_key: Mapped[str] = mapped_column(String(36))  # the dossier's id, or "-" for an event without one
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    replay: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class WebhookAttempt(Base):
+    """The delivery log: every POST of an event to a subscription, with its outcome."""
+
+    __tablename__ = "webhook_attempts"
+    __table_args__ = (Index("ix_webhook_attempts_subscription", "subscription_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id"))
+    delivery_id: Mapped[int] = mapped_column(BigInteger)
+    event_id: Mapped[int] = mapped_column(BigInteger)
+    attempt: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(DateTime)
+    status_code: Mapped[int | None] = mapped_column(Integer)
+    ok: Mapped[bool] = mapped_column(Boolean)
+    error: Mapped[str | None] = mapped_column(String(300))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)

@@ -71,6 +71,17 @@ class OutboxQueue:
         self.defer(conn, task, args, lock=lock)
         return True
 
+    def defer_unless_waiting(self, conn: Connection, task: str, args: dict[str, Any], *, lock: str) -> bool:
+        """The same, unless a job with this lock key is waiting (not leased); a running one does not
+        count: it may have read what it needs before the caller's transaction commits."""
+        now = self.clock()
+        if conn.execute(select(OUTBOX.c.id).where(
+                OUTBOX.c.lock_key == lock, OUTBOX.c.sent_at.is_(None), OUTBOX.c.failed_at.is_(None),
+                or_(OUTBOX.c.leased_until.is_(None), OUTBOX.c.leased_until <= now)).limit(1)).first() is not None:
+            return False
+        self.defer(conn, task, args, lock=lock)
+        return True
+
     def counts(self) -> dict[str, int]:
         """Jobs by state: waiting (due or backing off), running (leased), failed; done ones are not counted."""
         now = self.clock()

@@ -64,6 +64,17 @@ class ProcrastinateQueue:
             return False
         return True
 
+    def defer_unless_waiting(self, conn: Connection, task: str, args: dict[str, Any], *, lock: str) -> bool:
+        """The same, unless a job with this lock is waiting (a running one does not count: it may have
+        read before the caller's transaction commits). The queueing lock's unique index covers waiting
+        jobs only, so the insert itself is the check; a conflict rolls back a savepoint only."""
+        try:
+            with conn.begin_nested():
+                self.defer(conn, task, args, lock=lock)
+        except procrastinate_errors.AlreadyEnqueued:
+            return False
+        return True
+
     def counts(self) -> dict[str, int]:
         async def go() -> dict[str, int]:
             app = self._app({})

@@ -21,6 +21,7 @@ from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers, check_version, event_fields
 from engine.usecases.eligibility import Eligibility
+from engine.usecases.feed import Feed, payment_event, transition_event
 from engine.usecases.issuance import Issuance
 from engine.usecases.notifications import Notifications
 from engine.usecases.tasks import Tasks
@@ -32,8 +33,9 @@ class Actions:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  deadlines: Deadlines, dossiers: Dossiers, issuance: Issuance, tasks: Tasks, eligibility: Eligibility,
                  *, issue_inline: bool, writeback: WriteBack | None = None,
-                 notifications: Notifications | None = None):
+                 notifications: Notifications | None = None, feed: Feed | None = None):
         self.uow = uow
+        self.feed = feed
         self.eligibility = eligibility
         self.clock = clock
         self.procedures = procedures
@@ -190,6 +192,11 @@ class Actions:
             s.flush()  # anything else the session holds (results were flushed as they were recorded)
             if with_view and not (issued and self.issue_inline):
                 view = self.dossiers.view(s, d, actor, proc)
+            if self.feed is not None:  # last: the feed's counter stays locked until the commit
+                events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
+                if "mark_paid" in fired.effects:
+                    events.append(payment_event(d, now))
+                self.feed.append(conn, events)
             uow.commit()
         if records and self.writeback is not None and self.writeback.remote:
             self.writeback.deliver_pending(dossier_id=d.id)  # a failure stays pending for `motcua sweep`

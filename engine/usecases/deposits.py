@@ -29,6 +29,7 @@ from engine.rules.errors import (
 )
 from engine.rules.identity import PersonalIdRule
 from engine.rules.prefill import PersonRecord
+from engine.usecases.feed import Feed, result_event
 from engine.usecases.views import ResultView, result_view
 
 log = logging.getLogger(__name__)
@@ -68,8 +69,10 @@ class DepositOutcome:
 
 class Deposits:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], catalogue: Catalogue,
-                 verifier: SignatureVerifier | None, register: PersonLookup | None, personal_ids: PersonalIdRule):
+                 verifier: SignatureVerifier | None, register: PersonLookup | None, personal_ids: PersonalIdRule,
+                 feed: Feed | None = None):
         self.uow = uow
+        self.feed = feed
         self.clock = clock
         self.catalogue = catalogue
         self.verifier = verifier
@@ -130,6 +133,8 @@ class Deposits:
                                     received_at=now))
                 s.flush()
                 view = result_view(result, agency, self.catalogue, now)
+                if self.feed is not None:
+                    self.feed.append(s.connection(), [result_event("result.issued", result, now)])
                 uow.commit()
         except IntegrityError:  # deposited at the same moment by another request: the replay rule decides
             replay = self._replay(agency_id, deposit, digest)

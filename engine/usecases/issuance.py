@@ -31,6 +31,7 @@ from engine.rules.copies import COPY_KEY, copies_wanted
 from engine.rules.slips import SLIP_FORMS, SLIP_TEMPLATES, SLIP_TITLES, signature
 from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
+from engine.usecases.feed import Feed, result_event
 from engine.usecases.links import Links
 from engine.usecases.writeback import WriteBack
 
@@ -64,9 +65,10 @@ class IssueReport:
 class Issuance:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  blobs: BlobStore, issuer: DocumentIssuer | None, links: Links, slips_dir: Path | None,
-                 writeback: WriteBack | None = None, population: Any = None):
+                 writeback: WriteBack | None = None, population: Any = None, feed: Feed | None = None):
         self.uow = uow
         self.writeback = writeback
+        self.feed = feed
         self.clock = clock
         self.procedures = procedures
         self.blobs = blobs
@@ -291,8 +293,18 @@ class Issuance:
         with self.uow() as uow:
             done = uow.session.execute(update(model).where(model.id == doc_id, model.status == "pending")
                                        .values(**values).execution_options(synchronize_session=False)).rowcount
+            if done and kind == "result" and self.feed is not None:
+                self.feed.append(uow.session.connection(), [self.result_issued_event(uow.session, doc_id, now)])
             uow.commit()
         return bool(done)
+
+    def result_issued_event(self, s: Any, result_id: str, now: dt.datetime) -> dict[str, Any]:
+        """The feed's ``result.issued`` event of a result just made valid (with its dossier's code)."""
+        r = s.get(Result, result_id)
+        s.refresh(r)
+        code, status = (s.execute(select(Dossier.code, Dossier.status_code).where(Dossier.id == r.dossier_id)).first()
+                        or (None, None))
+        return result_event("result.issued", r, now, dossier_code=code, status_code=status)
 
     def _result_job(self, s: Any, result_id: str) -> dict | None:
         r = s.get(Result, result_id)

@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.adapters.models import Agency, Result, ResultHolder, Slip
+from engine.adapters.models import Agency, Dossier, Result, ResultHolder, Slip
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -18,6 +18,7 @@ from engine.usecases.access import Access, clean_purpose, may_read_result
 from engine.usecases.blob_store import BlobStore
 from engine.usecases.catalogue import Procedures
 from engine.usecases.dossiers import Dossiers
+from engine.usecases.feed import Feed, result_event
 from engine.usecases.issuance import Issuance
 from engine.usecases.tasks import Tasks
 from engine.usecases.views import ResultView, result_view
@@ -28,8 +29,9 @@ NOT_FOUND = "Không tìm thấy kết quả / result not found"
 class Results:
     def __init__(self, uow: Callable[..., UnitOfWork], clock: Callable[[], dt.datetime], procedures: Procedures,
                  access: Access, dossiers: Dossiers, issuance: Issuance, blobs: BlobStore,
-                 personal_ids: PersonalIdRule, tasks: Tasks, issue_inline: bool):
+                 personal_ids: PersonalIdRule, tasks: Tasks, issue_inline: bool, feed: Feed | None = None):
         self.uow = uow
+        self.feed = feed
         self.clock = clock
         self.procedures = procedures
         self.access = access
@@ -132,6 +134,7 @@ class Results:
             if r.status not in ("valid", "pending"):
                 raise ActionNotAllowedError(f"the result is already {r.status}")
             r.status, r.status_reason, r.status_changed_at = "revoked", reason[:1000], now
+            self._announce(s, "result.revoked", r, now)
             uow.commit()
         return self.get_result(result_id, actor)
 
@@ -170,12 +173,23 @@ class Results:
             old.status, old.status_reason, old.status_changed_at, old.superseded_by = "superseded", reason[:1000], now, new.id
             if not self.issue_inline:
                 self.tasks.defer_issue(s.connection(), [new.id])
+            self._announce(s, "result.superseded", old, now)
             uow.commit()
             new_id = new.id
         if self.issue_inline:
             self.issuance.issue_pending(ids=[new_id])
         return self.get_result(new_id, actor)
 
+
+    def _announce(self, s: Any, kind: str, r: Result, now: dt.datetime) -> None:
+        """The result's event in the feed, in this transaction (last before its commit)."""
+        if self.feed is None:
+            return
+        s.flush()
+        code = status = None
+        if r.dossier_id:
+            code, status = s.execute(select(Dossier.code, Dossier.status_code).where(Dossier.id == r.dossier_id)).one()
+        self.feed.append(s.connection(), [result_event(kind, r, now, dossier_code=code, status_code=status)])
 
 
 def _is_id(value: Any) -> bool:

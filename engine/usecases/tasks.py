@@ -21,8 +21,11 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from engine.adapters.uow import UnitOfWork
+from engine.usecases.feed import FOLLOW_FEED
 from engine.usecases.issuance import Issuance
 from engine.usecases.notifications import Notifications
+from engine.usecases.portal import SYNC_PORTAL, PortalSync
+from engine.usecases.webhooks import DELIVER_WEBHOOK, Webhooks
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +45,9 @@ class TaskQueue(Protocol):
     def defer_if_absent(self, conn: Any, task: str, args: dict[str, Any], *, lock: str) -> bool:
         """The same, unless a job with this lock is waiting or running; whether one was added."""
 
+    def defer_unless_waiting(self, conn: Any, task: str, args: dict[str, Any], *, lock: str) -> bool:
+        """The same, unless a job with this lock is waiting (one running does not count)."""
+
     def counts(self) -> dict[str, int]:
         """Jobs waiting, running, failed."""
 
@@ -60,6 +66,7 @@ class TaskQueue(Protocol):
 class MaintenanceReport:
     stalled: int
     requeued: int
+    webhooks: int = 0
 
 
 def document_lock(document_id: str) -> str:
@@ -72,14 +79,20 @@ def notification_lock(notification_id: int) -> str:
 
 class Tasks:
     def __init__(self, uow: Callable[..., UnitOfWork], queue: TaskQueue, issuance: Issuance,
-                 notifications: Notifications | None = None):
+                 notifications: Notifications | None = None, webhooks: Webhooks | None = None,
+                 portal: PortalSync | None = None):
         self.uow = uow
         self.queue = queue
         self.issuance = issuance
         self.notifications = notifications
+        self.webhooks = webhooks
+        self.portal = portal
         handlers: dict[str, Callable[..., Any]] = {
             ISSUE_DOCUMENT: self.issue_document,
             UPGRADE_RESULT: self.upgrade_result,
+            FOLLOW_FEED: self.follow_feed,
+            DELIVER_WEBHOOK: self.deliver_webhook,
+            SYNC_PORTAL: self.sync_portal,
         }
         if notifications is not None:
             handlers[DELIVER_NOTIFICATION] = notifications.deliver
@@ -112,6 +125,23 @@ class Tasks:
         """Add revocation data and a document timestamp (B-LTA) once; nothing when already done."""
         self.issuance.upgrade_result(result_id)
 
+    def follow_feed(self) -> None:
+        """The feed moved: queue its new events for the webhooks, wake the portal sync."""
+        if self.webhooks is not None:
+            self.webhooks.fan_out()
+        if self.portal is not None:
+            self.portal.wake()
+
+    def deliver_webhook(self, subscription_id: int, dossier_key: str) -> None:
+        """POST one dossier's waiting events to one subscription, in order (raises on a failure)."""
+        if self.webhooks is not None:
+            self.webhooks.deliver(subscription_id, dossier_key)
+
+    def sync_portal(self) -> None:
+        """Push the statuses after the portal's cursor (raises on a failure: retried with back-off)."""
+        if self.portal is not None and self.portal.configured:
+            self.portal.run_task()
+
     # --------------------------------------------------------------------------------------- running
 
     def run_pending(self, *, limit: int | None = None) -> int:
@@ -121,11 +151,25 @@ class Tasks:
     def run_worker(self, stop: threading.Event, *, tasks: list[str] | None = None, concurrency: int = 1) -> None:
         """Work until ``stop`` is set (``motcua worker``): every task, or only those named."""
         handlers = {name: h for name, h in self.handlers.items() if tasks is None or name in tasks}
-        self.queue.run_worker(handlers, self.requeue_pending, stop=stop, concurrency=concurrency)
+        self.queue.run_worker(handlers, self.requeue_all, stop=stop, concurrency=concurrency)
 
     def maintain(self) -> MaintenanceReport:
-        """Jobs of dead workers back in the queue; a job for every pending document without one."""
-        return MaintenanceReport(self.queue.retry_stalled(), self.requeue_pending())
+        """Jobs of dead workers back in the queue; a job for every pending document without one, and
+        for every dossier with webhook deliveries waiting."""
+        stalled = self.queue.retry_stalled()
+        return MaintenanceReport(stalled, self.requeue_pending(), self.requeue_followers())
+
+    def requeue_all(self) -> int:
+        return self.requeue_pending() + self.requeue_followers()
+
+    def requeue_followers(self) -> int:
+        """Webhook deliveries waiting without a job, events not yet queued, the portal sync."""
+        added = 0
+        if self.webhooks is not None:
+            added += self.webhooks.requeue()
+        if self.portal is not None:
+            added += self.portal.wake()
+        return added
 
     def requeue_pending(self) -> int:
         """Defer a job for each pending document that has no waiting or running job (documents left

@@ -1,0 +1,92 @@
+"""The event feed's statements: appending events numbered by the commit-ordered counter, reading a
+page after a cursor, and the followers' stored cursors."""
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.engine import Connection
+
+from engine.adapters.models import Account, Agency, FeedCounter, FeedCursor, FeedEvent, WebhookSubscription
+
+COUNTER = FeedCounter.__table__
+FEED = FeedEvent.__table__
+CURSORS = FeedCursor.__table__
+AGENCIES = Agency.__table__
+
+_TAKE = (update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value + 1)
+         .returning(COUNTER.c.value))
+_INSERT = insert(FEED)
+_COLUMNS = (FEED.c.id, FEED.c.type, FEED.c.dossier_id, FEED.c.dossier_code, AGENCIES.c.code, FEED.c.status_code,
+            FEED.c.at, FEED.c.data, FEED.c.evidence_type)
+
+
+def append_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
+    """Number ``rows`` (the next values of the counter, whose row stays locked until the caller's
+    transaction ends) and insert them; return their ids."""
+    ids = []
+    for row in rows:
+        # one UPDATE per event keeps the statement prebuilt; a transition appends one or two
+        value = conn.execute(_TAKE).scalar_one_or_none()
+        if value is None:  # the counter's row is missing (an emptied table): put it back, at the feed's end
+            make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            last = conn.execute(select(func.coalesce(func.max(FEED.c.id), 0))).scalar_one()
+            conn.execute(make(COUNTER).values(id=1, value=last).on_conflict_do_nothing())
+            value = conn.execute(_TAKE).scalar_one()
+        ids.append(value)
+    conn.execute(_INSERT, [{**row, "id": i} for i, row in zip(ids, rows)])
+    return ids
+
+
+def read_events(conn: Connection, after: int, limit: int, *, agency_id: int | None = None,
+                evidence: tuple[str, ...] = (), everything: bool = False, dossier_id: str | None = None) -> list[Any]:
+    """Up to ``limit`` events after ``after``, in order: all of them (``everything``), or those of the
+    agency ``agency_id`` and the result events of the evidence types ``evidence``."""
+    q = (select(*_COLUMNS).select_from(FEED.outerjoin(AGENCIES, AGENCIES.c.id == FEED.c.agency_id))
+         .where(FEED.c.id > after).order_by(FEED.c.id).limit(limit))
+    if not everything:
+        scope = [FEED.c.agency_id == agency_id] if agency_id is not None else []
+        if evidence:
+            scope.append(and_(FEED.c.evidence_type.in_(evidence), FEED.c.type.like("result.%")))
+        if not scope:
+            return []
+        q = q.where(or_(*scope))
+    if dossier_id is not None:
+        q = q.where(FEED.c.dossier_id == dossier_id)
+    return list(conn.execute(q))
+
+
+def read_event(conn: Connection, event_id: int) -> Any:
+    return conn.execute(select(*_COLUMNS).select_from(FEED.outerjoin(AGENCIES, AGENCIES.c.id == FEED.c.agency_id))
+                        .where(FEED.c.id == event_id)).first()
+
+
+def last_event_id(conn: Connection) -> int:
+    return conn.execute(select(COUNTER.c.value).where(COUNTER.c.id == 1)).scalar_one_or_none() or 0
+
+
+def cursor_position(conn: Connection, name: str) -> int:
+    return conn.execute(select(CURSORS.c.position).where(CURSORS.c.name == name)).scalar_one_or_none() or 0
+
+
+def set_cursor(conn: Connection, name: str, position: int, now: dt.datetime) -> None:
+    make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+    stmt = make(CURSORS).values(name=name, position=position, updated_at=now)
+    conn.execute(stmt.on_conflict_do_update(index_elements=[CURSORS.c.name],
+                                            set_={"position": position, "updated_at": now}))
+
+
+def allowed_evidence(conn: Connection, account_id: int | None) -> tuple[str, ...]:
+    found = conn.execute(select(Account.allowed_evidence).where(Account.id == account_id)).scalar_one_or_none()
+    return tuple(found or ())
+
+
+_FOLLOWED = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1)
+
+
+def has_subscriptions(conn: Connection) -> bool:
+    """Whether any webhook subscription is active (else nobody needs waking when the feed moves)."""
+    return conn.execute(_FOLLOWED).first() is not None
