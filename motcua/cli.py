@@ -832,11 +832,6 @@ def sync_report(as_json: bool) -> None:
     sys.exit(0 if report.clean else 1)
 
 
-@main.group()
-def sandbox() -> None:
-    """Sandboxes of outside services, for tests and demonstrations."""
-
-
 @sandbox.command("portal")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8900, show_default=True, type=int)
@@ -845,7 +840,7 @@ def sandbox_portal(host: str, port: int, token: str | None) -> None:
     """Serve the national portal's sandbox (statuses kept in memory)."""
     from werkzeug.serving import run_simple
 
-    from motcua.sandbox import create_portal_sandbox
+    from motcua.sandbox.portal import create_portal_sandbox
 
     click.echo(f"portal sandbox on http://{host}:{port}/dossiers")
     run_simple(host, port, create_portal_sandbox(token), threaded=True)

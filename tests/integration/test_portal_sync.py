@@ -17,7 +17,7 @@ from werkzeug.serving import make_server
 from engine.adapters.models import Dossier
 from engine.rules.portal import portal_status
 from motcua.demo import seed_demo_queue
-from motcua.sandbox import create_portal_sandbox
+from motcua.sandbox.portal import create_portal_sandbox
 from tests.conftest import free_port
 
 pytestmark = pytest.mark.database
