@@ -137,7 +137,9 @@ def test_derived_files_are_kept_replaced_and_missing_as_none(blobs):
 
 
 def test_a_reachable_store_passes_its_check(blobs):
-    blobs.store.check()
+    blobs.store.check()  # raises StorageUnavailableError when the store cannot be reached
+    digest = blobs.store.put(b"checked")
+    assert blobs.store.exists(digest) and blobs.store.get(digest) == b"checked"
 
 
 # ------------------------------------------------------------------------------------------ S3 only

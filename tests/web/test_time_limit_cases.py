@@ -74,7 +74,10 @@ def test_a_case_cannot_be_applied_once_the_dossier_is_due(demo, api_as, clock):
     did = _submitted_marriage(demo, api_as)
     api_as("clerk").act(did, "receive")  # Monday 09:00, due 17:00
     clock.set(dt.datetime(2026, 3, 3, 8, 0))
-    api_as("specialist").act(did, "apply_time_limit_case", expect=409, case="verification", reason="Xác minh")
+    refused = api_as("specialist").act(did, "apply_time_limit_case", expect=409, case="verification", reason="Xác minh")
+    assert refused["error"] == "action_not_allowed"
+    d = api_as("clerk").get(f"/api/v1/dossiers/{did}").get_json()
+    assert d["due_at"] == "2026-03-02T17:00:00" and d["time_limit_case"] is None  # nothing changed
 
 
 def test_a_procedure_without_cases_has_no_case_action(couple_birth):
