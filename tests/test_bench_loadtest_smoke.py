@@ -38,9 +38,10 @@ def test_loadtest_tiny_run_prints_one_json_line_with_consistent_figures(tmp_path
     assert result["name"] == "loadtest.postgresql"
     f, bare = result["figures"], result["baseline"]
     assert (f["web_processes"], f["worker_processes"], f["clients"]) == (1, 1, 2)
-    # every answered request in the window is one audit event (the run checks it, up to requests at the edges)
+    # every answered request in the window is one audit event (the run checks it, up to the requests in flight at
+    # its edges: each client at most one at the start and one at the end)
     answered = sum(v["n"] for v in f["latency_ms"].values())
-    assert f["transitions"] > 0 and abs(f["transitions"] - answered) <= f["clients"]
+    assert f["transitions"] > 0 and abs(f["transitions"] - answered) <= 2 * f["clients"]
     for kind in ("create", "submit", "receive"):
         assert f["latency_ms"][kind]["n"] > 0
         assert 0 < f["latency_ms"][kind]["p50"] <= f["latency_ms"][kind]["p99"]
