@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import and_, func, insert, or_, select, update
+from sqlalchemy import and_, bindparam, func, insert, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -90,3 +90,32 @@ _FOLLOWED = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(
 def has_subscriptions(conn: Connection) -> bool:
     """Whether any webhook subscription is active (else nobody needs waking when the feed moves)."""
     return conn.execute(_FOLLOWED).first() is not None
+
+
+def append_and_check(conn: Connection, rows: list[dict[str, Any]]) -> tuple[list[int], bool]:
+    """``append_events``, and whether any webhook subscription is active. On PostgreSQL one event (a
+    transition's usual lot) takes its number, is inserted and the subscriptions are looked at in one
+    statement; otherwise, or when the counter's row is missing, statement by statement."""
+    if conn.dialect.name == "postgresql" and len(rows) == 1:
+        keys = tuple(rows[0])
+        stmt = _ONE_STATEMENT.get(keys)
+        if stmt is None:
+            stmt = _ONE_STATEMENT[keys] = _append_one(keys)
+        added, followed = conn.execute(stmt, {f"f_{k}": v for k, v in rows[0].items()}).one()
+        if added is not None:
+            return [added], bool(followed)
+    return append_events(conn, rows), has_subscriptions(conn)
+
+
+def _append_one(keys: tuple[str, ...]) -> Any:
+    """Data-modifying CTEs: the counter's next value numbers the event inserted from it (nothing is
+    inserted when the counter's row is missing: the id comes back NULL), then the subscriptions."""
+    taken = _TAKE.cte("taken")
+    added = (insert(FEED).from_select(["id", *keys], select(taken.c.value, *[
+        bindparam(f"f_{k}", type_=FEED.c[k].type) for k in keys]).select_from(taken))
+        .returning(FEED.c.id).cte("added"))
+    followed = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).exists()
+    return select(select(added.c.id).scalar_subquery(), followed).add_cte(taken, added)
+
+
+_ONE_STATEMENT: dict[tuple[str, ...], Any] = {}

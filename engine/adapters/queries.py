@@ -10,9 +10,10 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine.adapters.models import (Account, Agency, Document, Dossier, DossierCount, DossierEvent, EligibilityCheck,
-                                    LoginThrottle, OutboxMessage, Result, Slip)
+                                    LoginThrottle, NotificationPreference, OutboxMessage, Person, Result, Slip)
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
+from engine.rules.slips import REPEATED_SLIPS, SLIPS_SHOWN
 from engine.rules.timeliness import settled
 
 # --------------------------------------------------------------------------- a transition's statements (Core)
@@ -40,17 +41,37 @@ _ACCOUNT_KEYS = tuple(ACCOUNTS.c.keys())
 _HAS_RESULTS = select(RESULTS.c.id).where(RESULTS.c.dossier_id == DOSSIERS.c.id).exists()
 
 
+ELIGIBILITY = EligibilityCheck.__table__
+PEOPLE = Person.__table__
+PREFERENCES = NotificationPreference.__table__
+_CHECKS = ELIGIBILITY.alias("checks")
+_LATEST_CHECK = (select(_CHECKS.c.id).where(_CHECKS.c.dossier_id == DOSSIERS.c.id)
+                 .order_by(_CHECKS.c.at.desc(), _CHECKS.c.id.desc()).limit(1).correlate(DOSSIERS).scalar_subquery())
+# what a transition may need besides the dossier and its parties, read with it rather than after it: the
+# latest eligibility check (the view), the applicant's contacts in the local register (a slip's contact
+# lines) and notification preferences (a notification), each NULL when there is none
+_WITH = (ELIGIBILITY.c.at, ELIGIBILITY.c.action, ELIGIBILITY.c.outcome, ELIGIBILITY.c.verdicts,
+         PEOPLE.c.current_address, PEOPLE.c.permanent_address, PEOPLE.c.phone, PEOPLE.c.email,
+         PREFERENCES.c.email_enabled, PREFERENCES.c.sms_enabled, PREFERENCES.c.language,
+         AGENCIES.c.name_vi, AGENCIES.c.name_en)
+_N_WITH = len(_WITH)
+
+
 def _load_statement(parties: bool) -> Any:
     """The dossier, whether it has results, and its agency's code and applicant; with ``parties`` the
-    agency's and the applicant's whole rows (for the slips and results that ask the session for them)."""
+    agency's and the applicant's whole rows (for the slips and results that ask the session for them);
+    then the columns of ``_WITH``."""
     if parties:
         extra = [*AGENCIES.c, *ACCOUNTS.c]
     else:
         extra = [AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name]
     return (
-        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra)
+        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra, *_WITH)
         .join_from(DOSSIERS, AGENCIES, AGENCIES.c.id == DOSSIERS.c.agency_id)
         .join(ACCOUNTS, ACCOUNTS.c.id == DOSSIERS.c.applicant_account_id)
+        .outerjoin(ELIGIBILITY, ELIGIBILITY.c.id == _LATEST_CHECK)
+        .outerjoin(PEOPLE, PEOPLE.c.personal_id == ACCOUNTS.c.personal_id)
+        .outerjoin(PREFERENCES, PREFERENCES.c.account_id == ACCOUNTS.c.id)
         .where(DOSSIERS.c.id == bindparam("dossier_id"))
     )
 
@@ -66,10 +87,24 @@ PARTIES = (  # the agency's code and the applicant, for a dossier loaded some ot
 )
 CURRENT_DOCUMENTS = (
     select(DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
-           DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at)
+           DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at,
+           Result.__table__.c.number)  # a stored result standing in for paper is named by its number
+    .select_from(DOCUMENTS.outerjoin(Result.__table__, Result.__table__.c.id == DOCUMENTS.c.result_id))
     .where(DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
     .order_by(DOCUMENTS.c.added_at)
 )
+
+
+def current_documents(conn: Connection, d: Any) -> list[Any]:
+    """The dossier's current documents, rows of CURRENT_DOCUMENTS (id, requirement_id, result_id, filename,
+    content_type, size, sha256, added_at, result number) by date added. A transition's row (DossierRow)
+    keeps them: read once per transition (no transition adds or replaces documents)."""
+    cached = getattr(d, "documents", None) if isinstance(d, DossierRow) else None
+    if cached is None:
+        cached = conn.execute(CURRENT_DOCUMENTS, {"dossier_id": d.id}).all()
+        if isinstance(d, DossierRow):
+            d.documents = cached
+    return cached
 CURRENT_REQUIREMENTS = select(DOCUMENTS.c.requirement_id).where(
     DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
 _EVENT_COLUMNS = (EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.role, EVENTS.c.from_state,
@@ -91,19 +126,25 @@ RESULT_STATUSES = (
 )
 PENDING_RESULTS = select(func.count()).select_from(RESULTS).where(
     RESULTS.c.dossier_id == bindparam("dossier_id"), RESULTS.c.status == "pending")
-SLIP_LIST = (
+_NEWEST_SLIPS = SLIPS.alias("newest")
+SLIP_LIST = (  # the latest SLIPS_SHOWN slips and every slip of a form a dossier gets at most once, in order
     select(SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status)
-    .where(SLIPS.c.dossier_id == bindparam("dossier_id"))
+    .where(SLIPS.c.dossier_id == bindparam("dossier_id"),
+           SLIPS.c.form.notin_(REPEATED_SLIPS) | (SLIPS.c.event_seq >= func.coalesce(
+               select(_NEWEST_SLIPS.c.event_seq).where(_NEWEST_SLIPS.c.dossier_id == bindparam("dossier_id"))
+               .order_by(_NEWEST_SLIPS.c.event_seq.desc()).limit(1).offset(SLIPS_SHOWN - 1).scalar_subquery(), 0)))
     .order_by(SLIPS.c.event_seq)
 )
 
 
-ELIGIBILITY = EligibilityCheck.__table__
 LATEST_ELIGIBILITY = (
     select(ELIGIBILITY.c.at, ELIGIBILITY.c.action, ELIGIBILITY.c.outcome, ELIGIBILITY.c.verdicts)
     .where(ELIGIBILITY.c.dossier_id == bindparam("dossier_id"))
     .order_by(ELIGIBILITY.c.at.desc(), ELIGIBILITY.c.id.desc()).limit(1)
 )
+
+
+UNREAD = object()  # DossierRow.eligibility: to be read again (a check was recorded in this transaction)
 
 
 class DossierRow:
@@ -113,7 +154,8 @@ class DossierRow:
     the applicant's whole rows. ``changes()`` tells what differs from what was read."""
 
     __slots__ = (*DOSSIER_FIELDS, "agency_code", "applicant_personal_id", "applicant_name", "has_results",
-                 "documents", "_read", "_parties", "_attached")
+                 "documents", "eligibility", "contacts", "preferences", "agency_names", "_read", "_parties",
+                 "_attached")
 
     def __init__(self, row: Any, parties: bool):
         values = tuple(row)
@@ -121,7 +163,17 @@ class DossierRow:
             setattr(self, name, values[i])
         self._read = values[:_N_DOSSIER]
         self.has_results = bool(values[_N_DOSSIER])
-        rest = values[_N_DOSSIER + 1:]
+        rest, (at, action, outcome, verdicts, current, permanent, phone, email, by_email, by_sms, language,
+               name_vi, name_en) = values[_N_DOSSIER + 1:-_N_WITH], values[-_N_WITH:]
+        # the latest eligibility check (at, action, outcome, verdicts), None when there is none; a
+        # transition that records a check sets it to UNREAD, so the view reads the new one
+        self.eligibility: Any = (at, action, outcome, verdicts) if at is not None else None
+        # the applicant's contacts in the local register (None: not there) and preferences (None: none set)
+        self.contacts: dict[str, Any] | None = (
+            {"current_address": current, "permanent_address": permanent, "phone": phone, "email": email}
+            if any(v is not None for v in (current, permanent, phone, email)) else None)
+        self.preferences: tuple[Any, Any, Any] | None = (by_email, by_sms, language) if by_email is not None else None
+        self.agency_names = (name_vi, name_en)
         if parties:
             agency = dict(zip(_AGENCY_KEYS, rest[:len(_AGENCY_KEYS)]))
             applicant = dict(zip(_ACCOUNT_KEYS, rest[len(_AGENCY_KEYS):]))

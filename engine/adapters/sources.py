@@ -63,6 +63,12 @@ class LocalPopulationRegister:
             children=children,
         )
 
+    def contacts(self, personal_id: str, session: Any) -> dict[str, Any] | None:
+        """The person's addresses, phone and e-mail (one statement; a slip's contact lines), or None."""
+        row = session.execute(select(Person.current_address, Person.permanent_address, Person.phone, Person.email)
+                              .where(Person.personal_id == personal_id)).first()
+        return dict(row._mapping) if row is not None else None
+
     # ------------------------------------------------------------------ writing back (in the caller's session)
 
     writes_in_session = True  # a change is applied in the use case's transaction, committed with it

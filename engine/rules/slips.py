@@ -57,6 +57,10 @@ SLIP_TEMPLATES = {k: f.template for k, f in SLIP_FORMS.items()}
 SLIP_SUFFIX = {k: f.suffix for k, f in SLIP_FORMS.items()}
 SLIP_TITLES = {k: f.title for k, f in SLIP_FORMS.items()}
 RESULT_SLIPS = tuple(k for k, f in SLIP_FORMS.items() if f.outcome)  # slips that are the dossier's result
+# Slips a dossier may get again and again (a supplement request per round, an apology per extension):
+# its view lists the latest SLIPS_SHOWN slips and every slip of the other forms, which come at most once.
+REPEATED_SLIPS = ("02", "04")
+SLIPS_SHOWN = 20
 
 # The papers drawn on demand (not signed: they change with every hand-over and every day's entries).
 CONTROL_SHEET = ("06", "Phiếu kiểm soát quá trình giải quyết hồ sơ", "06-control-sheet.html.j2")

@@ -180,6 +180,7 @@ class Actions:
                 # after the versioned write: a loser of a race never inserts rows that reference the dossier
                 # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
                 self.eligibility.record(s, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+                d.eligibility = queries.UNREAD  # the view shows the check just recorded
             if slip is not None:
                 queries.insert_pending(s, slip)
             if issued and not self.issue_inline:

@@ -101,14 +101,9 @@ class Dossiers:
 
     @staticmethod
     def current_documents(s: Any, d: Dossier | DossierRow) -> list[Any]:
-        """(id, requirement_id, result_id, filename, content_type, size, sha256, added_at) by date added;
-        read once per transition (no transition adds or replaces documents)."""
-        cached = getattr(d, "documents", None) if isinstance(d, DossierRow) else None
-        if cached is None:
-            cached = s.connection().execute(queries.CURRENT_DOCUMENTS, {"dossier_id": d.id}).all()
-            if isinstance(d, DossierRow):
-                d.documents = cached
-        return cached
+        """(id, requirement_id, result_id, filename, content_type, size, sha256, added_at, result number) by
+        date added; read once per transition (no transition adds or replaces documents)."""
+        return queries.current_documents(s.connection(), d)
 
     def missing_documents(self, s: Any, d: Dossier | DossierRow, proc: Procedure) -> list[str]:
         if isinstance(d, DossierRow):  # a transition: the view, if one is built, reuses the rows
@@ -162,7 +157,7 @@ class Dossiers:
             documents=[DocumentView(doc_id, requirement, "result" if result_id else "upload", filename, content_type,
                                     size, sha256, result_id, added_at,
                                     self.links.verify_url(result_id) if result_id else None)
-                       for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at in docs],
+                       for doc_id, requirement, result_id, filename, content_type, size, sha256, added_at, _ in docs],
             requirements=requirements, created_at=d.created_at, submitted_at=d.submitted_at, received_at=d.received_at,
             due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended,
             time_limit_case=d.time_limit_case, supplement_rounds=d.supplement_rounds,
@@ -171,7 +166,7 @@ class Dossiers:
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
             slips=slip_views,
             version_counter=d.version_counter,
-            conditions=_conditions_view(conn, d.id, roles) if proc.conditions else None,
+            conditions=_conditions_view(conn, d, roles) if proc.conditions else None,
             outcome=_outcome(results, slip_views),
             log_entry=d.log_entry,
             fees=fee_lines(proc, d.data or {}),
@@ -204,10 +199,12 @@ def _outcome(results: list[Any], slips: list[SlipView]) -> dict[str, Any] | None
     return None
 
 
-def _conditions_view(conn: Any, dossier_id: str, roles: frozenset[str]) -> dict[str, Any] | None:
+def _conditions_view(conn: Any, d: Any, roles: frozenset[str]) -> dict[str, Any] | None:
     """The dossier's last eligibility check: everything for staff; for the applicant the verdicts without
-    the register data they used (which may be about other people)."""
-    row = conn.execute(queries.LATEST_ELIGIBILITY, {"dossier_id": dossier_id}).first()
+    the register data they used (which may be about other people). A transition's row read it with the
+    dossier, unless the transition recorded a new one."""
+    row = d.eligibility if isinstance(d, DossierRow) and d.eligibility is not queries.UNREAD else \
+        conn.execute(queries.LATEST_ELIGIBILITY, {"dossier_id": d.id}).first()
     if row is None:
         return None
     at, action, outcome, verdicts = row

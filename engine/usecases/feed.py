@@ -109,8 +109,8 @@ class Feed:
         webhooks, when a subscription is active) once it commits."""
         if not events:
             return []
-        ids = store.append_events(conn, events)
-        if self.portal or store.has_subscriptions(conn):
+        ids, followed = store.append_and_check(conn, events)
+        if self.portal or followed:
             self.queue.defer_unless_waiting(conn, FOLLOW_FEED, {}, lock=FOLLOW_LOCK)
         return ids
 

@@ -21,7 +21,8 @@ from typing import Any, Protocol
 
 from sqlalchemy import func, select, update
 
-from engine.adapters.models import Account, Agency, Document, Dossier, Result, ResultHolder, Slip, new_uuid
+from engine.adapters import queries
+from engine.adapters.models import Account, Agency, Dossier, Result, ResultHolder, Slip, new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -107,7 +108,7 @@ class Issuance:
                 "log_book": log_book_reference(getattr(d, "log_entry", None), d.received_at),
             },
             "applicant": {"name": applicant.display_name, "personal_id": applicant.personal_id,
-                          **self.contacts(s, applicant.personal_id)},
+                          **self.contacts(s, applicant.personal_id, d)},
             "items": items or [], "reason": reason,
             "new_due_at": _iso(d.due_at) if form == "04" else None,
             "signature": sign,
@@ -122,7 +123,7 @@ class Issuance:
         s.add(slip)
         return slip
 
-    def contacts(self, s: Any, personal_id: str | None) -> dict[str, str | None]:
+    def contacts(self, s: Any, personal_id: str | None, d: Any = None) -> dict[str, str | None]:
         """The applicant's address, phone and e-mail as the population register holds them (the current
         residence, else the permanent one). Nothing the applicant typed: unknown stays empty. Accounts
         carry no phone or e-mail, so the register is the only source."""
@@ -130,16 +131,18 @@ class Issuance:
         if not personal_id or self.population is None:
             return out
         try:
-            if getattr(self.population, "reads_through_session", False):
-                record = self.population.person(personal_id, session=s)
+            if getattr(self.population, "reads_through_session", False):  # the local register
+                # a transition's row read them with the dossier (from the applicant's account), else one statement
+                a = d.contacts if isinstance(d, queries.DossierRow) and d.applicant_personal_id == personal_id \
+                    else self.population.contacts(personal_id, session=s)
             else:
                 record = self.population.person(personal_id)
+                a = record.attributes if record is not None else None
         except Exception:  # the register is down: the slip is still issued, with empty contact lines
             log.warning("population register unavailable for a slip's contact lines", exc_info=True)
             return out
-        if record is None:
+        if a is None:
             return out
-        a = record.attributes
         out["address"] = a.get("current_address") or a.get("permanent_address")
         out["phone"], out["email"] = a.get("phone"), a.get("email")
         return out
@@ -151,13 +154,10 @@ class Issuance:
         title = proc.title.vi
         declaration = {"label": f"Tờ khai {title[:1].lower()}{title[1:]}", "by": "electronic" if d.channel == "online"
                        else "original", "quantity": 1}
-        docs = s.execute(select(Document.requirement_id, Document.result_id, Result.number)
-                         .outerjoin(Result, Result.id == Document.result_id)
-                         .where(Document.dossier_id == d.id, Document.replaced_at.is_(None))
-                         .order_by(Document.added_at)).all()
+        docs = queries.current_documents(s.connection(), d)  # shared with the transition's guard and view
         labels = {doc.id: doc.label.vi for doc in proc.documents}
         out = [declaration]
-        for requirement, result_id, number in docs:
+        for _, requirement, result_id, _, _, _, _, _, number in docs:
             label = labels.get(requirement, requirement)
             if result_id:
                 out.append({"label": f"{label} số {number}" if number else label, "by": "reused", "quantity": 1})

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 
 from engine.adapters.models import Account, Agency, Notification, NotificationPreference
 from engine.adapters.uow import UnitOfWork
@@ -73,6 +73,15 @@ class Preferences:
 
 
 DEFAULT_PREFERENCES = Preferences(email=True, sms=True, language="vi")
+
+# the agency's names and the applicant's preferences (NULLs when they have set none), in one statement
+_PREFERENCES_AND_AGENCY = (
+    select(Agency.name_vi, Agency.name_en, NotificationPreference.email_enabled, NotificationPreference.sms_enabled,
+           NotificationPreference.language)
+    .select_from(Agency)
+    .outerjoin(NotificationPreference, NotificationPreference.account_id == bindparam("account_id"))
+    .where(Agency.id == bindparam("agency_id"))
+)
 
 
 @dataclass(frozen=True)
@@ -140,43 +149,49 @@ class Notifications:
         moment = moment_for(effects, state.outcome if state else None)
         if moment is None:
             return []
-        try:
-            with conn.begin_nested():  # a notification that cannot be written never undoes the action
-                return self._write_moment(conn, moment, d, proc, now, items=items, reason=reason)
+        try:  # a notification that cannot be prepared never undoes the action
+            rows = self._prepare_moment(conn, moment, d, proc, items=items, reason=reason)
         except Exception:  # noqa: BLE001 - logged; the action goes on without its notification
             log.exception("the %s notification of dossier %s could not be written", moment.kind, d.id)
             return []
+        # one INSERT of every channel's row (plain rows, no constraint a valid row can break)
+        written = conn.execute(insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.status), [
+            {"account_id": d.applicant_account_id, "dossier_id": d.id, "kind": moment.kind, "channel": channel,
+             "language": lang, "subject": subj, "body": text, "status": status, "attempts": 0,
+             "last_error": None if status != "skipped" else "kênh chưa cấu hình / channel not configured",
+             "created_at": now, "sent_at": now if channel == "in-app" else None, "read_at": None}
+            for lang, channel, subj, text, status in rows]).all()
+        return sorted(row.id for row in written if row.status == "pending")
 
-    def _write_moment(self, conn: Any, moment: Moment, d: Any, proc: Any, now: dt.datetime, *,
-                      items: list[str] | None, reason: str | None) -> list[int]:
-        prefs = self._preferences(conn, d.applicant_account_id)
+    def _prepare_moment(self, conn: Any, moment: Moment, d: Any, proc: Any, *, items: list[str] | None,
+                        reason: str | None) -> list[tuple[str, str, str, str, str]]:
+        """The rows of this moment, one per channel: (language, channel, subject, body, status). The
+        applicant's preferences and the agency's names come in one statement."""
+        if getattr(d, "agency_names", None) is not None:  # a transition's row read them with the dossier
+            by_email, by_sms, language = d.preferences or (None, None, None)
+            name_vi, name_en = d.agency_names
+        else:
+            found = conn.execute(_PREFERENCES_AND_AGENCY, {"account_id": d.applicant_account_id,
+                                                           "agency_id": d.agency_id}).first()
+            name_vi, name_en, by_email, by_sms, language = found if found is not None else (None,) * 5
+        prefs = DEFAULT_PREFERENCES if by_email is None else \
+            Preferences(bool(by_email), bool(by_sms), language_of(language))
         lang = prefs.language
-        context = self._context(conn, d, proc, lang, items=items, reason=reason)
+        context = self._context(d, proc, lang, (name_vi, name_en), items=items, reason=reason)
         subject, body = self.texts.render(moment.kind, lang, context)
-        rows: list[tuple[str, str, str, str]] = [("in-app", subject, body, "sent")]
+        rows = [(lang, "in-app", subject, body, "sent")]
         if prefs.email:
-            rows.append(("email", subject, body, "pending" if self.senders["email"] else "skipped"))
+            rows.append((lang, "email", subject, body, "pending" if self.senders["email"] else "skipped"))
         if prefs.sms:
             text = sms_text(moment, lang, context["code"], self.portal_url)
-            rows.append(("sms", text[:300], text, "pending" if self.senders["sms"] else "skipped"))
-        deliver: list[int] = []
-        for channel, subj, text, status in rows:
-            new_id = conn.execute(insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id), {
-                "account_id": d.applicant_account_id, "dossier_id": d.id, "kind": moment.kind, "channel": channel,
-                "language": lang, "subject": subj, "body": text, "status": status, "attempts": 0,
-                "last_error": None if status != "skipped" else "kênh chưa cấu hình / channel not configured",
-                "created_at": now, "sent_at": now if channel == "in-app" else None, "read_at": None,
-            }).scalar_one()
-            if status == "pending":
-                deliver.append(new_id)
-        return deliver
+            rows.append((lang, "sms", text[:300], text, "pending" if self.senders["sms"] else "skipped"))
+        return rows
 
-    def _context(self, conn: Any, d: Any, proc: Any, lang: str, *, items: Any, reason: Any) -> dict[str, Any]:
-        agency = conn.execute(select(Agency.name_vi, Agency.name_en).where(Agency.id == d.agency_id)).first()
+    def _context(self, d: Any, proc: Any, lang: str, agency: Any, *, items: Any, reason: Any) -> dict[str, Any]:
         return {
             "code": d.code or d.id,
             "procedure": proc.title.get(lang),
-            "agency": (agency.name_en if lang == "en" else agency.name_vi) if agency else "",
+            "agency": (agency[1] if lang == "en" else agency[0]) or "",
             "due_at": _when(d.due_at),
             "original_due_at": _when(d.original_due_at) if d.original_due_at != d.due_at else None,
             "items": list(items or ()),
