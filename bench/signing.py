@@ -12,7 +12,13 @@ attachment. Each round, after 2 warm-up rounds, times in turn:
   ``signing.pades.sign_in_order(..., timestamper=None)``, the signers looked up as ``issue`` does;
 * ``render_sign_bt``: ``DocumentIssuer.issue`` (render + sign in order, each signature with a token
   from the in-process timestamp service);
-* ``verify_bt``: ``DocumentIssuer.verify`` of that round's B-T file;
+* ``verify_bt``: the public QR page's check of that round's B-T file as a result of our own store
+  (``Verification.verification_page`` on a temporary SQLite database: the verdict kept when the file
+  was issued, re-checked for revocation and certificate validity);
+* ``verify_full``: the full cryptographic check of the same file (``DocumentIssuer.verify``), what an
+  upload of unknown bytes gets;
+* ``pdfsig``: poppler's ``pdfsig`` on the same file (a subprocess, an NSS database holding our root),
+  the verification peer;
 * ``upgrade_lta``: ``DocumentIssuer.upgrade`` of that round's B-T file.
 
 Rounds interleave the steps, so a slow spell of a shared machine hits all steps alike. Every signed
@@ -48,6 +54,7 @@ UNIT = "ms"
 NEEDS_DATABASE = False  # runs in a temporary folder of its own (python -m bench skips the database)
 WARMUP_ROUNDS = 2
 GOAL_RATIO = 1.25  # render + sign B-T at most 25 % more than render alone
+GOAL_VERIFY_RATIO = 2.0  # verifying a result of our own store at most twice poppler's pdfsig on the same file
 
 ROOT = Path(__file__).resolve().parent.parent
 PROCEDURE_DIR = ROOT / "procedures" / "birth-registration"
@@ -98,12 +105,14 @@ SAMPLE_DATA: dict[str, Any] = {
     "registry": AGENCY["name"],
 }
 
-STEPS = ("render", "render_sign_bb", "render_sign_bt", "verify_bt", "upgrade_lta")
+STEPS = ("render", "render_sign_bb", "render_sign_bt", "verify_bt", "verify_full", "pdfsig", "upgrade_lta")
 STEP_LABELS = {
     "render": "render alone (baseline)",
     "render_sign_bb": "render + sign B-B (2 signatures)",
     "render_sign_bt": "render + sign B-T (issue)",
-    "verify_bt": "verify a B-T file",
+    "verify_bt": "verify B-T: our result (QR page)",
+    "verify_full": "verify B-T: full check (upload)",
+    "pdfsig": "pdfsig on the B-T file (peer)",
     "upgrade_lta": "upgrade B-T to B-LTA",
 }
 SIGNER_STEPS = [("leader", "officer", LEADER["username"]), ("agency", "agency", AGENCY["code"])]
@@ -206,11 +215,15 @@ def _font_family(font_cache_dir: Path) -> str | None:
 
 
 class Steps:
-    """The five timed operations on one issuer and job; each returns what it produced."""
+    """The timed operations on one issuer and job; each returns what it produced. ``store`` (our own
+    store, for ``verify_bt``) and ``nss_dir`` (for ``pdfsig``) are optional: without them those steps
+    are skipped."""
 
-    def __init__(self, issuer: Any, job: Job):
+    def __init__(self, issuer: Any, job: Job, store: OwnStore | None = None, nss_dir: Path | None = None):
         self.issuer = issuer
         self.job = job
+        self.store = store
+        self.nss_dir = nss_dir
 
     def render(self) -> bytes:
         return self.issuer.render(self.job.template, self.job.context, **self.job.render_kwargs())
@@ -229,8 +242,108 @@ class Steps:
     def verify(self, pdf: bytes) -> dict[str, Any]:
         return self.issuer.verify(pdf)
 
+    def verify_own(self) -> Any:
+        return self.store.page()
+
+    def pdfsig(self, path: Path) -> str:
+        return subprocess.run(["pdfsig", "-nssdir", f"sql:{self.nss_dir}", str(path)], capture_output=True,
+                              text=True, check=True, timeout=60).stdout
+
     def upgrade(self, pdf: bytes) -> bytes:
         return self.issuer.upgrade(pdf)
+
+
+class OwnStore:
+    """A temporary SQLite database wired like the application (``bootstrap``) on the benchmark's data dir,
+    with one birth-certificate result whose stored file is set to each round's B-T file (its verdict kept
+    as the issuing worker keeps it); ``page`` is what the result's QR code opens."""
+
+    def __init__(self, workdir: Path):
+        from motcua.bootstrap import bootstrap, upgrade_database
+        from motcua.settings import Settings
+
+        url = f"sqlite:///{workdir / 'bench.db'}"
+        upgrade_database(url)
+        settings = Settings.from_environment({"DATA_DIR": str(workdir / "instance"), "DATABASE_URL": url,
+                                              "PUBLIC_URL": PUBLIC_URL, "SECRET_KEY": "bench-secret"}, environ={})
+        self.services = bootstrap(settings, clock=lambda: ISSUED_AT)
+        self.services.procedures.publish_procedures()
+        self.token = self.services.links.verify_url(RESULT_ID).rsplit("/", 1)[1]
+        self._insert_result()
+
+    def _insert_result(self) -> None:
+        from engine.adapters.models import Agency, Result, ResultHolder
+
+        with self.services.uow() as uow:
+            s = uow.session
+            agency = Agency(code=AGENCY["code"], name_vi=AGENCY["name"], name_en="Ba Dinh ward", level="commune",
+                            address=AGENCY["address"])
+            s.add(agency)
+            s.flush()
+            version = next(p.version for p in self.services.catalogue.current() if p.id == "birth-registration")
+            job = birth_certificate_job()
+            result = Result(id=RESULT_ID, number=NUMBER, procedure_id="birth-registration", procedure_version=version,
+                            result_key=RESULT_KEY, evidence_type=job.attachment["evidence_type"],
+                            issuer_agency_id=agency.id, issued_at=ISSUED_AT, status="valid",
+                            data=dict(job.attachment["data"]), signers=[])
+            result.holders = [ResultHolder(personal_id=SAMPLE_DATA["child_personal_id"])]
+            s.add(result)
+            uow.commit()
+
+    def issue(self, pdf: bytes) -> None:
+        """Untimed: the round's B-T file becomes the result's stored file, its verdict kept (as at issue)."""
+        from sqlalchemy import update
+
+        from engine.adapters.models import Result
+
+        digest = self.services.issuance.record_verdict(pdf)
+        with self.services.uow() as uow:
+            uow.session.execute(update(Result).where(Result.id == RESULT_ID).values(pdf_sha256=digest,
+                                                                                      signed_sha256=digest))
+            uow.commit()
+
+    def page(self) -> Any:
+        return self.services.verification.verification_page(RESULT_ID, self.token)
+
+    def close(self) -> None:
+        engine = getattr(self.services, "engine", None)
+        if engine is not None:
+            engine.dispose()
+
+
+def nss_database(workdir: Path, root_pem: bytes) -> Path | None:
+    """An NSS database holding our root and nothing else, for pdfsig; None when poppler-utils or
+    libnss3-tools are missing."""
+    if not (shutil.which("pdfsig") and shutil.which("certutil")):
+        return None
+    folder = workdir / "nssdb"
+    folder.mkdir()
+    (workdir / "root.pem").write_bytes(root_pem)
+    subprocess.run(["certutil", "-N", "-d", f"sql:{folder}", "--empty-password"], check=True, capture_output=True)
+    subprocess.run(["certutil", "-A", "-d", f"sql:{folder}", "-n", "root", "-t", "CT,C,C", "-i",
+                    str(workdir / "root.pem")], check=True, capture_output=True)
+    return folder
+
+
+def _check_pdfsig(out: str, what: str) -> None:
+    """pdfsig exits 0 whatever it finds: both signatures must read valid and trusted."""
+    blocks = out.split("Signature #")[1:]
+    if len(blocks) != len(FIELDS) or not all("Signature is Valid." in b and "Certificate is Trusted." in b
+                                             for b in blocks):
+        raise CorrectnessError(f"{what}: pdfsig does not find {len(FIELDS)} valid, trusted signatures:\n{out}")
+
+
+def _check_page(page: Any, full: dict[str, Any], what: str) -> None:
+    """Our own result's page: answered from the stored verdict, genuine, the same signatures as the full check."""
+    check = page.check
+    if check is None or check.basis != "stored_verdict" or not check.valid or page.outcome != "genuine":
+        raise CorrectnessError(f"{what}: the QR page did not answer from the stored verdict as genuine: "
+                               f"{check and (check.basis, check.valid, check.problem)}, {page.outcome}")
+    ours = [(s.field, s.intact, s.trusted, s.covers_whole_document, s.timestamp_time) for s in check.signatures]
+    theirs = [(s["field"], s["intact"], s["trusted"], s["covers_whole_document"], s["timestamp_time"])
+              for s in full["signatures"]]
+    if ours != theirs:
+        raise CorrectnessError(f"{what}: the stored verdict differs from the full check: {ours} != {theirs}")
 
 
 def _timed(fn: Callable[..., Any], *args: Any) -> tuple[Any, float]:
@@ -267,13 +380,22 @@ class Round:
     sizes: dict[str, int]
 
 
-def _round(steps: Steps, label: str) -> Round:
-    """One timed pass over the five steps, then the (untimed) checks of every file it signed."""
+def _round(steps: Steps, label: str, scratch: Path) -> Round:
+    """One timed pass over the steps, then the (untimed) checks of every file it signed."""
     times: dict[str, float] = {}
     plain, times["render"] = _timed(steps.render)
     bb, times["render_sign_bb"] = _timed(steps.render_sign_bb)
     bt, times["render_sign_bt"] = _timed(steps.render_sign_bt)
-    bt_report, times["verify_bt"] = _timed(steps.verify, bt)
+    page = None
+    if steps.store is not None:
+        steps.store.issue(bt)  # untimed: stored, its verdict kept, as the issuing worker does
+        page, times["verify_bt"] = _timed(steps.verify_own)
+    bt_report, times["verify_full"] = _timed(steps.verify, bt)
+    pdfsig_out = None
+    if steps.nss_dir is not None:
+        path = scratch / "bt.pdf"
+        path.write_bytes(bt)
+        pdfsig_out, times["pdfsig"] = _timed(steps.pdfsig, path)
     lta, times["upgrade_lta"] = _timed(steps.upgrade, bt)
 
     if not plain.startswith(b"%PDF-"):
@@ -283,6 +405,10 @@ def _round(steps: Steps, label: str) -> Round:
             raise CorrectnessError(f"{label}: the {what} file is not a signed PDF")
     _check(steps.verify(bb), f"{label} B-B file", timestamped=False)
     _check(bt_report, f"{label} B-T file", timestamped=True)
+    if page is not None:
+        _check_page(page, bt_report, f"{label} B-T file")
+    if pdfsig_out is not None:
+        _check_pdfsig(pdfsig_out, f"{label} B-T file")
     if not lta.startswith(bt):
         raise CorrectnessError(f"{label}: the B-LTA file does not extend the B-T file incrementally")
     _check(steps.verify(lta), f"{label} B-LTA file", timestamped=True, doc_timestamps=1)
@@ -342,7 +468,7 @@ def p90(values: list[float]) -> float:
 
 
 def run(*, count: int = 20) -> dict:
-    """Measure the five steps ``count`` times each (after the warm-ups); return the JSON-line object."""
+    """Measure the steps ``count`` times each (after the warm-ups); return the JSON-line object."""
     if count < 1:
         raise ValueError("count must be positive")
     job = birth_certificate_job()
@@ -350,24 +476,33 @@ def run(*, count: int = 20) -> dict:
         note("  setting up a PKI (agency seal, leader) and the font cache in a temporary folder ...")
         issuer, setup = _issuer(workdir)
         family = _font_family(issuer.font_cache_dir)
-        steps = Steps(issuer, job)
-        for i in range(WARMUP_ROUNDS):
-            _round(steps, f"warm-up {i + 1}")
-        note(f"  timing {count} rounds of: {', '.join(STEPS)} ...")
-        samples: dict[str, list[float]] = {s: [] for s in STEPS}
-        rounds: list[Round] = []
-        for i in range(count):
-            r = _round(steps, f"round {i + 1}")
-            rounds.append(r)
-            for s in STEPS:
-                samples[s].append(r.times[s])
+        note("  a temporary SQLite store with one result, and an NSS database with our root for pdfsig ...")
+        store = OwnStore(workdir)
+        nss_dir = nss_database(workdir, issuer.root_pem())
+        if nss_dir is None:
+            note("  pdfsig or certutil is not installed (poppler-utils, libnss3-tools): no pdfsig figures")
+        try:
+            steps = Steps(issuer, job, store, nss_dir)
+            for i in range(WARMUP_ROUNDS):
+                _round(steps, f"warm-up {i + 1}", workdir)
+            note(f"  timing {count} rounds of: {', '.join(STEPS)} ...")
+            samples: dict[str, list[float]] = {s: [] for s in STEPS}
+            rounds: list[Round] = []
+            for i in range(count):
+                r = _round(steps, f"round {i + 1}", workdir)
+                rounds.append(r)
+                for s in STEPS:
+                    if s in r.times:
+                        samples[s].append(r.times[s])
+        finally:
+            store.close()
         note("  cold start in a fresh interpreter ...")
         cold = cold_start(issuer, job)
 
     figures: dict[str, Any] = {}
     for s in STEPS:
-        figures[f"{s}_median_ms"] = _ms(statistics.median(samples[s]))
-        figures[f"{s}_p90_ms"] = _ms(p90(samples[s]))
+        figures[f"{s}_median_ms"] = _ms(statistics.median(samples[s])) if samples[s] else None
+        figures[f"{s}_p90_ms"] = _ms(p90(samples[s])) if samples[s] else None
     render = statistics.median(samples["render"])
     bb = statistics.median(samples["render_sign_bb"])
     bt = statistics.median(samples["render_sign_bt"])
@@ -376,12 +511,25 @@ def run(*, count: int = 20) -> dict:
     figures["ratio_bb"] = round(bb / render, 3)
     figures["ratio_bt"] = round(bt / render, 3)
     figures["goal_ratio_bt"] = GOAL_RATIO
-    figures["goal_met"] = figures["ratio_bt"] <= GOAL_RATIO
+    figures["goal_sign_met"] = figures["ratio_bt"] <= GOAL_RATIO
+    if samples["pdfsig"]:
+        peer = statistics.median(samples["pdfsig"])
+        figures["ratio_verify_to_pdfsig"] = round(statistics.median(samples["verify_bt"]) / peer, 3)
+        figures["ratio_verify_full_to_pdfsig"] = round(statistics.median(samples["verify_full"]) / peer, 3)
+    else:
+        figures["ratio_verify_to_pdfsig"] = figures["ratio_verify_full_to_pdfsig"] = None
+    figures["goal_ratio_verify"] = GOAL_VERIFY_RATIO
+    figures["goal_verify_met"] = (figures["ratio_verify_to_pdfsig"] is not None
+                                  and figures["ratio_verify_to_pdfsig"] <= GOAL_VERIFY_RATIO)
+    figures["goal_met"] = figures["goal_sign_met"] and figures["goal_verify_met"]
     last = rounds[-1].sizes
     figures.update({"pdf_bytes": last["render"], "signed_bb_bytes": last["bb"], "signed_bt_bytes": last["bt"],
                     "signed_lta_bytes": last["lta"]})
     figures["files_verified"] = 3 * (count + WARMUP_ROUNDS)  # B-B, B-T, B-LTA of every round, asserted valid
+    figures["pages_checked"] = len(samples["verify_bt"]) + WARMUP_ROUNDS  # our result's QR page, from the verdict
+    figures["pdfsig_checked"] = len(samples["pdfsig"]) + (WARMUP_ROUNDS if samples["pdfsig"] else 0)
     figures["signatures_per_file"] = len(SIGNER_STEPS)
+    figures["timestamps_per_file"] = len(SIGNER_STEPS)  # one token per signature (see bench/README.md)
     figures.update(cold)
     figures.update(setup)
     figures["font_family"] = family
@@ -391,7 +539,8 @@ def run(*, count: int = 20) -> dict:
         "name": NAME,
         "unit": UNIT,
         "figures": figures,
-        "baseline": {"step": "render", "median_ms": figures["render_median_ms"], "p90_ms": figures["render_p90_ms"]},
+        "baseline": {"step": "render", "median_ms": figures["render_median_ms"], "p90_ms": figures["render_p90_ms"],
+                     "verify_peer": "pdfsig", "pdfsig_median_ms": figures["pdfsig_median_ms"]},
         "ratio": figures["ratio_bt"],
     }
 
@@ -406,6 +555,9 @@ def format_text(result: dict) -> str:
     ]
     for s in STEPS:
         med = f[f"{s}_median_ms"]
+        if med is None:
+            lines.append(f"  {STEP_LABELS[s]:<34}  {'-':>8}  {'-':>8}  {'-':>8}")
+            continue
         lines.append(f"  {STEP_LABELS[s]:<34}  {med:>8.1f}  {f[f'{s}_p90_ms']:>8.1f}  {med / render:>8.2f}")
     lines.append(f"  signing adds (difference of medians): B-B {f['sign_bb_added_ms']:.1f} ms, "
                  f"B-T {f['sign_bt_added_ms']:.1f} ms")
@@ -414,9 +566,14 @@ def format_text(result: dict) -> str:
     lines.append(f"  cold start (fresh interpreter): import signing {f['cold_import_ms']:.0f} ms + first render "
                  f"{f['cold_first_render_ms']:.0f} ms ({f['cold_process_ms']:.0f} ms for the whole process)")
     lines.append(f"  set-up: font cache {f['font_cache_build_ms']:.0f} ms, PKI {f['pki_setup_ms']:.0f} ms")
-    lines.append(f"  checked: {f['files_verified']} signed files verified valid")
+    lines.append(f"  checked: {f['files_verified']} signed files verified valid, {f['pages_checked']} QR pages "
+                 f"answered from the stored verdict, {f['pdfsig_checked']} pdfsig reports valid and trusted")
     lines.append(f"  ratio B-B {f['ratio_bb']:.3f}; ratio B-T {result['ratio']:.3f} "
-                 f"(goal <= {f['goal_ratio_bt']}: {'met' if f['goal_met'] else 'NOT met'})")
+                 f"(goal <= {f['goal_ratio_bt']}: {'met' if f['goal_sign_met'] else 'NOT met'})")
+    if f["ratio_verify_to_pdfsig"] is not None:
+        lines.append(f"  verify / pdfsig: our result {f['ratio_verify_to_pdfsig']:.3f} "
+                     f"(goal <= {f['goal_ratio_verify']}: {'met' if f['goal_verify_met'] else 'NOT met'}); "
+                     f"full check {f['ratio_verify_full_to_pdfsig']:.3f}")
     return "\n".join(lines)
 
 

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ from markupsafe import Markup
 from signing.pades import sign_in_order, upgrade_to_lta
 from signing.pki import PKI, Party
 from signing.render import Renderer, canonical_json, qr_svg
-from signing.verification import verify_pdf
+from signing.verification import recheck_verdict, report_dict, revoked_certificates, verify_pdf
 
 class DocumentIssuer:
     def __init__(self, pki_dir: Path, passphrase: bytes, font_cache_dir: Path, *, tsa_url: str | None = None):
@@ -101,10 +100,11 @@ class DocumentIssuer:
             return upgrade_to_lta(pdf, self.pki)
 
     def verify(self, pdf: bytes) -> dict[str, Any]:
-        report = verify_pdf(pdf, self.pki.trust_roots(), crls=self.pki.crls())
-        out = asdict(report)
-        out["signatures"] = [
-            {k: (v.isoformat() if isinstance(v, dt.datetime) else v) for k, v in sig.items()}
-            for sig in out["signatures"]
-        ]
-        return out
+        """The full cryptographic check (``signing.verification.verify_pdf``) as plain values."""
+        return report_dict(verify_pdf(pdf, self.pki.trust_roots(), crls=self.pki.crls()))
+
+    def recheck(self, verdict: dict[str, Any], *, now: dt.datetime | None = None) -> dict[str, Any]:
+        """A stored verdict of a file this system issued, re-checked for what changes with time only:
+        revocation of the signing certificates (our CRLs as they are now) and their validity at now."""
+        when = now or dt.datetime.now(dt.timezone.utc)
+        return recheck_verdict(verdict, revoked=revoked_certificates(self.pki.crls()), now=when)

@@ -60,6 +60,8 @@ from pyhanko.sign.general import get_pyca_cryptography_hash
 from pyhanko_certvalidator import ValidationContext
 from pyhanko_certvalidator.registry import SimpleCertificateStore
 
+from signing.fastcms import PadesTemplate, TokenTemplate, load_content_info, random_nonce
+
 try:  # advisory lock so that two processes running ensure() at once do not both create a CA
     import fcntl
 except ImportError:  # pragma: no cover - not POSIX
@@ -170,11 +172,51 @@ _SIGNING_KEY_USAGE = x509.KeyUsage(digital_signature=True, content_commitment=Tr
 
 class CachedKeySigner(signers.SimpleSigner):
     """pyHanko's SimpleSigner re-parses the DER key on every raw signature (twice per PDF
-    signature); for RSA that costs 40+ ms each. This keeps the parsed key (reference §5)."""
+    signature); for RSA that costs 40+ ms each. This keeps the parsed key (reference §5).
+
+    It also assembles its PAdES CMS from parts encoded once per signer (``signing.fastcms``):
+    the certificate chain, the signer identifier, the algorithm identifiers and the
+    signing-certificate-v2 attribute are the same in every document. The signer object is cached
+    per process (:meth:`PKI.signer`), so a worker encodes them once."""
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self._key = serialization.load_der_private_key(self.signing_key.dump(), None)
+        self._templates: dict[str, PadesTemplate] = {}
+
+    def _template(self, digest_algorithm: str) -> PadesTemplate:
+        found = self._templates.get(digest_algorithm)
+        if found is None:
+            found = PadesTemplate(self.signing_cert, list(self.cert_registry or ()),
+                                  self.get_signature_mechanism_for_digest(digest_algorithm), digest_algorithm,
+                                  embed_roots=self.embed_roots)
+            self._templates[digest_algorithm] = found
+        return found
+
+    async def async_sign(self, data_digest: bytes, digest_algorithm: str, dry_run=False, use_pades=False,
+                         timestamper=None, signed_attr_settings=None, is_pdf_sig=True, encap_content_info=None):
+        plain = (use_pades and is_pdf_sig and not dry_run and encap_content_info is None
+                 and self.signed_attr_prov_spec is None and self.unsigned_attr_prov_spec is None
+                 and not self.attribute_certs and self.signing_cert is not None
+                 and (signed_attr_settings is None or (signed_attr_settings.cades_signed_attrs is None
+                                                       and getattr(signed_attr_settings, "adobe_revinfo_attr", None) is None)))
+        if not plain:  # anything but a PAdES baseline signature: pyHanko's own assembly
+            return await super().async_sign(data_digest, digest_algorithm, dry_run=dry_run, use_pades=use_pades,
+                                            timestamper=timestamper, signed_attr_settings=signed_attr_settings,
+                                            is_pdf_sig=is_pdf_sig, encap_content_info=encap_content_info)
+        digest_algorithm = digest_algorithm.lower()
+        self._check_digest_algorithm(digest_algorithm)
+        template = self._template(digest_algorithm)
+        signed_attrs = template.signed_attrs(data_digest)
+        signature = await self.async_sign_raw(signed_attrs, digest_algorithm)
+        token = None
+        if timestamper is not None:
+            imprint = hashlib.new(digest_algorithm, signature).digest()
+            if isinstance(timestamper, InProcessTimeStamper):
+                token = timestamper.token(imprint, digest_algorithm)
+            else:  # a remote service: its token as it sent it
+                token = (await timestamper.async_timestamp(imprint, digest_algorithm)).dump()
+        return load_content_info(template.content_info(signed_attrs, signature, token))
 
     def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
         mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
@@ -198,6 +240,21 @@ class InProcessTimeStamper(timestamps.DummyTimeStamper):
         super().__init__(tsa_cert=tsa_cert, tsa_key=asn1_keys.PrivateKeyInfo.load(der),
                          certs_to_embed=SimpleCertificateStore.from_certs(list(certs_to_embed)))
         self._rsa_key = tsa_key
+        self._template = TokenTemplate(self.tsa_cert, self.certs_to_embed)
+
+    def token(self, message_digest: bytes, md_algorithm: str) -> bytes:
+        """A timestamp token (DER) for ``message_digest``, its constant parts encoded once
+        (``signing.fastcms``); the same layout as the token pyHanko's DummyTimeStamper returns."""
+        when = self.fixed_dt or dt.datetime.now(dt.timezone.utc)
+        md_algorithm = md_algorithm.lower()
+        template = self._template
+        tst_info = template.tst_info(message_digest, md_algorithm, when, random_nonce() if self.include_nonce else None)
+        signed_attrs = template.signed_attrs(tst_info, md_algorithm, when)
+        signature = self._rsa_key.sign(signed_attrs, PKCS1v15(), get_pyca_cryptography_hash(md_algorithm))
+        return template.token(tst_info, signed_attrs, signature, md_algorithm)
+
+    async def async_timestamp(self, message_digest, md_algorithm):
+        return load_content_info(self.token(message_digest, md_algorithm))
 
     def _sign_tst_info(self, tst_info_data, md_algorithm, gen_time):
         from asn1crypto import cms, core

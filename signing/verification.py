@@ -89,6 +89,11 @@ class SignatureCheck:
     covers_whole_document: bool  # nothing but later signatures or archival data follows it
     summary: str
     kind: str = "signature"  # "signature" | "document_timestamp"
+    # the signing certificate, for re-checking a stored verdict (recheck_verdict): serial (hex),
+    # issuer (sha256 of its normalised name), end of validity
+    certificate_serial: str | None = None
+    certificate_issuer: str | None = None
+    certificate_not_after: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -182,7 +187,7 @@ async def _check_all(reader, sigs, doc_timestamps, roots, revinfo) -> tuple[list
             field=sig.field_name, signer_name=name, signer_organization=org,
             signing_time=status.signer_reported_dt, timestamp_time=ts.timestamp if ts is not None else None,
             intact=intact, trusted=trusted, covers_whole_document=covers,
-            summary=_summary(status, intact, covers, ts_ok)))
+            summary=_summary(status, intact, covers, ts_ok), **_certificate(status.signing_cert)))
 
     for tst in doc_timestamps:
         try:
@@ -205,7 +210,8 @@ async def _check_all(reader, sigs, doc_timestamps, roots, revinfo) -> tuple[list
         checks.append(SignatureCheck(
             field=tst.field_name, signer_name=name, signer_organization=org, signing_time=None,
             timestamp_time=status.timestamp, intact=intact, trusted=trusted, covers_whole_document=covers,
-            summary=("document timestamp " + status.summary()), kind="document_timestamp"))
+            summary=("document timestamp " + status.summary()), kind="document_timestamp",
+            **_certificate(status.signing_cert)))
 
     for problem in (PROBLEM_MODIFIED, PROBLEM_REVOKED, PROBLEM_UNTRUSTED, PROBLEM_TIMESTAMP):
         if problem in problems:
@@ -245,6 +251,73 @@ def _subject(cert: asn1_x509.Certificate | None) -> tuple[str | None, str | None
         return str(value) if value is not None else None
 
     return first("common_name"), first("organization_name")
+
+
+def _certificate(cert: asn1_x509.Certificate | None) -> dict:
+    if cert is None:
+        return {}
+    return {"certificate_serial": format(cert.serial_number, "x"), "certificate_issuer": issuer_key(cert.issuer),
+            "certificate_not_after": cert["tbs_certificate"]["validity"]["not_after"].native}
+
+
+def issuer_key(name: asn1_x509.Name) -> str:
+    """A certificate issuer's name as a stable key (sha256 of asn1crypto's normalised form)."""
+    return hashlib.sha256(name.hashable.encode("utf-8")).hexdigest()
+
+
+# ---------------------------------------------------------------------- a stored verdict, re-checked
+
+SIGNATURE_FIELDS = tuple(SignatureCheck.__dataclass_fields__)
+_PROBLEM_ORDER = (PROBLEM_MODIFIED, PROBLEM_REVOKED, PROBLEM_UNTRUSTED, PROBLEM_TIMESTAMP)
+
+
+def report_dict(report: PdfVerification) -> dict:
+    """The report as plain values (times as ISO text), without a deep copy of the attachment."""
+    return {
+        "valid": report.valid, "sha256": report.sha256, "problem": report.problem, "attachment": report.attachment,
+        "signatures": [{f: (v.isoformat() if isinstance(v, datetime) else v)
+                        for f in SIGNATURE_FIELDS for v in (getattr(sig, f),)} for sig in report.signatures],
+    }
+
+
+def revoked_certificates(crls: Iterable) -> set[tuple[str, str]]:
+    """(issuer key, serial in hex) of every certificate the given CRLs list."""
+    out: set[tuple[str, str]] = set()
+    for item in crls:
+        crl = _as_crl(item)
+        issuer = issuer_key(crl["tbs_cert_list"]["issuer"])
+        for entry in crl["tbs_cert_list"]["revoked_certificates"] or ():
+            out.add((issuer, format(entry["user_certificate"].native, "x")))
+    return out
+
+
+def recheck_verdict(verdict: dict, *, revoked: set[tuple[str, str]], now: datetime) -> dict:
+    """A stored verdict (``report_dict`` of a full check, without the attachment) brought up to
+    ``now``: a signing certificate listed in ``revoked`` or no longer valid makes its signature
+    untrusted, as a full check today would. Nothing else is re-examined: the verdict is keyed by the
+    file's SHA-256, so its bytes are the bytes that were checked."""
+    sigs = []
+    problems = {verdict["problem"]} if verdict.get("problem") else set()
+    for sig in verdict.get("signatures") or []:
+        sig = dict(sig)
+        serial, issuer, not_after = (sig.get("certificate_serial"), sig.get("certificate_issuer"),
+                                     sig.get("certificate_not_after"))
+        notes = []
+        if serial and issuer and (issuer, serial) in revoked:
+            notes.append("signer certificate revoked")
+            problems.add(PROBLEM_REVOKED if sig.get("kind") == "signature" else PROBLEM_TIMESTAMP)
+        if not_after and datetime.fromisoformat(not_after) <= now:
+            notes.append(f"certificate expired on {not_after}")
+            problems.add(PROBLEM_UNTRUSTED if sig.get("kind") == "signature" else PROBLEM_TIMESTAMP)
+        if notes:
+            sig["trusted"] = False
+            sig["summary"] = "; ".join([sig.get("summary") or "", *notes]).lstrip("; ")
+        sigs.append(sig)
+    problem = verdict.get("problem")
+    if problem is None:
+        problem = next((p for p in _PROBLEM_ORDER if p in problems), None)
+    return {"valid": bool(verdict.get("valid")) and problem is None, "sha256": verdict.get("sha256"),
+            "problem": problem, "attachment": None, "signatures": sigs}
 
 
 # ---------------------------------------------------------------------- revisions after a signature

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -61,14 +62,26 @@ def test_signing_benchmark_prints_one_json_line_and_every_signed_file_verified(t
     assert result["name"] == "signing"
     assert result["unit"] == "ms"
     figures, baseline = result["figures"], result["baseline"]
-    for step in ("render", "render_sign_bb", "render_sign_bt", "verify_bt", "upgrade_lta"):
+    has_pdfsig = shutil.which("pdfsig") is not None and shutil.which("certutil") is not None
+    steps = ["render", "render_sign_bb", "render_sign_bt", "verify_bt", "verify_full", "upgrade_lta"]
+    for step in steps + (["pdfsig"] if has_pdfsig else []):
         assert figures[f"{step}_median_ms"] > 0, step
         assert figures[f"{step}_p90_ms"] >= figures[f"{step}_median_ms"], step
     assert baseline == {"step": "render", "median_ms": figures["render_median_ms"],
-                        "p90_ms": figures["render_p90_ms"]}
+                        "p90_ms": figures["render_p90_ms"], "verify_peer": "pdfsig",
+                        "pdfsig_median_ms": figures["pdfsig_median_ms"]}
     assert result["ratio"] == figures["ratio_bt"] > 0
     assert figures["ratio_bb"] > 0
-    assert isinstance(figures["goal_met"], bool)
+    for key in ("goal_met", "goal_sign_met", "goal_verify_met"):
+        assert isinstance(figures[key], bool), key
+    assert figures["goal_met"] == (figures["goal_sign_met"] and figures["goal_verify_met"])
+    assert figures["goal_ratio_bt"] == 1.25 and figures["goal_ratio_verify"] == 2.0
+    if has_pdfsig:
+        assert figures["ratio_verify_to_pdfsig"] > 0 and figures["ratio_verify_full_to_pdfsig"] > 0
+        assert figures["pdfsig_checked"] == figures["count"] + figures["warmup_rounds"]
+    # our result's QR page answered from the stored verdict in every round, checked against the full check
+    assert figures["pages_checked"] == figures["count"] + figures["warmup_rounds"]
+    assert figures["timestamps_per_file"] == 2
     # signatures and the DSS revision make the file larger; a timestamp token fits in the room
     # reserved for each signature, so B-T is about as large as B-B (a few bytes either way: the
     # length of DER integers in the signatures and of the date strings varies from run to run)

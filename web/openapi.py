@@ -231,7 +231,11 @@ def _schemas() -> dict:
                             dossier_id=MAYBE_STR),
         "Verification": _obj(["valid", "signatures", "result"], valid={"type": "boolean"}, problem=MAYBE_STR,
                              sha256=STR, signatures={"type": "array", "items": {"type": "object"}},
-                             result={"type": ["object", "null"]}, slip={"type": ["object", "null"]}),
+                             result={"type": ["object", "null"]}, slip={"type": ["object", "null"]},
+                             basis={"type": "string", "enum": ["stored_verdict", "signatures"],
+                                    "description": "stored_verdict: a file this system signed, answered from the "
+                                                   "verdict kept at issue (re-checked for revocation and certificate "
+                                                   "validity); signatures: the full cryptographic check"}),
         "Kpis": _obj(["on_time_rate", "online_rate", "e_result_rate", "reuse_rate", "satisfaction", "declared_field_cut"],
                      period={"type": "object"}, dossiers_received={"type": "integer"},
                      on_time_rate={"type": ["number", "null"]}, online_rate={"type": ["number", "null"]},

@@ -344,6 +344,18 @@ class Slip(Base):
     issue_error: Mapped[str | None] = mapped_column(String(300))
 
 
+class SignedVerdict(Base):
+    """The verdict of the full cryptographic check of a signed file this system issued (a result, its
+    B-LTA form, a slip), keyed by the file's SHA-256 (the blob store's address): a later check of the
+    same bytes answers from it, re-checking only revocation and certificate validity at that time."""
+
+    __tablename__ = "signed_verdicts"
+
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    verdict: Mapped[dict] = mapped_column(JSONType)  # signing.verification.report_dict, without the attachment
+    verified_at: Mapped[dt.datetime] = mapped_column(DateTime)
+
+
 class ResultHolder(Base):
     __tablename__ = "result_holders"
 

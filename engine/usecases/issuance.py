@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from sqlalchemy import func, select, update
 
 from engine.adapters import queries
-from engine.adapters.models import Account, Agency, Dossier, Result, ResultHolder, Slip, new_uuid
+from engine.adapters.models import Account, Agency, Dossier, Result, ResultHolder, SignedVerdict, Slip, new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -50,6 +50,7 @@ class DocumentIssuer(Protocol):
               signers: list[tuple[str, str, str]]) -> bytes: ...
     def render_unsigned(self, template: Path, context: dict, *, title: str) -> bytes: ...
     def verify(self, pdf: bytes) -> dict[str, Any]: ...
+    def recheck(self, verdict: dict[str, Any]) -> dict[str, Any]: ...
     def upgrade(self, pdf: bytes) -> bytes: ...
     def has_party(self, kind: str, key: str) -> bool: ...
     def ensure_parties(self, parties: list[dict[str, str]]) -> None: ...
@@ -286,6 +287,7 @@ class Issuance:
         if on_signed is not None:
             on_signed(kind, doc_id)  # tests stop a worker here: signed, not yet stored
         digest = self.blobs.put(pdf)
+        verdict = self.verdict(pdf)
         model = Result if kind == "result" else Slip
         values: dict[str, Any] = {"status": "valid", "pdf_sha256": digest, "signed_at": now, "issue_error": None}
         if kind == "result":
@@ -293,6 +295,8 @@ class Issuance:
         with self.uow() as uow:
             done = uow.session.execute(update(model).where(model.id == doc_id, model.status == "pending")
                                        .values(**values).execution_options(synchronize_session=False)).rowcount
+            if done:
+                self.store_verdict(uow.session, digest, verdict, now)
             if done and kind == "result" and self.feed is not None:
                 self.feed.append(uow.session.connection(), [self.result_issued_event(uow.session, doc_id, now)])
             uow.commit()
@@ -421,12 +425,41 @@ class Issuance:
             current = r.pdf_sha256
         upgraded = self.issuer.upgrade(self.blobs.get(current))
         digest = self.blobs.put(upgraded)
+        verdict = self.verdict(upgraded)
+        now = self.clock()
         with self.uow() as uow:
             done = uow.session.execute(update(Result).where(Result.id == result_id, Result.pdf_sha256 == current)
-                                       .values(pdf_sha256=digest, lta_at=self.clock())
+                                       .values(pdf_sha256=digest, lta_at=now)
                                        .execution_options(synchronize_session=False)).rowcount
+            if done:
+                self.store_verdict(uow.session, digest, verdict, now)
             uow.commit()
         return bool(done)
+
+    # ----------------------------------------------------------------- stored verdicts
+
+    def verdict(self, pdf: bytes) -> dict[str, Any]:
+        """The full check of a file just signed (or upgraded), as it is stored: without the attachment."""
+        report = dict(self.issuer.verify(pdf))
+        report.pop("attachment", None)
+        return report
+
+    @staticmethod
+    def store_verdict(s: Any, digest: str, verdict: dict[str, Any], now: dt.datetime) -> None:
+        """Keep ``verdict`` for the file whose SHA-256 is ``digest`` (in the caller's transaction). Only
+        files this system signed get one; an upload is never stored, so it can never be answered from one."""
+        if s.get(SignedVerdict, digest) is None:
+            s.add(SignedVerdict(sha256=digest, verdict=verdict, verified_at=now))
+
+    def record_verdict(self, pdf: bytes) -> str:
+        """Check and keep the verdict of a signed file of ours already in the store (a document issued
+        before verdicts were kept, the benchmark); returns its SHA-256."""
+        digest = self.blobs.put(pdf)
+        verdict = self.verdict(pdf)
+        with self.uow() as uow:
+            self.store_verdict(uow.session, digest, verdict, self.clock())
+            uow.commit()
+        return digest
 
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from engine.adapters.models import Agency, Dossier, Result, Slip
+from engine.adapters.models import Agency, Dossier, Result, SignedVerdict, Slip
 from engine.adapters.uow import UnitOfWork
 from engine.rules import results as result_rules
 from engine.rules.access import Actor
@@ -76,6 +76,9 @@ class VerificationView:
     signatures: list[SignatureView]
     document: StoredDocumentView | None
     outcome: str = "unknown"  # rules.results.OUTCOMES: genuine, revoked, superseded, expired, unknown, tampered...
+    # "stored_verdict": the bytes are a file this system signed, answered from the verdict kept when it
+    # was issued (re-checked for revocation and certificate validity now); "signatures": checked in full
+    basis: str = "signatures"
 
 
 @dataclass(frozen=True)
@@ -97,14 +100,26 @@ class Verification:
         self.links = links
 
     def verify_document(self, pdf: bytes) -> VerificationView:
-        """Signatures, chain to our root, the file's hash against the store, and the store status."""
+        """Signatures, chain to our root, the file's hash against the store, and the store status.
+
+        A file this system signed (its SHA-256 has a stored verdict) is answered from that verdict,
+        re-checked for revocation and certificate validity now; any other bytes (an upload, a copy
+        changed by one bit) get the full cryptographic check."""
         if self.issuer is None:
             raise ValidationError("verification is not configured")
-        report = self.issuer.verify(pdf)
-        digest = report["sha256"] or hashlib.sha256(pdf).hexdigest()
-        document = self._stored_document(digest)
-        signatures = [SignatureView(**{k: sig.get(k) for k in SignatureView.__dataclass_fields__})
-                      for sig in report["signatures"]]
+        digest = hashlib.sha256(pdf).hexdigest()
+        with self.uow(write=False) as uow:
+            document = self._stored_document(uow.session, digest)
+            verdict = self._verdict(uow.session, digest) if document is not None else None
+        return self._check(digest, document, verdict, lambda: pdf)
+
+    def _check(self, digest: str, document: StoredDocumentView | None, verdict: dict | None,
+               load: Callable[[], bytes]) -> VerificationView:
+        if verdict is not None:
+            report, basis = self.issuer.recheck(verdict), "stored_verdict"
+        else:
+            report, basis = self.issuer.verify(load()), "signatures"
+        signatures = [SignatureView(**{k: sig.get(k) for k in _SIGNATURE_VIEW_FIELDS}) for sig in report["signatures"]]
         problem = report["problem"]
         valid = bool(report["valid"])
         if valid and document is None:
@@ -113,17 +128,20 @@ class Verification:
             valid, problem = False, f"the document is {document.status}"
         outcome = result_rules.outcome(checked=True, valid=valid, problem=report["problem"] or problem,
                                        status=document.status if document else None)
-        return VerificationView(valid, problem, digest, signatures, document, outcome)
+        return VerificationView(valid, problem, digest, signatures, document, outcome, basis)
 
-    def _stored_document(self, digest: str) -> StoredDocumentView | None:
-        with self.uow(write=False) as uow:
-            s = uow.session
-            r = s.execute(select(Result).where((Result.pdf_sha256 == digest) | (Result.signed_sha256 == digest))).scalars().first()
-            if r is not None:
-                return self._result_view(s, r)
-            slip = s.execute(select(Slip).where(Slip.pdf_sha256 == digest)).scalars().first()
-            if slip is not None:
-                return self._slip_view(s, slip)
+    @staticmethod
+    def _verdict(s: Any, digest: str) -> dict | None:
+        row = s.get(SignedVerdict, digest)
+        return dict(row.verdict, sha256=digest) if row is not None and row.verdict else None
+
+    def _stored_document(self, s: Any, digest: str) -> StoredDocumentView | None:
+        r = s.execute(select(Result).where((Result.pdf_sha256 == digest) | (Result.signed_sha256 == digest))).scalars().first()
+        if r is not None:
+            return self._result_view(s, r)
+        slip = s.execute(select(Slip).where(Slip.pdf_sha256 == digest)).scalars().first()
+        if slip is not None:
+            return self._slip_view(s, slip)
         return None
 
     def _result_view(self, s: Any, r: Result) -> StoredDocumentView:
@@ -165,14 +183,17 @@ class Verification:
         return r, slip
 
     def verification_page(self, document_id: str, token: str) -> VerificationPage:
-        """What the QR code opens: the stored document as the public may see it, a fresh check of its
-        stored file, and the verdict in one word."""
+        """What the QR code opens: the stored document as the public may see it, the check of its stored
+        file (from the verdict kept when it was signed, re-checked for revocation and certificate validity
+        now; in full for a file without one), and the verdict in one word."""
         with self.uow(write=False) as uow:
             s = uow.session
             r, slip = self._by_token(s, document_id, token)
             digest = r.pdf_sha256 if r is not None else slip.pdf_sha256
             doc = self._result_view(s, r) if r is not None else self._slip_view(s, slip)
-        check = self.verify_document(self.blobs.get(digest)) if digest and self.issuer is not None else None
+            verdict = self._verdict(s, digest) if digest and self.issuer is not None else None
+        check = (self._check(digest, doc, verdict, lambda: self.blobs.get(digest))
+                 if digest and self.issuer is not None else None)
         if check is not None:
             outcome = check.outcome
         else:
@@ -197,6 +218,9 @@ class Verification:
             if d is not None and d.applicant_account_id == actor.account_id:
                 return FullRecord(kind, document_id, dossier_id, "applicant")
         raise NotFoundError(NOT_FOUND)
+
+
+_SIGNATURE_VIEW_FIELDS = tuple(SignatureView.__dataclass_fields__)
 
 
 def _is_id(value: Any) -> bool:
