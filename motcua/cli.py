@@ -105,6 +105,12 @@ def _init(demo: bool, people: int) -> None:
         click.echo("a bearer token for the API: motcua token USERNAME")
 
 
+# The web server's default shape, chosen by measurement (`python -m bench web --models ...`,
+# docs/capacity.md "The web tier").
+WEB_WORKERS = 2
+WEB_THREADS = 1
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -117,10 +123,14 @@ def _redact(url: str) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=WEB_WORKERS, show_default=True, type=click.IntRange(min=1),
+              help="gunicorn worker processes.")
+@click.option("--threads", default=WEB_THREADS, show_default=True, type=click.IntRange(min=1),
+              help="Threads per worker process (gunicorn's gthread worker); 1: the sync worker, one request "
+                   "at a time per process. See docs/capacity.md, \"The web tier\".")
 @click.option("--no-worker", is_flag=True,
               help="Start no task worker beside the web server (run `motcua worker` elsewhere instead).")
-def run(host: str, port: int, workers: int, no_worker: bool) -> None:
+def run(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
     """Serve the web app with gunicorn, and a task worker in its own process (rendering and signing off
     the request); both stop on SIGTERM."""
     from gunicorn.app.base import BaseApplication
@@ -135,6 +145,8 @@ def run(host: str, port: int, workers: int, no_worker: bool) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query strings: they may hold ids
 
