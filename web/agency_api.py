@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request
@@ -38,14 +39,30 @@ def current_actor(required: bool = True) -> Actor | None:
     return g.actor
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def as_json(obj: Any) -> Any:
+    """Dataclasses as dicts of their fields, tuples as lists, all the way down (what ``jsonify`` takes)."""
+    kind = type(obj)
+    if kind in _SCALARS:  # most values: answered without the dataclass test
+        return obj
+    if kind is dict:
+        return {k: as_json(v) for k, v in obj.items()}
+    if kind is list or kind is tuple:
+        return [as_json(v) for v in obj]
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: as_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
     if isinstance(obj, (list, tuple)):
         return [as_json(v) for v in obj]
     if isinstance(obj, dict):
         return {k: as_json(v) for k, v in obj.items()}
     return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(kind)
 
 
 def json_body() -> dict:
