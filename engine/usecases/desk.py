@@ -138,16 +138,10 @@ class Desk:
         limits: dict[str, dt.datetime] = {name: soon_limit(now, cal) for name, cal in self.deadlines.calendars.items()}
         distinct = sorted(set(limits.values()))
         due = Dossier.due_at
-        late = and_(due.is_not(None), or_(Dossier.overdue.is_(True), due < now))
-        columns = [func.count(), func.count().filter(due.is_(None)), func.count().filter(late)]
-        columns += [func.count().filter(due.is_not(None), Dossier.overdue.is_(False), due >= now, due <= limit)
-                    for limit in distinct]
-        q = (select(Dossier.procedure_id, Dossier.procedure_version, *columns)
-             .where(Dossier.agency_id == agency_id, LIVE, _state_clause(scope))
-             .group_by(Dossier.procedure_id, Dossier.procedure_version))
-        if procedure:
-            q = q.where(Dossier.procedure_id == procedure)
-        for row in s.execute(q):
+        values = {"agency_id": agency_id, "procedure": procedure, "now": now,
+                  **{f"soon_{i}": limit for i, limit in enumerate(distinct)}}
+        q = _live_counts_query(tuple(scope) if scope is not None else None, bool(procedure), len(distinct))
+        for row in s.execute(q, values):
             proc = self.procedures.procedure_version(row[0], row[1], s)
             total, none, overdue = row[2], row[3], row[4]
             cal_name = proc.calendar
@@ -163,14 +157,8 @@ class Desk:
             counts["live_overdue"] += overdue
             counts["due_soon"] += soon
             counts["on_time"] += total - none - overdue - soon
-        settled = (select(DossierCount.timeliness, func.sum(DossierCount.n))
-                   .where(DossierCount.agency_id == agency_id, DossierCount.n != 0)
-                   .group_by(DossierCount.timeliness))
-        if scope is not None:
-            settled = settled.where(DossierCount.state.in_(scope))
-        if procedure:
-            settled = settled.where(DossierCount.procedure_id == procedure)
-        for when, n in s.execute(settled):
+        settled = _settled_counts_query(tuple(scope) if scope is not None else None, bool(procedure))
+        for when, n in s.execute(settled, values):
             counts[when] += int(n or 0)
         return counts
 
@@ -263,6 +251,40 @@ def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str |
                          after is not None and after.at is None)
         out += [(r[0], r[1]) for r in s.execute(q, {**values, "limit": limit - len(out)})]
     return out
+
+
+@functools.lru_cache(maxsize=256)
+def _live_counts_query(scope: tuple[str, ...] | None, procedure: bool, soon_limits: int) -> Any:
+    """The live dossiers of the queue counted by procedure version: all, undated, late, and due soon by
+    each of ``soon_limits`` ends of the window (``soon_0``...); values bound (``agency_id``, ``procedure``,
+    ``now``), the statement built once per shape."""
+    due, now = Dossier.due_at, bindparam("now", type_=Dossier.due_at.type)
+    late = and_(due.is_not(None), or_(Dossier.overdue.is_(True), due < now))
+    columns = [func.count(), func.count().filter(due.is_(None)), func.count().filter(late)]
+    columns += [func.count().filter(due.is_not(None), Dossier.overdue.is_(False), due >= now,
+                                    due <= bindparam(f"soon_{i}", type_=Dossier.due_at.type))
+                for i in range(soon_limits)]
+    q = (select(Dossier.procedure_id, Dossier.procedure_version, *columns)
+         .where(Dossier.agency_id == bindparam("agency_id", type_=Dossier.agency_id.type), LIVE,
+                _state_clause(list(scope) if scope is not None else None))
+         .group_by(Dossier.procedure_id, Dossier.procedure_version))
+    if procedure:
+        q = q.where(Dossier.procedure_id == bindparam("procedure", type_=Dossier.procedure_id.type))
+    return q
+
+
+@functools.lru_cache(maxsize=256)
+def _settled_counts_query(scope: tuple[str, ...] | None, procedure: bool) -> Any:
+    """The settled dossiers of the queue by timeliness, from the counts the transitions keep."""
+    settled = (select(DossierCount.timeliness, func.sum(DossierCount.n))
+               .where(DossierCount.agency_id == bindparam("agency_id", type_=DossierCount.agency_id.type),
+                      DossierCount.n != 0)
+               .group_by(DossierCount.timeliness))
+    if scope is not None:
+        settled = settled.where(DossierCount.state.in_(scope))
+    if procedure:
+        settled = settled.where(DossierCount.procedure_id == bindparam("procedure", type_=DossierCount.procedure_id.type))
+    return settled
 
 
 @functools.lru_cache(maxsize=256)
