@@ -314,7 +314,7 @@ def _env(config: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def measure_model(world: World, url: str, workdir: Path, model: Model, *, seconds: float, clients: int,
+def measure_model(world: World, mix: Mix, url: str, workdir: Path, model: Model, *, seconds: float, clients: int,
                   requests: int | None) -> dict[str, Any]:
     """Both servers with ``model``; each kind beside its own minimal window; then the memory run."""
     env = _env(world.config)
@@ -325,7 +325,6 @@ def measure_model(world: World, url: str, workdir: Path, model: Model, *, second
                        "--workers", str(model.workers), "--threads", str(model.threads),
                        "--worker-class", "gthread" if model.threads > 1 else "sync",
                        "--access-logfile", "-", "bench.minimal_app:app"]
-    mix = Mix(world, clients)
     try:
         note(f"{NAME}: {model.label}: starting the app and the minimal app ...")
         app.start()
@@ -390,7 +389,8 @@ def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: lis
     models = models or [default_model()]
     note(f"{NAME}.{backend.name}: setting up the demo world and {clients * 2} dossiers ...")
     world = build_world(url, workdir, action_dossiers=clients * 2)
-    results = [measure_model(world, url, workdir, m, seconds=seconds, clients=clients,
+    mix = Mix(world, clients)  # one for every model: the actions know where each dossier stands
+    results = [measure_model(world, mix, url, workdir, m, seconds=seconds, clients=clients,
                              requests=requests if i == 0 else None) for i, m in enumerate(models)]
     first = results[0]
     figures: dict[str, Any] = {"model": first["model"], "clients": clients, "seconds": seconds}
