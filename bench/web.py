@@ -69,9 +69,9 @@ class Model:
 
 
 def default_model() -> Model:
-    from motcua.cli import WEB_THREADS, WEB_WORKERS
+    from motcua.cli import WEB_THREADS, default_web_workers
 
-    return Model(WEB_WORKERS, WEB_THREADS)
+    return Model(default_web_workers(), WEB_THREADS)
 
 
 # --------------------------------------------------------------------------------------- the world

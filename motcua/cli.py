@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -105,10 +106,19 @@ def _init(demo: bool, people: int) -> None:
         click.echo("a bearer token for the API: motcua token USERNAME")
 
 
-# The web server's default shape, chosen by measurement (`python -m bench web --models ...`,
-# docs/capacity.md "The web tier").
-WEB_WORKERS = 2
+# The web server's default shape, chosen by measurement (`python -m bench web --models ...`, docs/capacity.md
+# "The web tier"): sync workers (one request at a time each), one process per core and at least two. Threads
+# (gthread) and more processes than cores both measured slower at the 99th percentile on the same cores.
 WEB_THREADS = 1
+
+
+def default_web_workers() -> int:
+    """One gunicorn process per core this process may run on, at least 2."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(2, cores)
 
 
 def _redact(url: str) -> str:
@@ -123,8 +133,8 @@ def _redact(url: str) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=WEB_WORKERS, show_default=True, type=click.IntRange(min=1),
-              help="gunicorn worker processes.")
+@click.option("--workers", default=default_web_workers, show_default="one per core, at least 2",
+              type=click.IntRange(min=1), help="gunicorn worker processes.")
 @click.option("--threads", default=WEB_THREADS, show_default=True, type=click.IntRange(min=1),
               help="Threads per worker process (gunicorn's gthread worker); 1: the sync worker, one request "
                    "at a time per process. See docs/capacity.md, \"The web tier\".")
