@@ -78,6 +78,19 @@ def birth_form(couple: dict) -> dict:
 # --------------------------------------------------------------------------- the world
 
 
+def appraised_dossier(services: Any, form: dict, citizen: Any, clerk: Any, leader: Any) -> str:
+    """A birth-registration dossier driven through the services to ``processing_appraise``: the citizen
+    starts it, uploads the medical birth notice and submits; the clerk receives; the leader assigns."""
+    d = services.filing.start_dossier(PROCEDURE, form, citizen)
+    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+    services.actions.perform_action(d.id, "submit", citizen)
+    services.actions.perform_action(d.id, "receive", clerk)
+    d = services.actions.perform_action(d.id, "assign", leader)
+    if d.state != APPRAISE:
+        raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
+    return d.id
+
+
 @dataclass
 class World:
     url: str
@@ -121,16 +134,7 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
 
     total = services_n + raw_n
     note(f"  setting up {total} dossiers in state {APPRAISE} through the services ...")
-    ids: list[str] = []
-    for _ in range(total):
-        d = services.filing.start_dossier(PROCEDURE, birth_form(couple), citizen)
-        services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-        services.actions.perform_action(d.id, "submit", citizen)
-        services.actions.perform_action(d.id, "receive", clerk)
-        d = services.actions.perform_action(d.id, "assign", leader)
-        if d.state != APPRAISE:
-            raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
-        ids.append(d.id)
+    ids = [appraised_dossier(services, birth_form(couple), citizen, clerk, leader) for _ in range(total)]
 
     proc = services.procedures.get_procedure(PROCEDURE)
 

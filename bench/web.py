@@ -28,7 +28,7 @@ from typing import Any
 from bench.common import Backend, CorrectnessError, note
 from bench.loadtest.cluster import Cluster
 from bench.loadtest.driver import percentile
-from bench.transitions import APPRAISE, ITEMS, PDF, PROCEDURE, SUPPLEMENT, birth_form
+from bench.transitions import APPRAISE, ITEMS, SUPPLEMENT, appraised_dossier, birth_form
 
 NAME = "web"
 UNIT = "requests/s"
@@ -109,16 +109,7 @@ def build_world(url: str, workdir: Path, *, action_dossiers: int) -> World:
         clerk, leader = services.accounts.actor_for("clerk"), services.accounts.actor_for("leader")
         # born ten days ago: registered on time (within 60 days of the birth) by today's clock
         form = {**birth_form(couple), "child_date_of_birth": (dt.date.today() - dt.timedelta(days=10)).isoformat()}
-        ids = []
-        for _ in range(action_dossiers + 1):
-            d = services.filing.start_dossier(PROCEDURE, form, citizen)
-            services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-            services.actions.perform_action(d.id, "submit", citizen)
-            services.actions.perform_action(d.id, "receive", clerk)
-            d = services.actions.perform_action(d.id, "assign", leader)
-            if d.state != APPRAISE:
-                raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
-            ids.append(d.id)
+        ids = [appraised_dossier(services, form, citizen, clerk, leader) for _ in range(action_dossiers + 1)]
         tokens = {"citizen": services.accounts.issue_token(couple["wife"]),
                   "clerk": services.accounts.issue_token("clerk"),
                   "specialist": services.accounts.issue_token("specialist")}
