@@ -78,19 +78,6 @@ def birth_form(couple: dict) -> dict:
 # --------------------------------------------------------------------------- the world
 
 
-def appraised_dossier(services: Any, form: dict, citizen: Any, clerk: Any, leader: Any) -> str:
-    """A birth-registration dossier driven through the services to ``processing_appraise``: the citizen
-    starts it, uploads the medical birth notice and submits; the clerk receives; the leader assigns."""
-    d = services.filing.start_dossier(PROCEDURE, form, citizen)
-    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-    services.actions.perform_action(d.id, "submit", citizen)
-    services.actions.perform_action(d.id, "receive", clerk)
-    d = services.actions.perform_action(d.id, "assign", leader)
-    if d.state != APPRAISE:
-        raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
-    return d.id
-
-
 @dataclass
 class World:
     url: str
@@ -128,13 +115,13 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
     demo = seed_demo(services, people=60)
     couple = demo["scenarios"]["married_couple"]
     citizen = services.accounts.actor_for(couple["wife"])
-    clerk = services.accounts.actor_for("clerk")
-    leader = services.accounts.actor_for("leader")
     specialist = services.accounts.actor_for("specialist")
 
     total = services_n + raw_n
     note(f"  setting up {total} dossiers in state {APPRAISE} through the services ...")
-    ids = [appraised_dossier(services, birth_form(couple), citizen, clerk, leader) for _ in range(total)]
+    ids: list[str] = []
+    for _ in range(total):
+        ids.append(appraised_dossier(services, couple["wife"]))
 
     proc = services.procedures.get_procedure(PROCEDURE)
 
@@ -148,6 +135,20 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
                      "actor": actor_fields(citizen, "applicant"), "items": None},
     }
     return World(url, config, services, couple["wife"], next_state, ids[:services_n], ids[services_n:])
+
+
+def appraised_dossier(services: Any, applicant: str, form: dict | None = None) -> str:
+    """A new birth-registration dossier driven through the services to processing_appraise (4 events);
+    ``form``: what the mother declares (default ``birth_form``)."""
+    citizen = services.accounts.actor_for(applicant)
+    d = services.filing.start_dossier(PROCEDURE, birth_form({}) if form is None else form, citizen)
+    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+    services.actions.perform_action(d.id, "submit", citizen)
+    services.actions.perform_action(d.id, "receive", services.accounts.actor_for("clerk"))
+    d = services.actions.perform_action(d.id, "assign", services.accounts.actor_for("leader"))
+    if d.state != APPRAISE:
+        raise CorrectnessError(f"set-up left a dossier in {d.state!r}, not {APPRAISE!r}")
+    return d.id
 
 
 # --------------------------------------------------------------------------- the two paths
@@ -394,6 +395,50 @@ def _check(world: World, before: tuple[int, int], m: Measurement, ids: list[str]
     return len(sample)
 
 
+# --------------------------------------------------------------------------- a long history costs a read nothing
+
+HISTORY_SIZES = (10, 1000)  # audit events of the two dossiers whose GET is compared
+
+
+def _history_figures(world: World, seconds: float) -> dict[str, Any]:
+    """A dossier with 1,000 audit events answers a GET with the same size and at about the same speed as one
+    with 10: the view carries the latest events only (older ones are paged). Two dossiers of the world's
+    new dossiers are driven to 10 and 1,000 events with the raw peer's transitions (hash chain included; it
+    is verified), then each is read through ``Dossiers.get_dossier`` (what GET /api/v1/dossiers/{id}
+    answers with) for ``seconds`` / 2, in this process."""
+    import dataclasses
+    import json
+
+    services = world.services
+    clerk = services.accounts.actor_for("clerk")
+    figures: dict[str, Any] = {}
+    for size in HISTORY_SIZES:
+        did = appraised_dossier(services, world.applicant)
+        raw = RawPath(world.url, [did], world.next_state)
+        try:
+            for _ in range(size - 4):  # create, submit, receive, assign, then supplement rounds
+                raw.step()
+        finally:
+            raw.close()
+        report = services.audit.verify_audit(did)
+        if report.problems or report.events != size:
+            raise CorrectnessError(f"history of {did}: {report.events} events, problems {report.problems[:3]}")
+        view = services.dossiers.get_dossier(did, clerk)
+        body = json.dumps(dataclasses.asdict(view), default=str, ensure_ascii=False).encode()
+        n, started = 0, time.monotonic()
+        end = started + seconds / 2
+        while time.monotonic() < end:
+            services.dossiers.get_dossier(did, clerk)
+            n += 1
+        figures[f"view_bytes_{size}_events"] = len(body)
+        figures[f"view_events_{size}_events"] = len(view.events)
+        figures[f"view_reads_{size}_events"] = round(n / (time.monotonic() - started), 1)
+    small, large = HISTORY_SIZES
+    figures["view_read_ratio_large_vs_small"] = round(
+        figures[f"view_reads_{large}_events"] / figures[f"view_reads_{small}_events"], 3)
+    return figures
+
+
 # --------------------------------------------------------------------------- entry points
 
 
@@ -428,6 +473,7 @@ def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: lis
             figures[f"ratio_{n}p"] = round(figures[f"services_{n}p"] / raw, 3) if raw else None
             figures[f"ratio_lean_{n}p"] = round(figures[f"services_lean_{n}p"] / raw, 3) if raw else None
             baseline[f"raw_{n}p"] = figures[f"raw_{n}p"]
+        figures.update(_history_figures(world, seconds))
     finally:
         world.services.engine.dispose()
     figures["events_checked"] = committed_checked  # audit rows asserted equal to transitions committed (raw, view)
@@ -462,6 +508,10 @@ def format_text(result: dict) -> str:
                      f"{f[f'raw_{n}p']:>10,.0f}  {fmt(f.get(f'ratio_{n}p')):>9}  {fmt(f.get(f'ratio_lean_{n}p')):>9}")
     lines.append(f"  checked: {f['events_checked'] + f.get('lean_events_checked', 0)} audit rows == transitions "
                  f"committed; {f['audit_chains_verified']} hash chains verified")
+    if "view_bytes_1000_events" in f:
+        lines.append(f"  GET of a dossier with 10 / 1,000 events: {f['view_bytes_10_events']:,} / "
+                     f"{f['view_bytes_1000_events']:,} bytes, {f['view_reads_10_events']:,.0f} / "
+                     f"{f['view_reads_1000_events']:,.0f} reads/s (ratio {f['view_read_ratio_large_vs_small']})")
     lines.append(f"  ratio (view path, the HTTP API's) at {min(procs)} process(es), goal >= 0.5: {result['ratio']}")
     return "\n".join(lines)
 

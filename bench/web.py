@@ -105,11 +105,10 @@ def build_world(url: str, workdir: Path, *, action_dossiers: int) -> World:
         services.procedures.publish_procedures()
         services.deadlines.sync_calendars()
         couple = seed_demo(services, people=60)["scenarios"]["married_couple"]
-        citizen = services.accounts.actor_for(couple["wife"])
-        clerk, leader = services.accounts.actor_for("clerk"), services.accounts.actor_for("leader")
+        clerk = services.accounts.actor_for("clerk")
         # born ten days ago: registered on time (within 60 days of the birth) by today's clock
         form = {**birth_form(couple), "child_date_of_birth": (dt.date.today() - dt.timedelta(days=10)).isoformat()}
-        ids = [appraised_dossier(services, form, citizen, clerk, leader) for _ in range(action_dossiers + 1)]
+        ids = [appraised_dossier(services, couple["wife"], form) for _ in range(action_dossiers + 1)]
         tokens = {"citizen": services.accounts.issue_token(couple["wife"]),
                   "clerk": services.accounts.issue_token("clerk"),
                   "specialist": services.accounts.issue_token("specialist")}

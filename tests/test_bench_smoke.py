@@ -38,6 +38,10 @@ def test_transitions_benchmark_prints_one_json_line_with_checked_counts(tmp_path
     # the correctness assertions ran: every committed transition's audit row was counted, chains verified
     assert figures["events_checked"] == figures["services_committed_1p"] + figures["raw_committed_1p"]
     assert figures["audit_chains_verified"] > 0
+    # a dossier with 1,000 events answers with its latest 20 only: not ten times the size of one with 10
+    assert (figures["view_events_10_events"], figures["view_events_1000_events"]) == (10, 20)
+    assert figures["view_bytes_1000_events"] < 2 * figures["view_bytes_10_events"]
+    assert figures["view_reads_10_events"] > 0 and figures["view_reads_1000_events"] > 0
     assert list(tmp_path.iterdir()) == []  # the temporary database was removed
 
 

@@ -6,7 +6,7 @@ import datetime as dt
 import functools
 from typing import Any
 
-from flask import Blueprint, Response, current_app, g, jsonify, request
+from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
 
 from engine.rules import events as event_rules
 from engine.rules.access import Actor
@@ -15,6 +15,7 @@ from engine.rules.errors import AuthenticationError, PayloadTooLargeError, Valid
 from engine.usecases.catalogue import time_limit_document
 from engine.usecases.feed import event_document
 from engine.usecases.services import Services
+from engine.usecases.views import DossierView
 from web.inputs import header_text
 
 bp = Blueprint("agency_api", __name__, url_prefix="/api/v1")
@@ -51,6 +52,10 @@ def as_json(obj: Any) -> Any:
         return {k: as_json(v) for k, v in obj.items()}
     if kind is list or kind is tuple:
         return [as_json(v) for v in obj]
+    if isinstance(obj, DossierView):  # its latest events, and where the older ones are
+        out = {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
+        out["events_next"] = _events_url(obj.id, obj.events_before)
+        return out
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
         return {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
     if isinstance(obj, (list, tuple)):
@@ -178,6 +183,23 @@ def list_dossiers():
 @bp.get("/dossiers/<dossier_id>")
 def get_dossier(dossier_id: str):
     return jsonify(as_json(services().dossiers.get_dossier(dossier_id, current_actor())))
+
+
+@bp.get("/dossiers/<dossier_id>/events")
+def dossier_events(dossier_id: str):
+    """A page of the dossier's audit events (the view carries only the latest): the access rule of the
+    dossier's read; ``before`` a sequence number (default: the latest events), ``limit`` 1 to 100."""
+    limit = request.args.get("limit")
+    page = services().dossiers.list_events(dossier_id, current_actor(), before=request.args.get("before"), limit=limit)
+    return jsonify({"events": as_json(page.events), "next_before": page.next_before,
+                    "next": _events_url(page.dossier_id, page.next_before, limit)})
+
+
+def _events_url(dossier_id: str, before: int | None, limit: str | None = None) -> str | None:
+    """The address of the page of events older than ``before`` (None: there is none)."""
+    if before is None:
+        return None
+    return url_for("agency_api.dossier_events", dossier_id=dossier_id, before=before, limit=limit or None)
 
 
 @bp.patch("/dossiers/<dossier_id>")

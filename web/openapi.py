@@ -169,6 +169,12 @@ def _schemas() -> dict:
             conflict={**_obj(["value", "reason"], value={}, reason=STR),
                       "description": "present when the source's value cannot be used in this field: the field keeps "
                                      "no value from it (or the applicant's declared one, see PrefillConflict.editable)"}),
+        "DossierEvent": _obj(
+            ["seq", "action", "actor", "role", "from_state", "to_state", "at"],
+            seq={"type": "integer", "description": "1, 2, ... in the order of the dossier's audit chain"},
+            action=STR, actor=STR, role=STR, from_state=MAYBE_STR, to_state=STR, at=WHEN, comment=MAYBE_STR,
+            reason=MAYBE_STR, items={"type": ["array", "null"], "items": STR}, details={"type": ["object", "null"]},
+            comment_public={"type": "boolean"}),
         "Dossier": _obj(
             ["id", "code", "procedure", "version", "state", "status_code", "data", "provenance", "documents",
              "requirements", "due_at", "available_actions", "events", "results", "version_counter"],
@@ -189,7 +195,13 @@ def _schemas() -> dict:
             overdue={"type": "boolean"}, fee_paid={"type": "boolean"},
             available_actions={"type": "array", "items": _obj(["id"], id=STR, to=MAYBE_STR, role=STR,
                                                                inputs={"type": "array", "items": STR})},
-            events={"type": "array", "items": {"type": "object"}}, results={"type": "array", "items": ref("Result")},
+            events={"type": "array", "items": ref("DossierEvent"),
+                    "description": "the latest 20 audit events, oldest first; older ones: events_next"},
+            events_before={"type": ["integer", "null"],
+                           "description": "when older events exist: the sequence number to page back from (before=)"},
+            events_next={"type": ["string", "null"],
+                         "description": "when older events exist: the address of the page of events before these"},
+            results={"type": "array", "items": ref("Result")},
             slips={"type": "array", "items": {"type": "object"}}, version_counter={"type": "integer"},
             # the last check of the conditions of eligibility (staff also see the data each verdict used)
             conditions={"oneOf": [{"type": "null"}, _obj(["checked_at", "action", "outcome", "verdicts"],
@@ -341,6 +353,18 @@ def document() -> dict:
                 "get": _op("One dossier", errors=(404,), result=dossier),
                 "patch": _op("Update the form while draft or in a supplement state", body={JSON: ref("FormUpdate")},
                              errors=(403, 404, 409, 413, 415, 422), result=dossier),
+            },
+            "/api/v1/dossiers/{id}/events": {
+                "get": _op("A page of the dossier's audit events, oldest first (who may read the dossier): the "
+                           "'limit' events before the sequence number 'before', or the latest; 'next' is the "
+                           "address of the page before these (null: this page holds the first event)",
+                           errors=(404, 422), params=[
+                               _q("before", "integer", "the events with a smaller sequence number (default: the latest)",
+                                  minimum=1),
+                               _q("limit", "integer", "at most this many events (default 20)", minimum=1, maximum=100)],
+                           result=_obj(["events", "next_before", "next"],
+                                       events={"type": "array", "items": ref("DossierEvent")},
+                                       next_before={"type": ["integer", "null"]}, next=MAYBE_STR)),
             },
             "/api/v1/dossiers/{id}/documents": {
                 "post": _op("Upload a document (multipart requirement, file) or link a stored result (JSON)",

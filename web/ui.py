@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import deque
+from dataclasses import dataclass
 from typing import Any
 
 from flask import Flask
@@ -183,6 +184,25 @@ def action_label(action: str, procedure: Any = None) -> str:
 # --------------------------------------------------------------------------- the workflow diagram
 
 BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 184, 48, 22, 40, 12
+
+
+@dataclass(frozen=True)
+class History:
+    """The events a dossier page lists: the view's latest ones, or an older page (``?before=<seq>``)."""
+
+    events: list[Any]
+    older: int | None  # the ``before`` of the next older page; None: the first event is listed
+    paged: bool  # an older page is shown (the page offers a way back to the latest events)
+
+
+def dossier_history(view: Any, before: str | None, list_events: Any) -> History:
+    """The history section of a dossier page: the view's latest events, or, when ``before`` is a sequence
+    number, the page of events before it, read by ``list_events(dossier_id, before=...)`` (the dossier's
+    access rule was applied by the read of ``view``)."""
+    if before and before.isdigit() and 0 < int(before) < 2**31:
+        page = list_events(view.id, before=int(before))
+        return History(page.events, page.next_before, True)
+    return History(view.events, view.events_before, False)
 
 
 def workflow_layers(procedure: Any) -> list[list[str]]:

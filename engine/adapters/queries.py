@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import bindparam, func, insert, inspect, select, true, update
+from sqlalchemy import Integer, bindparam, func, insert, inspect, select, true, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -72,11 +72,18 @@ CURRENT_DOCUMENTS = (
 )
 CURRENT_REQUIREMENTS = select(DOCUMENTS.c.requirement_id).where(
     DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
-EVENT_LIST = (
-    select(EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.role, EVENTS.c.from_state, EVENTS.c.to_state,
-           EVENTS.c.at, EVENTS.c.comment, EVENTS.c.reason, EVENTS.c["items"], EVENTS.c.details)
-    .where(EVENTS.c.dossier_id == bindparam("dossier_id"))
-    .order_by(EVENTS.c.seq)
+_EVENT_COLUMNS = (EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.role, EVENTS.c.from_state,
+                  EVENTS.c.to_state, EVENTS.c.at, EVENTS.c.comment, EVENTS.c.reason, EVENTS.c["items"], EVENTS.c.details)
+# a dossier's events, newest first, at most ``limit`` (the caller asks one more than it shows, to learn
+# whether older ones exist): the latest ones, or those before the sequence number ``before``. The unique
+# index (dossier_id, seq) serves both, so a read costs the same whatever the dossier's history.
+EVENTS_LATEST = (
+    select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"))
+    .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
+)
+EVENTS_BEFORE = (
+    select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"), EVENTS.c.seq < bindparam("before"))
+    .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
 )
 RESULT_STATUSES = (
     select(RESULTS.c.id, RESULTS.c.status).where(RESULTS.c.dossier_id == bindparam("dossier_id"))

@@ -20,6 +20,7 @@ from engine.adapters.uow import UnitOfWork
 PERSON_FIELDS = ("full_name", "date_of_birth", "sex", "ethnicity", "nationality", "religion", "home_town",
                  "place_of_birth", "permanent_address", "current_address", "permanent_unit", "current_unit", "phone", "email", "marital_status",
                  "id_issued_on", "id_issued_by", "date_of_death")
+PERSON_COLUMNS = tuple(getattr(Person, name) for name in PERSON_FIELDS)
 DATE_FIELDS = frozenset({"date_of_birth", "date_of_death", "id_issued_on"})
 LINK_COLUMNS = {"father": "father_id", "mother": "mother_id", "spouse": "spouse_id"}
 
@@ -45,13 +46,16 @@ class LocalPopulationRegister:
             return self._person(u.session, personal_id)
 
     def _person(self, s: Any, personal_id: str) -> PersonRecord | None:
-        p = s.execute(select(Person).where(Person.personal_id == personal_id)).scalar_one_or_none()
+        p = s.execute(select(Person.id, Person.personal_id, Person.spouse_id, Person.father_id, Person.mother_id,
+                             *PERSON_COLUMNS).where(Person.personal_id == personal_id)).first()
         if p is None:
             return None
-        ids = {i for i in (p.spouse_id, p.father_id, p.mother_id) if i}
-        by_id = dict(s.execute(select(Person.id, Person.personal_id).where(Person.id.in_(ids))).all()) if ids else {}
-        children = tuple(s.scalars(select(Person.personal_id).where(
-            (Person.father_id == p.id) | (Person.mother_id == p.id))))
+        # the linked people and the children in one statement
+        ids = [i for i in (p.spouse_id, p.father_id, p.mother_id) if i]
+        related = s.execute(select(Person.id, Person.personal_id, Person.father_id, Person.mother_id).where(
+            Person.id.in_(ids) | (Person.father_id == p.id) | (Person.mother_id == p.id)).order_by(Person.id)).all()
+        by_id = {r.id: r.personal_id for r in related}
+        children = tuple(r.personal_id for r in related if p.id in (r.father_id, r.mother_id))
         return PersonRecord(
             personal_id=p.personal_id,
             attributes={name: getattr(p, name) for name in PERSON_FIELDS},
@@ -176,14 +180,21 @@ class DatabaseResults:
 
     def _valid_results(self, s: Any, pids: list[str], types: list[str]) -> list[StoredResult]:
         now = self.clock()
-        rows = s.scalars(
-            select(Result).join(ResultHolder).where(
-                ResultHolder.personal_id.in_(pids), Result.evidence_type.in_(types), Result.status == "valid",
+        held = select(ResultHolder.result_id).where(ResultHolder.personal_id.in_(pids))
+        rows = s.execute(
+            select(Result.id, Result.evidence_type, Result.number, Result.data, Result.issued_at).where(
+                Result.id.in_(held), Result.evidence_type.in_(types), Result.status == "valid",
                 (Result.valid_until.is_(None)) | (Result.valid_until > now),
-            ).distinct()
+            )
         ).all()
+        if not rows:
+            return []
+        holders: dict[int, list[str]] = {}
+        for result_id, personal_id in s.execute(select(ResultHolder.result_id, ResultHolder.personal_id).where(
+                ResultHolder.result_id.in_([r.id for r in rows]))):
+            holders.setdefault(result_id, []).append(personal_id)
         return [StoredResult(r.id, r.evidence_type, r.number, self.titles.get(r.evidence_type, r.evidence_type),
-                             tuple(h.personal_id for h in r.holders), dict(r.data or {}), r.issued_at)
+                             tuple(holders.get(r.id, ())), dict(r.data or {}), r.issued_at)
                 for r in rows]
 
 

@@ -51,3 +51,23 @@ def decode(text: str, order: str) -> Cursor:
     except (ValueError, TypeError, UnicodeDecodeError, binascii.Error, json.JSONDecodeError):
         raise ValidationError("cursor is not one this list handed out",
                               fields={"cursor": ["con trỏ trang không hợp lệ / not a cursor this list handed out"]}) from None
+
+
+# --------------------------------------------------------------------------- a dossier's events
+
+EVENTS_SHOWN = 20  # the latest events a dossier's view carries; older ones are paged (``before``)
+MAX_EVENTS_PAGE = 100
+
+
+def event_page_args(before: object, limit: object) -> tuple[int | None, int]:
+    """``before`` (a sequence number: the page holds the events older than it; none: the latest) and
+    ``limit`` (1 to MAX_EVENTS_PAGE, EVENTS_SHOWN if not given) as sent, checked; ValidationError otherwise."""
+    def number(value: object, name: str, top: int) -> int:
+        text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+        if not text.isdigit() or not 1 <= int(text) <= top:
+            raise ValidationError(f"{name} must be an integer from 1 to {top}",
+                                  fields={name: [f"số nguyên từ 1 đến {top} / an integer from 1 to {top}"]})
+        return int(text)
+
+    return (None if before in (None, "") else number(before, "before", 2**31 - 1),
+            EVENTS_SHOWN if limit in (None, "") else number(limit, "limit", MAX_EVENTS_PAGE))

@@ -209,6 +209,8 @@ class PrefillOutcome:
     failed_sources: list[str] = field(default_factory=list)
     withheld: list[str] = field(default_factory=list)  # fields about a person the reader may not look up
     reads: dict[str, SubjectRead] = field(default_factory=dict)  # field -> whose data it shows, on what basis
+    # the applicant and the people the register links to them, as read for this prefill (None: not read)
+    family: frozenset[str] | None = None
 
     def logged_reads(self, fields: Iterable[str] | None = None) -> dict[str, tuple[str, tuple[str, ...]]]:
         """The reads of others' data among ``fields`` (all values and conflicts when None: a conflict
@@ -340,6 +342,10 @@ class Prefiller:
         self.results = results
         self.evidence_titles = evidence_titles or {}
 
+    def with_sources(self, population: PopulationRegister, results: ResultsStore) -> Prefiller:
+        """The same prefiller over other sources (e.g. the same ones bound to one transaction)."""
+        return Prefiller(population, results, self.evidence_titles)
+
     def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime,
                 reader: Actor | None = None, context: ReadContext | None = None,
                 check: Callable[[FieldDef, Any], tuple[Any, str | None]] | None = None) -> PrefillOutcome:
@@ -391,6 +397,8 @@ class Prefiller:
                 return spouse if spouse is not None and spouse.sex == wanted else None
             return None
 
+        if me is not None:
+            out.family = frozenset({me.personal_id, *me.linked()})
         reader = reader or applicant.as_reader()
         ctx = dataclasses.replace(context or ReadContext(), applicant=applicant.personal_id,
                                   family=frozenset(me.linked()) if me else frozenset(),

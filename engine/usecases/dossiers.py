@@ -17,6 +17,7 @@ from engine.rules.access import Actor, can_view_dossier, comment_is_public, comm
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError, NotFoundError, ValidationError
 from engine.rules.copies import fee_lines
+from engine.rules.paging import EVENTS_SHOWN, event_page_args
 from engine.rules.slips import SLIP_FORMS
 from engine.rules.timeliness import is_overdue
 from engine.rules.workflow import ActionContext, available_actions
@@ -28,6 +29,7 @@ from engine.usecases.views import (
     ActionView,
     DocumentView,
     DossierView,
+    EventPage,
     EventView,
     RequirementView,
     SlipView,
@@ -71,6 +73,17 @@ class Dossiers:
         with self.uow(write=False) as uow:
             d = self.load_visible(uow.session, dossier_id, actor)
             return self.view(uow.session, d, actor)
+
+    def list_events(self, dossier_id: str, actor: Actor, *, before: Any = None, limit: Any = None) -> EventPage:
+        """A page of the audit events of a dossier ``actor`` may see (the access rule of ``get_dossier``;
+        else not found), as the view shows them: the ``limit`` events before the sequence number
+        ``before`` (default: the latest), oldest first, and where the next older page starts."""
+        before_seq, size = event_page_args(before, limit)
+        with self.uow(write=False) as uow:
+            d = self.load_visible(uow.session, dossier_id, actor)
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            rows, next_before = _latest_events(uow.session.connection(), d.id, size, before_seq)
+            return EventPage(d.id, [_event_view(e, roles) for e in rows], next_before)
 
     def document_content(self, dossier_id: str, document_id: str, actor: Actor) -> tuple[bytes, str, str]:
         stored = self.stored_document(dossier_id, document_id, actor)
@@ -127,7 +140,7 @@ class Dossiers:
                             list(r.accept), r.max_mb, r.replaced_by)
             for r in proc.documents
         ]
-        events = conn.execute(queries.EVENT_LIST, key).all()
+        events, events_before = _latest_events(conn, d.id, EVENTS_SHOWN)
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
         statuses = conn.execute(queries.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
         # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
@@ -154,7 +167,7 @@ class Dossiers:
             due_at=d.due_at, original_due_at=d.original_due_at, extended=d.extended,
             time_limit_case=d.time_limit_case, supplement_rounds=d.supplement_rounds,
             overdue=is_overdue(d, now), fee_paid=d.fee_paid, available_actions=actions,
-            events=[_event_view(e, roles) for e in events],
+            events=[_event_view(e, roles) for e in events], events_before=events_before,
             results=[result_view(r, agency, self.procedures.catalogue, now) for r in results],
             slips=slip_views,
             version_counter=d.version_counter,
@@ -205,6 +218,20 @@ def _conditions_view(conn: Any, dossier_id: str, roles: frozenset[str]) -> dict[
 
 
 # --------------------------------------------------------------------------- audit events
+
+
+def _latest_events(conn: Any, dossier_id: str, size: int, before: int | None = None) -> tuple[list[Any], int | None]:
+    """The ``size`` events of the dossier before ``before`` (default: the latest), oldest first, and the
+    sequence number to page back from when older ones exist: one indexed read of ``size + 1`` rows."""
+    if before is None:
+        rows = conn.execute(queries.EVENTS_LATEST, {"dossier_id": dossier_id, "limit": size + 1}).all()
+    else:
+        rows = conn.execute(queries.EVENTS_BEFORE, {"dossier_id": dossier_id, "before": before,
+                                                    "limit": size + 1}).all()
+    older = len(rows) > size
+    rows = rows[:size]
+    rows.reverse()
+    return rows, (rows[0][0] if older else None)
 
 
 def _event_view(row: Any, roles: frozenset[str]) -> EventView:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,23 +90,29 @@ class Prefill:
 
     @staticmethod
     def applicant_of(s: Any, account: Account, *, staff_filing: bool) -> Applicant:
-        person = s.execute(select(Person).where(Person.personal_id == account.personal_id)).scalar_one_or_none() \
+        person = s.execute(select(Person.phone, Person.email).where(Person.personal_id == account.personal_id)).first() \
             if account.personal_id else None
         return Applicant(account.id, account.username, account.personal_id, account.display_name,
                          person.phone if person else None, person.email if person else None, staff_filing)
 
-    def applicant_for_actor(self, actor: Actor, applicant_pid: str | None) -> Applicant:
-        """A citizen filing for themself, or the walk-in a clerk names (empty name: unknown to the register)."""
+    def applicant_for_actor(self, actor: Actor, applicant_pid: str | None, session: Any = None) -> Applicant:
+        """A citizen filing for themself, or the walk-in a clerk names (empty name: unknown to the register).
+        Inside a unit of work pass its ``session``."""
+        if session is not None:
+            return self._applicant_for_actor(session, actor, applicant_pid)
         with self.uow(write=False) as uow:
-            s = uow.session
-            if actor.is_citizen:
-                account = s.get(Account, actor.account_id)
-                return self.applicant_of(s, account, staff_filing=False)
-            person = s.execute(select(Person).where(Person.personal_id == applicant_pid)).scalar_one_or_none()
-            if person is None:
-                return Applicant(None, applicant_pid or "", applicant_pid, "", None, None, True)
-            return Applicant(None, person.personal_id, person.personal_id, person.full_name, person.phone,
-                             person.email, True)
+            return self._applicant_for_actor(uow.session, actor, applicant_pid)
+
+    def _applicant_for_actor(self, s: Any, actor: Actor, applicant_pid: str | None) -> Applicant:
+        if actor.is_citizen:
+            account = s.get(Account, actor.account_id)
+            return self.applicant_of(s, account, staff_filing=False)
+        person = s.execute(select(Person.personal_id, Person.full_name, Person.phone, Person.email)
+                           .where(Person.personal_id == applicant_pid)).first()
+        if person is None:
+            return Applicant(None, applicant_pid or "", applicant_pid, "", None, None, True)
+        return Applicant(None, person.personal_id, person.personal_id, person.full_name, person.phone,
+                         person.email, True)
 
     # ----------------------------------------------------------------- prefill
 
@@ -118,13 +124,17 @@ class Prefill:
         return ReadContext(reader_agency_level=level, dossier_agency_id=dossier_agency_id, dossier_channel=dossier_channel)
 
     def prefill(self, proc: Procedure, applicant: Applicant, form: dict[str, Any], now: dt.datetime,
-                reader: Actor | None = None, context: ReadContext | None = None) -> PrefillOutcome:
-        """The prefill as ``reader`` may see it (the applicant when None): see engine.rules.register_access."""
+                reader: Actor | None = None, context: ReadContext | None = None, session: Any = None) -> PrefillOutcome:
+        """The prefill as ``reader`` may see it (the applicant when None): see engine.rules.register_access.
+        ``session``: a unit of work's session, which the local sources then read through (one connection
+        and one transaction for the whole prefill)."""
         if self.prefiller is None or not applicant.personal_id:
             return PrefillOutcome()
         if reader is not None and context is None:
             context = self.read_context(reader)
-        return self.prefiller.prefill(proc, applicant, form, now, reader, context, self.check_value)
+        prefiller = self.prefiller if session is None else self.prefiller.with_sources(
+            _InSession.wrap(self.prefiller.population, session), _InSession.wrap(self.prefiller.results, session))
+        return prefiller.prefill(proc, applicant, form, now, reader, context, self.check_value)
 
     def log_reads(self, s: Any, reader: Actor, outcome: PrefillOutcome | None, shown: Any, purpose: Any, *,
                   procedure_id: str, dossier_id: str | None = None) -> None:
@@ -170,8 +180,13 @@ class Prefill:
                     raise ValidationError("invalid personal id", fields={key: [problem]})
                 form[key] = norm
         now = self.clock()
-        applicant = self.applicant_for_actor(actor, applicant_pid if actor.is_staff else None)
-        outcome = self.prefill(proc, applicant, form, now, actor, self.read_context(actor))
+        context = self.read_context(actor)
+        with self.uow(write=False) as uow:  # every read of the prefill in one transaction
+            applicant = self.applicant_for_actor(actor, applicant_pid if actor.is_staff else None, session=uow.session)
+            outcome = self.prefill(proc, applicant, form, now, actor, context, session=uow.session)
+            docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
+                    for req, r in self.reusable_results(uow.session, proc, applicant.personal_id,
+                                                        family=outcome.family).items()}
         _, provenance, _ = merge(proc, form, outcome, self.check_value)
         fields = {fid: PrefillField(p.value, p.source, p.record, p.label, p.label_en, p.editable)
                   for fid, p in outcome.values.items() if fid in provenance and not in_conflict(provenance[fid])}
@@ -184,9 +199,6 @@ class Prefill:
         if reads:  # no write unit of work otherwise: one short write for the log
             self.access.record_register_reads(actor, reads, register_access.purpose_of(actor, purpose),
                                               procedure_id=proc.id)
-        with self.uow(write=False) as uow:
-            docs = {req: {"result_id": r.id, "number": r.number, "evidence": r.evidence_type}
-                    for req, r in self.reusable_results(uow.session, proc, applicant.personal_id).items()}
         return PrefillView(proc.id, proc.version, fields, counts, outcome.failed_sources, outcome.withheld, docs,
                            conflicts)
 
@@ -244,16 +256,20 @@ class Prefill:
             record = None
         return {personal_id} | (record.linked() if record else set())
 
-    def reusable_results(self, s: Any, proc: Procedure, personal_id: str | None) -> dict[str, Result]:
-        """For each requirement a stored result may replace: the newest valid one of the family."""
+    def reusable_results(self, s: Any, proc: Procedure, personal_id: str | None,
+                         family: Iterable[str] | None = None) -> dict[str, Any]:
+        """For each requirement a stored result may replace: the newest valid one of the family (its
+        ``id``, ``number``, ``evidence_type``). ``family``: the applicant and their linked people when the
+        caller has already read them from the register."""
         wanted = {d.id: d.replaced_by for d in proc.documents if d.replaced_by}
-        family = self.family(personal_id, session=s)
-        if not wanted or not family:
+        if not wanted or not personal_id:
             return {}
+        family = set(family) if family else self.family(personal_id, session=s)
         now = self.clock()
-        rows = s.scalars(select(Result).join(ResultHolder).where(
-            ResultHolder.personal_id.in_(family), Result.evidence_type.in_(set(wanted.values())),
-            Result.status == "valid").order_by(Result.issued_at.desc())).unique().all()
+        held = select(ResultHolder.result_id).where(ResultHolder.personal_id.in_(family))
+        rows = s.execute(select(Result.id, Result.number, Result.evidence_type, Result.status, Result.valid_until)
+                         .where(Result.id.in_(held), Result.evidence_type.in_(set(wanted.values())),
+                                Result.status == "valid").order_by(Result.issued_at.desc())).all()
         out: dict[str, Result] = {}
         for req, evidence in wanted.items():
             match = next((r for r in rows if r.evidence_type == evidence
@@ -271,3 +287,21 @@ class Prefill:
                            added_by_account_id=actor.account_id, added_at=now))
             linked.append(req)
         return linked
+
+
+class _InSession:
+    """A source that reads through a unit of work's session (``reads_through_session``), bound to one
+    session; any other source (a remote register) is used as it is."""
+
+    def __init__(self, source: Any, session: Any):
+        self.source, self.session = source, session
+
+    @classmethod
+    def wrap(cls, source: Any, session: Any) -> Any:
+        return cls(source, session) if getattr(source, "reads_through_session", False) else source
+
+    def person(self, personal_id: str) -> Any:
+        return self.source.person(personal_id, session=self.session)
+
+    def valid_results(self, personal_ids: Iterable[str], evidence_types: Iterable[str]) -> Any:
+        return self.source.valid_results(personal_ids, evidence_types, session=self.session)

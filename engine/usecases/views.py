@@ -150,6 +150,19 @@ class DossierView:
     fees: list[dict[str, Any]] = field(default_factory=list)  # computed fee lines (e.g. extract copies)
     # until the code exists: when to expect it (Decree 61/2018 Art. 17(3), 26: given on reception)
     code_note: dict[str, str] | None = None
+    # ``events`` holds the latest events only (engine.rules.paging.EVENTS_SHOWN, oldest first); when older ones
+    # exist, the sequence number to page back from (``Dossiers.list_events(before=...)``), else None
+    events_before: int | None = None
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """A page of a dossier's events, oldest first: those just before ``before`` was asked (or the latest);
+    ``next_before`` pages on to older ones (None: this page holds the first event)."""
+
+    dossier_id: str
+    events: list[EventView]
+    next_before: int | None
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from web.citizen import bp, forms
 from web.downloads import file_response
 from web.citizen.words import EVENT_LABELS, NEXT_STEP, RESULT_STATUS_LABELS, ROLE_LABELS, label_of, say
 from web.i18n import pick
-from web.ui import action_label
+from web.ui import action_label, dossier_history
 
 MAX_PAGE = 10_000
 
@@ -236,8 +236,10 @@ def _dossier_page(view: Any, status: int = 200, *, typed: dict | None = None, er
         choices = [x for x in mine if r.replaced_by and x.evidence == r.replaced_by and x.status == "valid"]
         requirements.append({"req": r, "doc": docs.get(r.id), "choices": choices,
                              "error": (upload_errors or {}).get(r.id)})
+    history = dossier_history(view, request.args.get("before"),
+                              lambda did, before: services().dossiers.list_events(did, g.user, before=before))
     return render_template(
-        "citizen/dossier.html", view=view, proc=proc, editable=editable, sections=forms.sections(proc, entries),
+        "citizen/dossier.html", view=view, proc=proc, history=history, editable=editable, sections=forms.sections(proc, entries),
         summary=summary, other=other, message=message, requirements=requirements, numbers=numbers,
         supplement=_supplement_request(view, proc), next_step=NEXT_STEP.get(view.state),
         event_label=lambda action: str(EVENT_LABELS[action]) if action in EVENT_LABELS else action_label(action, proc),

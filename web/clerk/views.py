@@ -34,7 +34,7 @@ from web.clerk.labels import (
 from web.downloads import file_response, page_image_response
 from web.i18n import pick
 from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label,
-                    conflict_advice, conflict_text, state_label)
+                    conflict_advice, conflict_text, dossier_history, state_label)
 
 MAX_PAGE = 10_000
 ACTION_INPUTS = ("reason", "items", "new_due_at", "case")
@@ -192,8 +192,10 @@ def _render_dossier(dossier_id: str, failure: Failure | None = None, status: int
         shown = set(ACTION_INPUTS) | {"comment", "confirm", "file", "requirement"}
         failure.others = [(_field_label(proc, k), v) for k, v in failure.fields.items() if k not in shown]
     receipt = next((s for s in reversed(d.slips) if s.form == "01"), None)
+    history = dossier_history(d, request.args.get("before"),
+                              lambda did, before: services().dossiers.list_events(did, g.user, before=before))
     return render_template(
-        "clerk/dossier.html", d=d, proc=proc, desk=desk, rows=_form_rows(proc, d.data, d.provenance),
+        "clerk/dossier.html", d=d, proc=proc, desk=desk, history=history, rows=_form_rows(proc, d.data, d.provenance),
         pages=_pages(d.id, d.documents),
         receipt=receipt, failure=failure, caution=CAUTION_ACTIONS, CHANNEL_LABELS=CHANNEL_LABELS,
         ROLE_LABELS=ROLE_LABELS, SLIP_LABELS=SLIP_LABELS, DOCUMENT_STATUS=DOCUMENT_STATUS,
