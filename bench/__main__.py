@@ -10,11 +10,11 @@ import json
 import signal
 import sys
 
-from bench import prefill, signing, transitions, work_queue
+from bench import prefill, signing, transitions, web, work_queue
 from bench.common import BackendUnavailable, CorrectnessError, note, select_backends, temporary_database
 
 BENCHMARKS = {transitions.NAME: transitions, signing.NAME: signing, prefill.NAME: prefill,
-              work_queue.NAME: work_queue}
+              work_queue.NAME: work_queue, web.NAME: web}
 
 
 def _procs(text: str) -> list[int]:
@@ -35,6 +35,13 @@ def _sizes(text: str) -> tuple[int, ...]:
     if not values or any(v < 1 for v in values):
         raise argparse.ArgumentTypeError("table sizes must be positive integers")
     return values
+
+
+def _models(text: str) -> list[web.Model]:
+    try:
+        return list(dict.fromkeys(web.Model.parse(v) for v in text.split(",") if v.strip()))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def _positive(kind: type) -> object:
@@ -61,6 +68,13 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--sizes", type=_sizes, default=None,
                    help="queue: table sizes to measure, comma-separated, e.g. 10000,100000,1000000 "
                         "(default 10000,100000); the smallest is the baseline")
+    p.add_argument("--models", type=_models, default=None,
+                   help="web: gunicorn worker models to measure in turn, e.g. sync:2,gthread:2x4,sync:4 "
+                        "(default: motcua run's own); the first one's figures are the result")
+    p.add_argument("--clients", type=_positive(int), default=web.DEFAULT_CLIENTS,
+                   help=f"web: client threads of the load generator (default {web.DEFAULT_CLIENTS})")
+    p.add_argument("--requests", type=_positive(int), default=10_000,
+                   help="web: requests of the mix between the two memory readings (default 10000)")
     p.add_argument("--profile", action="store_true",
                    help="instead of measuring, profile the services path in one process for --seconds "
                         "(signing: the sign step, --count times)")
@@ -112,6 +126,8 @@ def main(argv: list[str] | None = None) -> int:
                               flush=True)
                         continue
                     extra = {"sizes": args.sizes} if getattr(module, "TAKES_SIZES", False) and args.sizes else {}
+                    if getattr(module, "TAKES_WEB", False):
+                        extra = {"models": args.models, "clients": args.clients, "requests": args.requests}
                     result = module.run(backend, url, workdir, seconds=args.seconds, procs=args.procs,
                                         dossiers=args.dossiers, **extra)
             except CorrectnessError as exc:

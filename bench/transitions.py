@@ -121,7 +121,7 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
     note(f"  setting up {total} dossiers in state {APPRAISE} through the services ...")
     ids: list[str] = []
     for _ in range(total):
-        ids.append(_appraised_dossier(services, couple["wife"]))
+        ids.append(appraised_dossier(services, couple["wife"]))
 
     proc = services.procedures.get_procedure(PROCEDURE)
 
@@ -139,10 +139,11 @@ def _build_world(url: str, workdir: Path, *, services_n: int, raw_n: int) -> Wor
     return World(url, config, services, couple["wife"], next_state, ids[:services_n], ids[services_n:])
 
 
-def _appraised_dossier(services: Any, applicant: str) -> str:
-    """A new birth-registration dossier driven through the services to processing_appraise (4 events)."""
+def appraised_dossier(services: Any, applicant: str, form: dict | None = None) -> str:
+    """A new birth-registration dossier driven through the services to processing_appraise (4 events);
+    ``form``: what the mother declares (default ``birth_form``)."""
     citizen = services.accounts.actor_for(applicant)
-    d = services.filing.start_dossier(PROCEDURE, birth_form({}), citizen)
+    d = services.filing.start_dossier(PROCEDURE, birth_form({}) if form is None else form, citizen)
     services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
     services.actions.perform_action(d.id, "submit", citizen)
     services.actions.perform_action(d.id, "receive", services.accounts.actor_for("clerk"))
@@ -484,7 +485,7 @@ def _history_figures(world: World, seconds: float) -> dict[str, Any]:
     clerk = services.accounts.actor_for("clerk")
     figures: dict[str, Any] = {}
     for size in HISTORY_SIZES:
-        did = _appraised_dossier(services, world.applicant)
+        did = appraised_dossier(services, world.applicant)
         raw = RawPath(world.url, [did], world.next_state)
         try:
             for _ in range(size - 4):  # create, submit, receive, assign, then supplement rounds

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -105,6 +106,21 @@ def _init(demo: bool, people: int) -> None:
         click.echo("a bearer token for the API: motcua token USERNAME")
 
 
+# The web server's default shape, chosen by measurement (`python -m bench web --models ...`, docs/capacity.md
+# "The web tier"): sync workers (one request at a time each), one process per core and at least two. Threads
+# (gthread) and more processes than cores both measured slower at the 99th percentile on the same cores.
+WEB_THREADS = 1
+
+
+def default_web_workers() -> int:
+    """One gunicorn process per core this process may run on, at least 2."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except (AttributeError, OSError):  # not on Linux
+        cores = os.cpu_count() or 1
+    return max(2, cores)
+
+
 def _redact(url: str) -> str:
     if "@" in url and "://" in url:
         scheme, rest = url.split("://", 1)
@@ -117,10 +133,14 @@ def _redact(url: str) -> str:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
-@click.option("--workers", default=2, show_default=True, type=int)
+@click.option("--workers", default=default_web_workers, show_default="one per core, at least 2",
+              type=click.IntRange(min=1), help="gunicorn worker processes.")
+@click.option("--threads", default=WEB_THREADS, show_default=True, type=click.IntRange(min=1),
+              help="Threads per worker process (gunicorn's gthread worker); 1: the sync worker, one request "
+                   "at a time per process. See docs/capacity.md, \"The web tier\".")
 @click.option("--no-worker", is_flag=True,
               help="Start no task worker beside the web server (run `motcua worker` elsewhere instead).")
-def run(host: str, port: int, workers: int, no_worker: bool) -> None:
+def run(host: str, port: int, workers: int, threads: int, no_worker: bool) -> None:
     """Serve the web app with gunicorn, and a task worker in its own process (rendering and signing off
     the request); both stop on SIGTERM."""
     from gunicorn.app.base import BaseApplication
@@ -135,6 +155,8 @@ def run(host: str, port: int, workers: int, no_worker: bool) -> None:
         def load_config(self) -> None:
             self.cfg.set("bind", f"{host}:{port}")
             self.cfg.set("workers", workers)
+            self.cfg.set("worker_class", "gthread" if threads > 1 else "sync")
+            self.cfg.set("threads", threads)
             self.cfg.set("accesslog", "-")
             self.cfg.set("access_log_format", '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(L)ss')  # no query strings: they may hold ids
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -39,18 +40,34 @@ def current_actor(required: bool = True) -> Actor | None:
     return g.actor
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def as_json(obj: Any) -> Any:
+    """Dataclasses as dicts of their fields, tuples as lists, all the way down (what ``jsonify`` takes)."""
+    kind = type(obj)
+    if kind in _SCALARS:  # most values: answered without the dataclass test
+        return obj
+    if kind is dict:
+        return {k: as_json(v) for k, v in obj.items()}
+    if kind is list or kind is tuple:
+        return [as_json(v) for v in obj]
     if isinstance(obj, DossierView):  # its latest events, and where the older ones are
-        out = {f.name: as_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        out = {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
         out["events_next"] = _events_url(obj.id, obj.events_before)
         return out
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: as_json(getattr(obj, f.name)) for f in dataclasses.fields(obj)}
+        return {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
     if isinstance(obj, (list, tuple)):
         return [as_json(v) for v in obj]
     if isinstance(obj, dict):
         return {k: as_json(v) for k, v in obj.items()}
     return obj
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(kind)
 
 
 def json_body() -> dict:

@@ -96,8 +96,12 @@ class CpuWindow:
 class Cluster:
     """``web`` gunicorn processes and ``workers`` task-worker processes on one database."""
 
-    def __init__(self, env: dict[str, str], logs: Path, *, web: int, workers: int, port: int | None = None):
+    def __init__(self, env: dict[str, str], logs: Path, *, web: int, workers: int, port: int | None = None,
+                 web_args: tuple[str, ...] = (), command: list[str] | None = None, name: str = "web"):
+        """``web_args`` are added to ``motcua run``; ``command`` replaces it (another WSGI server that binds
+        ``self.port`` and answers ``/healthz``); ``name`` names its log file."""
         self.env = env
+        self.web_args, self.command, self.name = tuple(web_args), command, name
         self.logs = logs  # each process's stderr (a pipe nobody reads would fill and block it)
         self.web_n, self.workers_n = web, workers
         self.port = port or free_port()
@@ -109,10 +113,10 @@ class Cluster:
         env = {**self.env, "MOTCUA_PUBLIC_URL": self.base}
         # the access log goes to stdout: kept (a deployment keeps it), thrown away here
         self.logs.mkdir(parents=True, exist_ok=True)
-        with open(self.logs / "web.log", "wb") as err:
-            self.web = subprocess.Popen([sys.executable, "-m", "motcua", "run", "--no-worker", "--port", str(self.port),
-                                         "--workers", str(self.web_n)], cwd=ROOT, env=env,
-                                        stdout=subprocess.DEVNULL, stderr=err)
+        argv = self.command or [sys.executable, "-m", "motcua", "run", "--no-worker", "--port", str(self.port),
+                                "--workers", str(self.web_n), *self.web_args]
+        with open(self.logs / f"{self.name}.log", "wb") as err:
+            self.web = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=err)
         if self.workers_n:
             with open(self.logs / "worker.log", "wb") as err:
                 self.worker = subprocess.Popen([sys.executable, "-m", "motcua", "worker", "--concurrency",
@@ -121,7 +125,7 @@ class Cluster:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.web.poll() is not None:
-                raise RuntimeError("the web server stopped: " + self.tail("web"))
+                raise RuntimeError("the web server stopped: " + self.tail(self.name))
             try:
                 if requests.get(f"{self.base}/healthz", timeout=10).status_code == 200:
                     break
@@ -136,13 +140,17 @@ class Cluster:
     def check_alive(self) -> None:
         for name, proc in (("web server", self.web), ("worker", self.worker)):
             if proc is not None and proc.poll() is not None:
-                raise RuntimeError(f"the {name} stopped: " + self.tail(name.split()[-1] if name == "worker" else "web"))
+                raise RuntimeError(f"the {name} stopped: " + self.tail("worker" if name == "worker" else self.name))
 
     def tail(self, name: str, size: int = 3000) -> str:
         try:
             return (self.logs / f"{name}.log").read_text(errors="replace")[-size:]
         except OSError:
             return "(no log)"
+
+    def web_processes(self) -> list[int]:
+        """The gunicorn worker processes (the master excluded)."""
+        return descendants(self.web.pid)[1:] if self.web else []  # type: ignore[union-attr]
 
     def web_cpu(self) -> dict[int, float]:
         return tree_cpu(self.web.pid) if self.web else {}  # type: ignore[union-attr]

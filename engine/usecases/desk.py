@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, text, tuple_, union_all
+from sqlalchemy import Integer, and_, bindparam, func, or_, select, text, tuple_, union_all
 
 from engine.adapters.models import Account, Dossier, DossierCount
 from engine.adapters.uow import UnitOfWork
@@ -137,16 +138,10 @@ class Desk:
         limits: dict[str, dt.datetime] = {name: soon_limit(now, cal) for name, cal in self.deadlines.calendars.items()}
         distinct = sorted(set(limits.values()))
         due = Dossier.due_at
-        late = and_(due.is_not(None), or_(Dossier.overdue.is_(True), due < now))
-        columns = [func.count(), func.count().filter(due.is_(None)), func.count().filter(late)]
-        columns += [func.count().filter(due.is_not(None), Dossier.overdue.is_(False), due >= now, due <= limit)
-                    for limit in distinct]
-        q = (select(Dossier.procedure_id, Dossier.procedure_version, *columns)
-             .where(Dossier.agency_id == agency_id, LIVE, _state_clause(scope))
-             .group_by(Dossier.procedure_id, Dossier.procedure_version))
-        if procedure:
-            q = q.where(Dossier.procedure_id == procedure)
-        for row in s.execute(q):
+        values = {"agency_id": agency_id, "procedure": procedure, "now": now,
+                  **{f"soon_{i}": limit for i, limit in enumerate(distinct)}}
+        q = _live_counts_query(tuple(scope) if scope is not None else None, bool(procedure), len(distinct))
+        for row in s.execute(q, values):
             proc = self.procedures.procedure_version(row[0], row[1], s)
             total, none, overdue = row[2], row[3], row[4]
             cal_name = proc.calendar
@@ -162,14 +157,8 @@ class Desk:
             counts["live_overdue"] += overdue
             counts["due_soon"] += soon
             counts["on_time"] += total - none - overdue - soon
-        settled = (select(DossierCount.timeliness, func.sum(DossierCount.n))
-                   .where(DossierCount.agency_id == agency_id, DossierCount.n != 0)
-                   .group_by(DossierCount.timeliness))
-        if scope is not None:
-            settled = settled.where(DossierCount.state.in_(scope))
-        if procedure:
-            settled = settled.where(DossierCount.procedure_id == procedure)
-        for when, n in s.execute(settled):
+        settled = _settled_counts_query(tuple(scope) if scope is not None else None, bool(procedure))
+        for when, n in s.execute(settled, values):
             counts[when] += int(n or 0)
         return counts
 
@@ -243,50 +232,105 @@ def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str |
     per state: the dated dossiers first, then, if the page is not full, the undated ones."""
     if scope == []:
         return []
-    filters = [Dossier.agency_id == agency_id]
-    if procedure:
-        filters.append(Dossier.procedure_id == procedure)
+    shape = tuple(scope) if scope is not None else None
+    values: dict[str, Any] = {"agency_id": agency_id, "procedure": procedure, "now": now, "limit": limit,
+                              "after_at": after.at if after is not None else None,
+                              "after_id": after.id if after is not None else None}
     if overdue:  # the late ones are all live: one range of ix_dossiers_live, in due order, whatever the states
-        filters += [LIVE, Dossier.due_at.is_not(None), or_(Dossier.overdue.is_(True), Dossier.due_at < now)]
-        if scope is not None:
-            filters.append(Dossier.state.in_(scope))
-        if after is not None:
-            if after.at is None:
-                return []
-            filters.append(tuple_(Dossier.due_at, Dossier.id) > tuple_(after.at, after.id))
-        q = select(Dossier.id, Dossier.due_at).where(*filters).order_by(Dossier.due_at, Dossier.id).limit(limit)
-        return [(r[0], r[1]) for r in s.execute(q)]
-    if overdue is False:
-        filters.append(~and_(Dossier.due_at.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
-                             or_(Dossier.overdue.is_(True), Dossier.due_at < now)))
+        if after is not None and after.at is None:
+            return []
+        q = _queue_query(shape, bool(procedure), "overdue", after is not None)
+        return [(r[0], r[1]) for r in s.execute(q, values)]
+    not_overdue = overdue is False
     out: list[tuple[str, dt.datetime | None]] = []
     if after is None or after.at is not None:
-        dated = [Dossier.due_at.is_not(None)]
-        if after is not None:
-            dated.append(tuple_(Dossier.due_at, Dossier.id) > tuple_(after.at, after.id))
-        out += _merged(s, scope, [*filters, *dated], (Dossier.due_at, Dossier.id), limit)
+        q = _queue_query(shape, bool(procedure), "dated_not_overdue" if not_overdue else "dated", after is not None)
+        out += [(r[0], r[1]) for r in s.execute(q, values)]
     if len(out) < limit:
-        undated = [Dossier.due_at.is_(None)]
-        if after is not None and after.at is None:
-            undated.append(Dossier.id > after.id)
-        out += _merged(s, scope, [*filters, *undated], (Dossier.id,), limit - len(out))
+        q = _queue_query(shape, bool(procedure), "undated_not_overdue" if not_overdue else "undated",
+                         after is not None and after.at is None)
+        out += [(r[0], r[1]) for r in s.execute(q, {**values, "limit": limit - len(out)})]
     return out
 
 
-def _merged(s: Any, scope: list[str] | None, where: list[Any], order: tuple[Any, ...],
-            limit: int) -> list[tuple[str, dt.datetime | None]]:
+@functools.lru_cache(maxsize=256)
+def _live_counts_query(scope: tuple[str, ...] | None, procedure: bool, soon_limits: int) -> Any:
+    """The live dossiers of the queue counted by procedure version: all, undated, late, and due soon by
+    each of ``soon_limits`` ends of the window (``soon_0``...); values bound (``agency_id``, ``procedure``,
+    ``now``), the statement built once per shape."""
+    due, now = Dossier.due_at, bindparam("now", type_=Dossier.due_at.type)
+    late = and_(due.is_not(None), or_(Dossier.overdue.is_(True), due < now))
+    columns = [func.count(), func.count().filter(due.is_(None)), func.count().filter(late)]
+    columns += [func.count().filter(due.is_not(None), Dossier.overdue.is_(False), due >= now,
+                                    due <= bindparam(f"soon_{i}", type_=Dossier.due_at.type))
+                for i in range(soon_limits)]
+    q = (select(Dossier.procedure_id, Dossier.procedure_version, *columns)
+         .where(Dossier.agency_id == bindparam("agency_id", type_=Dossier.agency_id.type), LIVE,
+                _state_clause(list(scope) if scope is not None else None))
+         .group_by(Dossier.procedure_id, Dossier.procedure_version))
+    if procedure:
+        q = q.where(Dossier.procedure_id == bindparam("procedure", type_=Dossier.procedure_id.type))
+    return q
+
+
+@functools.lru_cache(maxsize=256)
+def _settled_counts_query(scope: tuple[str, ...] | None, procedure: bool) -> Any:
+    """The settled dossiers of the queue by timeliness, from the counts the transitions keep."""
+    settled = (select(DossierCount.timeliness, func.sum(DossierCount.n))
+               .where(DossierCount.agency_id == bindparam("agency_id", type_=DossierCount.agency_id.type),
+                      DossierCount.n != 0)
+               .group_by(DossierCount.timeliness))
+    if scope is not None:
+        settled = settled.where(DossierCount.state.in_(scope))
+    if procedure:
+        settled = settled.where(DossierCount.procedure_id == bindparam("procedure", type_=DossierCount.procedure_id.type))
+    return settled
+
+
+@functools.lru_cache(maxsize=256)
+def _queue_query(scope: tuple[str, ...] | None, procedure: bool, part: str, after: bool) -> Any:
+    """The statement of one part of the staff queue, with its values as bound parameters (``agency_id``,
+    ``procedure``, ``now``, ``after_at``, ``after_id``, ``limit``): built once per shape, since building and
+    keying the union of one range per state costs more than running it. ``part``: ``overdue`` (the late
+    ones), or ``dated`` / ``undated`` (each optionally ``_not_overdue``)."""
+    due, now = Dossier.due_at, bindparam("now", type_=Dossier.due_at.type)
+    after_at, after_id = bindparam("after_at", type_=Dossier.due_at.type), bindparam("after_id", type_=Dossier.id.type)
+    limit = bindparam("limit", type_=Integer)
+    filters = [Dossier.agency_id == bindparam("agency_id", type_=Dossier.agency_id.type)]
+    if procedure:
+        filters.append(Dossier.procedure_id == bindparam("procedure", type_=Dossier.procedure_id.type))
+    if part == "overdue":
+        filters += [LIVE, due.is_not(None), or_(Dossier.overdue.is_(True), due < now)]
+        if scope is not None:
+            filters.append(Dossier.state.in_(scope))
+        if after:
+            filters.append(tuple_(due, Dossier.id) > tuple_(after_at, after_id))
+        return select(Dossier.id, due).where(*filters).order_by(due, Dossier.id).limit(limit)
+    if part.endswith("_not_overdue"):
+        filters.append(~and_(due.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
+                             or_(Dossier.overdue.is_(True), due < now)))
+    if part.startswith("dated"):
+        filters.append(due.is_not(None))
+        if after:
+            filters.append(tuple_(due, Dossier.id) > tuple_(after_at, after_id))
+        return _merged(list(scope) if scope is not None else None, filters, (due, Dossier.id), limit)
+    filters.append(due.is_(None))
+    if after:
+        filters.append(Dossier.id > after_id)
+    return _merged(list(scope) if scope is not None else None, filters, (Dossier.id,), limit)
+
+
+def _merged(scope: list[str] | None, where: list[Any], order: tuple[Any, ...], limit: Any) -> Any:
     def part(clause: Any) -> Any:
         return (select(Dossier.id.label("id"), Dossier.due_at.label("due_at"))
                 .where(*where, clause).order_by(*order).limit(limit))
 
     if scope is None or len(scope) == 1:
-        q = part(_state_clause(scope))
-    else:
-        parts = [part(Dossier.state == st).subquery() for st in scope]
-        merged = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
-        keys = (merged.c.due_at, merged.c.id) if len(order) == 2 else (merged.c.id,)
-        q = select(merged.c.id, merged.c.due_at).order_by(*keys).limit(limit)
-    return [(r[0], r[1]) for r in s.execute(q)]
+        return part(_state_clause(scope))
+    parts = [part(Dossier.state == st).subquery() for st in scope]
+    merged = union_all(*[select(p.c.id, p.c.due_at) for p in parts]).subquery()
+    keys = (merged.c.due_at, merged.c.id) if len(order) == 2 else (merged.c.id,)
+    return select(merged.c.id, merged.c.due_at).order_by(*keys).limit(limit)
 
 
 def _citizen_ids(s: Any, account_id: int, state: str | None, states: list[str] | None, procedure: str | None,

@@ -12,18 +12,22 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import delete, or_, select, update
+from sqlalchemy import bindparam, delete, or_, select, update
 
 from engine.adapters.models import Account, WebSession
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
 from engine.rules.errors import AuthenticationError, NotFoundError
-from engine.usecases.accounts import Accounts, actor_of, require_admin, sha256_hex
+from engine.usecases.accounts import ACTOR_COLUMNS, Accounts, actor_of_row, require_admin, sha256_hex
 from engine.usecases.throttle import LoginThrottle
 
 TOUCH_EVERY = dt.timedelta(minutes=1)
 KEEP_ENDED = dt.timedelta(days=30)  # ended sessions stay listed this long for an inquiry, then go
 MAX_ID = 100  # longer than any id we hand out: not looked up
+# a cookie's session and its account, by the session id's digest: built once, each request binds the digest
+BY_DIGEST = (select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.revoked_at, *ACTOR_COLUMNS)
+             .join(Account, WebSession.account_id == Account.id)
+             .where(WebSession.session_sha256 == bindparam("digest")))
 
 
 @dataclass(frozen=True)
@@ -89,17 +93,13 @@ class Sessions:
             return None
         now = self.clock()
         with self.uow(write=False) as uow:
-            found = uow.session.execute(
-                select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.revoked_at, Account)
-                .join(Account, WebSession.account_id == Account.id)
-                .where(WebSession.session_sha256 == sha256_hex(session_id.encode()))
-            ).first()
+            found = uow.session.execute(BY_DIGEST, {"digest": sha256_hex(session_id.encode())}).first()
             if found is None:
                 return None
-            row_id, last_seen, expires, revoked, account = found
-            if revoked is not None or now >= expires or now - last_seen >= self.idle or not account.active:
+            row_id, last_seen, expires, revoked = found[:4]
+            if revoked is not None or now >= expires or now - last_seen >= self.idle or not found.active:
                 return None
-            actor = actor_of(account)
+            actor = actor_of_row(found)
         if now - last_seen >= TOUCH_EVERY:
             with self.uow() as uow:
                 uow.session.execute(update(WebSession).where(WebSession.id == row_id, WebSession.revoked_at.is_(None))
