@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import smtplib
 import ssl
+import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from email.message import EmailMessage
@@ -62,5 +63,9 @@ class HttpSmsGateway:
             "Content-Type": "application/json", "Accept": "application/json"})
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
-            response.read(100_000)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+                response.read(100_000)
+        except urllib.error.HTTPError as exc:
+            exc.close()  # the error holds the gateway's open answer: close it, then let the caller retry
+            raise

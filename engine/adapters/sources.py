@@ -133,6 +133,7 @@ class HttpPopulationRegister:
             with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
                 body = json.loads(response.read(1_000_000))
         except urllib.error.HTTPError as exc:
+            exc.close()  # the error holds the register's open answer
             if exc.code == 404:
                 return None
             raise
@@ -160,8 +161,12 @@ class HttpPopulationRegister:
             "Content-Type": "application/json", "Accept": "application/json", "Idempotency-Key": key})
         if self.token:
             request.add_header("Authorization", f"Bearer {self.token}")
-        with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
-            response.read(100_000)
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310 - configured URL
+                response.read(100_000)
+        except urllib.error.HTTPError as exc:
+            exc.close()  # the error holds the register's open answer; the change stays pending
+            raise
 
 
 class DatabaseResults:
