@@ -327,7 +327,7 @@ class Slip(Base):
     """A one-stop form (01 receipt, 02 supplement, 03 refusal, 04 apology, 05 stop), signed with the seal."""
 
     __tablename__ = "slips"
-    __table_args__ = (UniqueConstraint("dossier_id", "event_seq"),)
+    __table_args__ = (UniqueConstraint("dossier_id", "event_seq"), Index("ix_slips_dossier_form", "dossier_id", "form"))
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_uuid)
     dossier_id: Mapped[str] = mapped_column(ForeignKey("dossiers.id"), index=True)

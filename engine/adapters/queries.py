@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, inspect, select, true, update
+from sqlalchemy import Integer, bindparam, func, insert, inspect, select, true, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -13,7 +13,7 @@ from engine.adapters.models import (Account, Agency, Document, Dossier, DossierC
                                     LoginThrottle, NotificationPreference, OutboxMessage, Person, Result, Slip)
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
-from engine.rules.slips import REPEATED_SLIPS, SLIPS_SHOWN
+from engine.rules.slips import ONCE_SLIPS, SLIPS_SHOWN
 from engine.rules.timeliness import settled
 
 # --------------------------------------------------------------------------- a transition's statements (Core)
@@ -126,14 +126,16 @@ RESULT_STATUSES = (
 )
 PENDING_RESULTS = select(func.count()).select_from(RESULTS).where(
     RESULTS.c.dossier_id == bindparam("dossier_id"), RESULTS.c.status == "pending")
-_NEWEST_SLIPS = SLIPS.alias("newest")
+_SLIP_COLUMNS = (SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status, SLIPS.c.event_seq)
+_LATEST_SLIPS = (select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"))
+                 .order_by(SLIPS.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery("latest"))
+_SHOWN_SLIPS = union(  # two index ranges: the latest slips, and the slips of the forms that come once
+    select(*_LATEST_SLIPS.c),
+    select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"), SLIPS.c.form.in_(ONCE_SLIPS)),
+).subquery("shown")
 SLIP_LIST = (  # the latest SLIPS_SHOWN slips and every slip of a form a dossier gets at most once, in order
-    select(SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status)
-    .where(SLIPS.c.dossier_id == bindparam("dossier_id"),
-           SLIPS.c.form.notin_(REPEATED_SLIPS) | (SLIPS.c.event_seq >= func.coalesce(
-               select(_NEWEST_SLIPS.c.event_seq).where(_NEWEST_SLIPS.c.dossier_id == bindparam("dossier_id"))
-               .order_by(_NEWEST_SLIPS.c.event_seq.desc()).limit(1).offset(SLIPS_SHOWN - 1).scalar_subquery(), 0)))
-    .order_by(SLIPS.c.event_seq)
+    select(_SHOWN_SLIPS.c.id, _SHOWN_SLIPS.c.form, _SHOWN_SLIPS.c.number, _SHOWN_SLIPS.c.issued_at,
+           _SHOWN_SLIPS.c.status).order_by(_SHOWN_SLIPS.c.event_seq)
 )
 
 

@@ -60,6 +60,7 @@ RESULT_SLIPS = tuple(k for k, f in SLIP_FORMS.items() if f.outcome)  # slips tha
 # Slips a dossier may get again and again (a supplement request per round, an apology per extension):
 # its view lists the latest SLIPS_SHOWN slips and every slip of the other forms, which come at most once.
 REPEATED_SLIPS = ("02", "04")
+ONCE_SLIPS = tuple(k for k in SLIP_FORMS if k not in REPEATED_SLIPS)
 SLIPS_SHOWN = 20
 
 # The papers drawn on demand (not signed: they change with every hand-over and every day's entries).
