@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
 
+from engine.adapters.fastsql import Prepared, insert_of
 from engine.adapters.models import Account, Agency, FeedCounter, FeedCursor, FeedEvent, WebhookSubscription
 
 COUNTER = FeedCounter.__table__
@@ -19,6 +20,7 @@ AGENCIES = Agency.__table__
 
 _TAKE = (update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value + 1)
          .returning(COUNTER.c.value))
+_TAKE_NOW = Prepared(_TAKE)
 _INSERT = insert(FEED)
 _COLUMNS = (FEED.c.id, FEED.c.type, FEED.c.dossier_id, FEED.c.dossier_code, AGENCIES.c.code, FEED.c.status_code,
             FEED.c.at, FEED.c.data, FEED.c.evidence_type)
@@ -30,14 +32,18 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
     ids = []
     for row in rows:
         # one UPDATE per event keeps the statement prebuilt; a transition appends one or two
-        value = conn.execute(_TAKE).scalar_one_or_none()
+        value = _TAKE_NOW.scalar(conn, {})
         if value is None:  # the counter's row is missing (an emptied table): put it back, at the feed's end
             make = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             last = conn.execute(select(func.coalesce(func.max(FEED.c.id), 0))).scalar_one()
             conn.execute(make(COUNTER).values(id=1, value=last).on_conflict_do_nothing())
             value = conn.execute(_TAKE).scalar_one()
         ids.append(value)
-    conn.execute(_INSERT, [{**row, "id": i} for i, row in zip(ids, rows)])
+    if len(rows) == 1:
+        row = {**rows[0], "id": ids[0]}
+        insert_of(FEED, tuple(row)).execute(conn, row)
+    else:
+        conn.execute(_INSERT, [{**row, "id": i} for i, row in zip(ids, rows)])
     return ids
 
 
@@ -84,12 +90,12 @@ def allowed_evidence(conn: Connection, account_id: int | None) -> tuple[str, ...
     return tuple(found or ())
 
 
-_FOLLOWED = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1)
+_FOLLOWED = Prepared(select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1))
 
 
 def has_subscriptions(conn: Connection) -> bool:
     """Whether any webhook subscription is active (else nobody needs waking when the feed moves)."""
-    return conn.execute(_FOLLOWED).first() is not None
+    return _FOLLOWED.first(conn, {}) is not None
 
 
 def append_and_check(conn: Connection, rows: list[dict[str, Any]]) -> tuple[list[int], bool]:
@@ -100,8 +106,8 @@ def append_and_check(conn: Connection, rows: list[dict[str, Any]]) -> tuple[list
         keys = tuple(rows[0])
         stmt = _ONE_STATEMENT.get(keys)
         if stmt is None:
-            stmt = _ONE_STATEMENT[keys] = _append_one(keys)
-        added, followed = conn.execute(stmt, {f"f_{k}": v for k, v in rows[0].items()}).one()
+            stmt = _ONE_STATEMENT[keys] = Prepared(_append_one(keys))
+        added, followed = stmt.first(conn, {f"f_{k}": v for k, v in rows[0].items()})
         if added is not None:
             return [added], bool(followed)
     return append_events(conn, rows), has_subscriptions(conn)
@@ -118,4 +124,4 @@ def _append_one(keys: tuple[str, ...]) -> Any:
     return select(select(added.c.id).scalar_subquery(), followed).add_cte(taken, added)
 
 
-_ONE_STATEMENT: dict[tuple[str, ...], Any] = {}
+_ONE_STATEMENT: dict[tuple[str, ...], Prepared] = {}

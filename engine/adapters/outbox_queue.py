@@ -19,10 +19,11 @@ import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import and_, exists, insert, or_, select, update
+from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import aliased
 
+from engine.adapters.fastsql import insert_of
 from engine.adapters.models import OutboxMessage
 from engine.adapters.uow import UnitOfWork
 
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 
 OUTBOX = OutboxMessage.__table__
 _OTHER = aliased(OutboxMessage)
-_INSERT_JOB = insert(OUTBOX).inline()
+_INSERT_JOB = insert_of(OUTBOX, ("topic", "dossier_id", "payload", "created_at", "attempts", "task", "lock_key"))
 
 MAX_ATTEMPTS = 12  # 2 s, 4 s, 8 s ... about 1 h 8 min of retries in all
 BACKOFF_BASE = 2.0  # seconds
@@ -59,7 +60,7 @@ class OutboxQueue:
 
     def defer(self, conn: Connection, task: str, args: dict[str, Any], *, lock: str) -> None:
         """Add a job on ``conn``, inside the caller's transaction: it commits or rolls back with it."""
-        conn.execute(_INSERT_JOB, {"topic": f"task.{task}", "dossier_id": None, "payload": args,
+        _INSERT_JOB.execute(conn, {"topic": f"task.{task}", "dossier_id": None, "payload": args,
                                    "created_at": self.clock(), "attempts": 0, "task": task, "lock_key": lock})
 
     def defer_if_absent(self, conn: Connection, task: str, args: dict[str, Any], *, lock: str) -> bool:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, inspect, select, true, union, update
+from sqlalchemy import Integer, bindparam, func, insert, inspect, or_, select, true, union, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 
 from engine.adapters.models import (Account, Agency, Document, Dossier, DossierCount, DossierEvent, EligibilityCheck,
                                     LoginThrottle, NotificationPreference, OutboxMessage, Person, Result, Slip)
+from engine.adapters.fastsql import Prepared, insert_of
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
 from engine.rules.slips import ONCE_SLIPS, SLIPS_SHOWN
@@ -76,16 +77,14 @@ def _load_statement(parties: bool) -> Any:
     )
 
 
-_LOAD = {False: _load_statement(False), True: _load_statement(True)}
-_INSERT_EVENT = insert(EVENTS).inline()  # inline: no RETURNING of the new id, nobody reads it
-_INSERT_OUTBOX = insert(OUTBOX).inline()
+_LOAD = {False: Prepared(_load_statement(False)), True: Prepared(_load_statement(True))}
 
 PARTIES = (  # the agency's code and the applicant, for a dossier loaded some other way
     select(AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name)
     .select_from(AGENCIES.join(ACCOUNTS, true()))
     .where(AGENCIES.c.id == bindparam("agency_id"), ACCOUNTS.c.id == bindparam("account_id"))
 )
-CURRENT_DOCUMENTS = (
+CURRENT_DOCUMENTS = Prepared(
     select(DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
            DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at,
            Result.__table__.c.number)  # a stored result standing in for paper is named by its number
@@ -101,7 +100,7 @@ def current_documents(conn: Connection, d: Any) -> list[Any]:
     keeps them: read once per transition (no transition adds or replaces documents)."""
     cached = getattr(d, "documents", None) if isinstance(d, DossierRow) else None
     if cached is None:
-        cached = conn.execute(CURRENT_DOCUMENTS, {"dossier_id": d.id}).all()
+        cached = CURRENT_DOCUMENTS.rows(conn, {"dossier_id": d.id})
         if isinstance(d, DossierRow):
             d.documents = cached
     return cached
@@ -112,15 +111,15 @@ _EVENT_COLUMNS = (EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.r
 # a dossier's events, newest first, at most ``limit`` (the caller asks one more than it shows, to learn
 # whether older ones exist): the latest ones, or those before the sequence number ``before``. The unique
 # index (dossier_id, seq) serves both, so a read costs the same whatever the dossier's history.
-EVENTS_LATEST = (
+EVENTS_LATEST = Prepared(
     select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"))
     .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
 )
-EVENTS_BEFORE = (
+EVENTS_BEFORE = Prepared(
     select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"), EVENTS.c.seq < bindparam("before"))
     .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
 )
-RESULT_STATUSES = (
+RESULT_STATUSES = Prepared(
     select(RESULTS.c.id, RESULTS.c.status).where(RESULTS.c.dossier_id == bindparam("dossier_id"))
     .order_by(RESULTS.c.issued_at)
 )
@@ -131,15 +130,15 @@ _LATEST_SLIPS = (select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("d
                  .order_by(SLIPS.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery("latest"))
 _SHOWN_SLIPS = union(  # two index ranges: the latest slips, and the slips of the forms that come once
     select(*_LATEST_SLIPS.c),
-    select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"), SLIPS.c.form.in_(ONCE_SLIPS)),
+    select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"), or_(*(SLIPS.c.form == form for form in ONCE_SLIPS))),  # no expanding IN: prepared once
 ).subquery("shown")
-SLIP_LIST = (  # the latest SLIPS_SHOWN slips and every slip of a form a dossier gets at most once, in order
+SLIP_LIST = Prepared(  # the latest SLIPS_SHOWN slips and every slip of a form a dossier gets at most once, in order
     select(_SHOWN_SLIPS.c.id, _SHOWN_SLIPS.c.form, _SHOWN_SLIPS.c.number, _SHOWN_SLIPS.c.issued_at,
            _SHOWN_SLIPS.c.status).order_by(_SHOWN_SLIPS.c.event_seq)
 )
 
 
-LATEST_ELIGIBILITY = (
+LATEST_ELIGIBILITY = Prepared(
     select(ELIGIBILITY.c.at, ELIGIBILITY.c.action, ELIGIBILITY.c.outcome, ELIGIBILITY.c.verdicts)
     .where(ELIGIBILITY.c.dossier_id == bindparam("dossier_id"))
     .order_by(ELIGIBILITY.c.at.desc(), ELIGIBILITY.c.id.desc()).limit(1)
@@ -207,7 +206,7 @@ class DossierRow:
 
 
 def load_dossier(conn: Connection, dossier_id: str, *, parties: bool = False) -> DossierRow | None:
-    row = conn.execute(_LOAD[parties], {"dossier_id": dossier_id}).first()
+    row = _LOAD[parties].first(conn, {"dossier_id": dossier_id})
     return DossierRow(row, parties) if row is not None else None
 
 
@@ -234,8 +233,8 @@ def _all_in_one(fields: tuple[str, ...], event_keys: tuple[str, ...]) -> Any:
 
 
 _OUTBOX_KEYS = ("topic", "dossier_id", "payload", "created_at", "sent_at", "attempts")
-_UPDATES: dict[tuple[str, ...], Any] = {}
-_ALL_IN_ONE: dict[tuple[tuple[str, ...], tuple[str, ...]], Any] = {}
+_UPDATES: dict[tuple[str, ...], Prepared] = {}
+_ALL_IN_ONE: dict[tuple[tuple[str, ...], tuple[str, ...]], Prepared] = {}
 
 
 def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], outbox_topic: str,
@@ -256,18 +255,18 @@ def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], out
         key = (fields, tuple(event))
         stmt = _ALL_IN_ONE.get(key)
         if stmt is None:
-            stmt = _ALL_IN_ONE[key] = _all_in_one(*key)
+            stmt = _ALL_IN_ONE[key] = Prepared(_all_in_one(*key))
         params.update({f"e_{k}": v for k, v in event.items()})
         params.update({f"o_{k}": v for k, v in outbox.items()})
-        moved = conn.execute(stmt, params).scalar_one()
+        moved = stmt.scalar(conn, params)
     else:
         stmt = _UPDATES.get(fields)
         if stmt is None:
-            stmt = _UPDATES[fields] = _versioned_update(fields)
-        moved = conn.execute(stmt, params).rowcount
+            stmt = _UPDATES[fields] = Prepared(_versioned_update(fields))
+        moved = stmt.execute(conn, params)
         if moved == 1:
-            conn.execute(_INSERT_EVENT, event)
-            conn.execute(_INSERT_OUTBOX, outbox)
+            insert_of(EVENTS, tuple(event)).execute(conn, event)
+            insert_of(OUTBOX, _OUTBOX_KEYS).execute(conn, outbox)
     if moved != 1:
         raise ConcurrencyError(STALE_MESSAGE)
     _move_count(conn, d)

@@ -5,6 +5,7 @@ from sqlalchemy import bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from engine.adapters.fastsql import Prepared
 from engine.adapters.models import Sequence
 
 _SEQUENCES = Sequence.__table__
@@ -14,6 +15,7 @@ _NEXT_VALUE = (  # prebuilt Core statements: no ORM bulk-update machinery for on
     .values(value=_SEQUENCES.c.value + 1)
     .returning(_SEQUENCES.c.value)
 )
+_NEXT_NOW = Prepared(_NEXT_VALUE)
 _FIRST_VALUE = insert(_SEQUENCES)
 
 
@@ -25,7 +27,7 @@ def next_in_sequence(session: Session, scope: str, period: str) -> int:
     unique violation is absorbed inside a savepoint and it increments the winner's row.
     """
     key = {"w_scope": scope, "w_period": period}
-    value = session.connection().execute(_NEXT_VALUE, key).scalar_one_or_none()
+    value = _NEXT_NOW.scalar(session.connection(), key)
     if value is not None:
         return int(value)
     try:

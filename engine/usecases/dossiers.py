@@ -137,11 +137,11 @@ class Dossiers:
         ]
         events, events_before = _latest_events(conn, d.id, EVENTS_SHOWN)
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
-        statuses = conn.execute(queries.RESULT_STATUSES, key).all() if has_results else []  # (id, status)
+        statuses = queries.RESULT_STATUSES.rows(conn, key) if has_results else []  # (id, status)
         # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
         results = s.scalars(select(Result).where(Result.dossier_id == d.id)
                             .order_by(Result.issued_at, func.length(Result.number), Result.number)).all() if statuses else []
-        slips = conn.execute(queries.SLIP_LIST, key).all()  # id, form, number, issued_at, status
+        slips = queries.SLIP_LIST.rows(conn, key)  # id, form, number, issued_at, status
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
                             results_pending=sum(1 for _, status in statuses if status == "pending"))
@@ -204,7 +204,7 @@ def _conditions_view(conn: Any, d: Any, roles: frozenset[str]) -> dict[str, Any]
     the register data they used (which may be about other people). A transition's row read it with the
     dossier, unless the transition recorded a new one."""
     row = d.eligibility if isinstance(d, DossierRow) and d.eligibility is not queries.UNREAD else \
-        conn.execute(queries.LATEST_ELIGIBILITY, {"dossier_id": d.id}).first()
+        queries.LATEST_ELIGIBILITY.first(conn, {"dossier_id": d.id})
     if row is None:
         return None
     at, action, outcome, verdicts = row
@@ -221,10 +221,10 @@ def _latest_events(conn: Any, dossier_id: str, size: int, before: int | None = N
     """The ``size`` events of the dossier before ``before`` (default: the latest), oldest first, and the
     sequence number to page back from when older ones exist: one indexed read of ``size + 1`` rows."""
     if before is None:
-        rows = conn.execute(queries.EVENTS_LATEST, {"dossier_id": dossier_id, "limit": size + 1}).all()
+        rows = queries.EVENTS_LATEST.rows(conn, {"dossier_id": dossier_id, "limit": size + 1})
     else:
-        rows = conn.execute(queries.EVENTS_BEFORE, {"dossier_id": dossier_id, "before": before,
-                                                    "limit": size + 1}).all()
+        rows = queries.EVENTS_BEFORE.rows(conn, {"dossier_id": dossier_id, "before": before,
+                                                 "limit": size + 1})
     older = len(rows) > size
     rows = rows[:size]
     rows.reverse()

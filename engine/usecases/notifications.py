@@ -25,8 +25,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import bindparam, func, select, update
 
+from engine.adapters.fastsql import insert_rows
 from engine.adapters.models import Account, Agency, Notification, NotificationPreference
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -36,6 +37,8 @@ from engine.rules.notifications import LANGUAGES, MOMENTS, Moment, language_of, 
 log = logging.getLogger(__name__)
 
 NOTIFICATIONS = Notification.__table__
+_NOTIFICATION_KEYS = ("account_id", "dossier_id", "kind", "channel", "language", "subject", "body", "status", "attempts",
+                      "last_error", "created_at", "sent_at", "read_at")
 MAX_ATTEMPTS = 12  # the task queues' retry budget (both give up after 12 attempts)
 MAX_ID = 2**63 - 1
 INBOX_LIMIT = 200
@@ -155,13 +158,15 @@ class Notifications:
             log.exception("the %s notification of dossier %s could not be written", moment.kind, d.id)
             return []
         # one INSERT of every channel's row (plain rows, no constraint a valid row can break)
-        written = conn.execute(insert(NOTIFICATIONS).returning(NOTIFICATIONS.c.id, NOTIFICATIONS.c.status), [
+        values = [
             {"account_id": d.applicant_account_id, "dossier_id": d.id, "kind": moment.kind, "channel": channel,
              "language": lang, "subject": subj, "body": text, "status": status, "attempts": 0,
              "last_error": None if status != "skipped" else "kênh chưa cấu hình / channel not configured",
              "created_at": now, "sent_at": now if channel == "in-app" else None, "read_at": None}
-            for lang, channel, subj, text, status in rows]).all()
-        return sorted(row.id for row in written if row.status == "pending")
+            for lang, channel, subj, text, status in rows]
+        written = insert_rows(NOTIFICATIONS, _NOTIFICATION_KEYS, len(values), (NOTIFICATIONS.c.id, NOTIFICATIONS.c.status)
+                              ).rows(conn, {f"{k}_{i}": v for i, row in enumerate(values) for k, v in row.items()})
+        return sorted(row_id for row_id, status in written if status == "pending")
 
     def _prepare_moment(self, conn: Any, moment: Moment, d: Any, proc: Any, *, items: list[str] | None,
                         reason: str | None) -> list[tuple[str, str, str, str, str]]:
