@@ -1,9 +1,12 @@
 """Prebuilt Core statements: the dossier a transition reads and writes, and the lists its view reads."""
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, func, insert, inspect, or_, select, true, union, update
+from sqlalchemy import JSON, Integer, bindparam, func, insert, inspect, or_, select, true, union, update
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection
@@ -14,6 +17,7 @@ from engine.adapters.models import (Account, Agency, Document, Dossier, DossierC
 from engine.adapters.fastsql import Prepared, insert_of
 from engine.adapters.uow import STALE_MESSAGE
 from engine.rules.errors import ConcurrencyError
+from engine.rules.paging import EVENTS_SHOWN
 from engine.rules.slips import ONCE_SLIPS, SLIPS_SHOWN
 from engine.rules.timeliness import settled
 
@@ -58,16 +62,55 @@ _WITH = (ELIGIBILITY.c.at, ELIGIBILITY.c.action, ELIGIBILITY.c.outcome, ELIGIBIL
 _N_WITH = len(_WITH)
 
 
-def _load_statement(parties: bool) -> Any:
+class json_rows(FunctionElement):  # noqa: N801 - an SQL function's name
+    """An aggregate: the rows of a subquery as one JSON array of arrays (NULL or [] when there is none);
+    a JSON column stays JSON inside it."""
+
+    type = JSON()
+    name = "json_rows"
+    inherit_cache = True
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_pg(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"json_agg(json_build_array({compiler.process(element.clauses, **kw)}))"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    parts = [f"json({compiler.process(c, **kw)})" if isinstance(c.type, JSON) else compiler.process(c, **kw)
+             for c in element.clauses]
+    return f"json_group_array(json_array({', '.join(parts)}))"
+
+
+def _rows_of(source: Any) -> Any:
+    sub = source.subquery()
+    return select(json_rows(*sub.c)).select_from(sub).scalar_subquery()
+
+
+def _view_columns() -> tuple[Any, ...]:
+    """What a dossier's view reads besides the row, as JSON in the same SELECT: its current documents, its
+    latest events (one more than shown: whether older ones exist) and the slips it lists."""
+    key = bindparam("dossier_id")
+    documents = (select(*_DOCUMENT_COLUMNS).select_from(_DOCUMENTS_FROM)
+                 .where(DOCUMENTS.c.dossier_id == key, DOCUMENTS.c.replaced_at.is_(None)))
+    events = (select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == key).order_by(EVENTS.c.seq.desc())
+              .limit(EVENTS_SHOWN + 1))
+    slips = select(*_SHOWN_SLIPS.c)
+    return (_rows_of(documents).label("view_documents"), _rows_of(events).label("view_events"),
+            _rows_of(slips).label("view_slips"))
+
+
+def _load_statement(parties: bool, view: bool = False) -> Any:
     """The dossier, whether it has results, and its agency's code and applicant; with ``parties`` the
     agency's and the applicant's whole rows (for the slips and results that ask the session for them);
-    then the columns of ``_WITH``."""
+    then the columns of ``_WITH``; with ``view`` then what the view reads (``_view_columns``)."""
     if parties:
         extra = [*AGENCIES.c, *ACCOUNTS.c]
     else:
         extra = [AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name]
     return (
-        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra, *_WITH)
+        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra, *_WITH, *(_view_columns() if view else ()))
         .join_from(DOSSIERS, AGENCIES, AGENCIES.c.id == DOSSIERS.c.agency_id)
         .join(ACCOUNTS, ACCOUNTS.c.id == DOSSIERS.c.applicant_account_id)
         .outerjoin(ELIGIBILITY, ELIGIBILITY.c.id == _LATEST_CHECK)
@@ -77,18 +120,18 @@ def _load_statement(parties: bool) -> Any:
     )
 
 
-_LOAD = {False: Prepared(_load_statement(False)), True: Prepared(_load_statement(True))}
 
 PARTIES = (  # the agency's code and the applicant, for a dossier loaded some other way
     select(AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name)
     .select_from(AGENCIES.join(ACCOUNTS, true()))
     .where(AGENCIES.c.id == bindparam("agency_id"), ACCOUNTS.c.id == bindparam("account_id"))
 )
+_DOCUMENT_COLUMNS = (DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
+                     DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at,
+                     RESULTS.c.number)  # a stored result standing in for paper is named by its number
+_DOCUMENTS_FROM = DOCUMENTS.outerjoin(RESULTS, RESULTS.c.id == DOCUMENTS.c.result_id)
 CURRENT_DOCUMENTS = Prepared(
-    select(DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
-           DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at,
-           Result.__table__.c.number)  # a stored result standing in for paper is named by its number
-    .select_from(DOCUMENTS.outerjoin(Result.__table__, Result.__table__.c.id == DOCUMENTS.c.result_id))
+    select(*_DOCUMENT_COLUMNS).select_from(_DOCUMENTS_FROM)
     .where(DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
     .order_by(DOCUMENTS.c.added_at)
 )
@@ -145,6 +188,9 @@ LATEST_ELIGIBILITY = Prepared(
 )
 
 
+_LOAD = {(parties, view): Prepared(_load_statement(parties, view)) for parties in (False, True) for view in (False, True)}
+
+
 UNREAD = object()  # DossierRow.eligibility: to be read again (a check was recorded in this transaction)
 
 
@@ -155,11 +201,18 @@ class DossierRow:
     the applicant's whole rows. ``changes()`` tells what differs from what was read."""
 
     __slots__ = (*DOSSIER_FIELDS, "agency_code", "applicant_personal_id", "applicant_name", "has_results",
-                 "documents", "eligibility", "contacts", "preferences", "agency_names", "_read", "_parties",
-                 "_attached")
+                 "documents", "eligibility", "contacts", "preferences", "agency_names", "events_read", "slips_read",
+                 "_read", "_parties", "_attached")
 
-    def __init__(self, row: Any, parties: bool):
+    def __init__(self, row: Any, parties: bool, view: bool = False):
         values = tuple(row)
+        # what the view reads, read with the row (``view``): the current documents, the latest events
+        # (newest first) and the slips listed; the transition adds what it writes (``wrote_event``, ``wrote_slip``)
+        self.events_read: list[tuple] | None = None
+        self.slips_read: list[tuple] | None = None
+        preloaded = None
+        if view:
+            values, preloaded = values[:-3], values[-3:]
         for i, name in _FIELD_INDEX:
             setattr(self, name, values[i])
         self._read = values[:_N_DOSSIER]
@@ -186,6 +239,34 @@ class DossierRow:
             self.agency_code, self.applicant_personal_id, self.applicant_name = rest
         self.documents: list[Any] | None = None  # the current documents, once a guard or the view read them
         self._attached: list[Any] = []
+        if preloaded is not None:
+            documents, events, slips = (json_list or [] for json_list in preloaded)
+            self.documents = sorted(((*r[:7], _when(r[7]), r[8]) for r in documents), key=lambda r: r[7])
+            self.events_read = sorted(((*r[:6], _when(r[6]), *r[7:]) for r in events), key=lambda r: -r[0])
+            self.slips_read = [(*r[:3], _when(r[3]), *r[4:]) for r in slips]
+
+    def wrote_event(self, event: dict[str, Any]) -> None:
+        """The audit event this transition wrote (its fields), for the view built in the same transaction."""
+        if self.events_read is not None:
+            self.events_read.insert(0, tuple(event[c.key] for c in _EVENT_COLUMNS))
+
+    def wrote_slip(self, slip: Any) -> None:
+        """The slip this transition recorded, for the view built in the same transaction."""
+        if self.slips_read is not None:
+            self.slips_read.append((slip.id, slip.form, slip.number, slip.issued_at, slip.status, slip.event_seq))
+
+    def latest_events(self) -> list[tuple] | None:
+        """The latest ``EVENTS_SHOWN + 1`` events, newest first, as ``EVENTS_LATEST`` reads them (None: not read)."""
+        return None if self.events_read is None else self.events_read[:EVENTS_SHOWN + 1]
+
+    def slip_list(self) -> list[tuple] | None:
+        """The slips as ``SLIP_LIST`` lists them (None: not read): the latest ``SLIPS_SHOWN`` and every slip of
+        a form that comes once, in order."""
+        if self.slips_read is None:
+            return None
+        ordered = sorted(self.slips_read, key=lambda r: r[5])
+        latest = {r[0] for r in ordered[-SLIPS_SHOWN:]}
+        return [r[:5] for r in ordered if r[0] in latest or r[1] in ONCE_SLIPS]
 
     def changes(self) -> dict[str, Any]:
         """The columns whose value differs from the row as read (what the ORM would write)."""
@@ -205,9 +286,15 @@ class DossierRow:
                 self._attached.append(obj)  # the identity map holds clean objects weakly: keep them alive
 
 
-def load_dossier(conn: Connection, dossier_id: str, *, parties: bool = False) -> DossierRow | None:
-    row = _LOAD[parties].first(conn, {"dossier_id": dossier_id})
-    return DossierRow(row, parties) if row is not None else None
+def _when(value: Any) -> Any:
+    """A date and time read inside JSON (ISO text), as the column itself reads."""
+    return dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+def load_dossier(conn: Connection, dossier_id: str, *, parties: bool = False, view: bool = False) -> DossierRow | None:
+    """The dossier as a transition reads it (``DossierRow``), with what its view reads when ``view``."""
+    row = _LOAD[(parties, view)].first(conn, {"dossier_id": dossier_id})
+    return DossierRow(row, parties, view) if row is not None else None
 
 
 def _versioned_update(fields: tuple[str, ...]) -> Any:

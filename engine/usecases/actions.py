@@ -102,7 +102,8 @@ class Actions:
         with self.uow() as uow:
             s = uow.session
             conn = s.connection()  # the session's transaction (BEGIN IMMEDIATE on SQLite)
-            d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action))
+            d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
+                                               view=with_view)
             check_version(d, expected_version)
             proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
             roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
@@ -176,6 +177,7 @@ class Actions:
             # (the event's and the slip's sequence number in the dossier)
             queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
                                                                           "to": d.state, "status_code": d.status_code})
+            d.wrote_event(event)
             if ctx.verdicts:
                 # after the versioned write: a loser of a race never inserts rows that reference the dossier
                 # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
@@ -183,6 +185,7 @@ class Actions:
                 d.eligibility = queries.UNREAD  # the view shows the check just recorded
             if slip is not None:
                 queries.insert_pending(s, slip)
+                d.wrote_slip(slip)
             if issued and not self.issue_inline:
                 self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
             if self.notifications is not None:  # the applicant is told of the moments the rules name

@@ -59,9 +59,11 @@ class Dossiers:
             raise NotFoundError(NOT_FOUND)
         return d
 
-    def load_visible_row(self, conn: Any, dossier_id: Any, actor: Actor, *, parties: bool = False) -> DossierRow:
-        """``load_visible`` for a transition: the row with its agency and applicant, one Core SELECT."""
-        d = (queries.load_dossier(conn, dossier_id, parties=parties)
+    def load_visible_row(self, conn: Any, dossier_id: Any, actor: Actor, *, parties: bool = False,
+                         view: bool = False) -> DossierRow:
+        """``load_visible`` for a transition: the row with its agency and applicant, one Core SELECT; with
+        ``view`` also what the view reads (documents, latest events, slips), in the same SELECT."""
+        d = (queries.load_dossier(conn, dossier_id, parties=parties, view=view)
              if isinstance(dossier_id, str) and len(dossier_id) <= 36 else None)
         if d is None or not can_view_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id):
             raise NotFoundError(NOT_FOUND)
@@ -71,7 +73,7 @@ class Dossiers:
 
     def get_dossier(self, dossier_id: str, actor: Actor) -> DossierView:
         with self.uow(write=False) as uow:
-            d = self.load_visible(uow.session, dossier_id, actor)
+            d = self.load_visible_row(uow.session.connection(), dossier_id, actor, view=True)
             return self.view(uow.session, d, actor)
 
     def list_events(self, dossier_id: str, actor: Actor, *, before: Any = None, limit: Any = None) -> EventPage:
@@ -135,13 +137,17 @@ class Dossiers:
                             list(r.accept), r.max_mb, r.replaced_by)
             for r in proc.documents
         ]
-        events, events_before = _latest_events(conn, d.id, EVENTS_SHOWN)
+        preread = d.latest_events() if isinstance(d, DossierRow) else None
+        events, events_before = (_page(preread, EVENTS_SHOWN) if preread is not None
+                                 else _latest_events(conn, d.id, EVENTS_SHOWN))
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
         statuses = queries.RESULT_STATUSES.rows(conn, key) if has_results else []  # (id, status)
         # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
         results = s.scalars(select(Result).where(Result.dossier_id == d.id)
                             .order_by(Result.issued_at, func.length(Result.number), Result.number)).all() if statuses else []
-        slips = queries.SLIP_LIST.rows(conn, key)  # id, form, number, issued_at, status
+        slips = d.slip_list() if isinstance(d, DossierRow) else None
+        if slips is None:
+            slips = queries.SLIP_LIST.rows(conn, key)  # id, form, number, issued_at, status
         roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
         ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
                             results_pending=sum(1 for _, status in statuses if status == "pending"))
@@ -225,6 +231,11 @@ def _latest_events(conn: Any, dossier_id: str, size: int, before: int | None = N
     else:
         rows = queries.EVENTS_BEFORE.rows(conn, {"dossier_id": dossier_id, "before": before,
                                                  "limit": size + 1})
+    return _page(rows, size)
+
+
+def _page(rows: list[Any], size: int) -> tuple[list[Any], int | None]:
+    """Up to ``size + 1`` events newest first: the ``size`` latest oldest first, and where older ones start."""
     older = len(rows) > size
     rows = rows[:size]
     rows.reverse()
