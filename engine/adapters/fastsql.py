@@ -18,6 +18,7 @@ result, which a raw cursor fetching tuples never asks for.
 """
 from __future__ import annotations
 
+from collections import namedtuple
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -28,30 +29,34 @@ _NO_VALUE = object()
 
 
 class _Plan:
-    __slots__ = ("sql", "binds", "named", "results", "processed")
+    __slots__ = ("sql", "binds", "named", "results", "processed", "row")
 
-    def __init__(self, sql: str, binds: tuple, named: bool, results: tuple[Callable | None, ...]):
+    def __init__(self, sql: str, binds: tuple, named: bool, results: tuple[Callable | None, ...],
+                 row: Callable[[Any], tuple] | None):
         self.sql = sql
         self.binds = binds  # (parameter name, caller's key or None, fixed value, processor)
         self.named = named  # pyformat (a dict) or qmark / numeric (a sequence)
         self.results = results
         self.processed = any(p is not None for p in results)
+        self.row = row  # a named tuple's maker, when the rows are asked for by column name
 
 
 class Prepared:
     """A Core statement compiled once per dialect, executed on the driver's cursor by ``run``."""
 
-    __slots__ = ("statement", "_plans")
+    __slots__ = ("statement", "named_rows", "_plans")
 
-    def __init__(self, statement: Any):
+    def __init__(self, statement: Any, *, named_rows: bool = False):
+        """``named_rows``: rows are named tuples (``row.username``), as SQLAlchemy's rows are."""
         self.statement = statement
+        self.named_rows = named_rows
         self._plans: dict[str, _Plan | None] = {}
 
     def plan(self, dialect: Dialect) -> _Plan | None:
         try:
             return self._plans[dialect.name]
         except KeyError:
-            plan = self._plans[dialect.name] = _compile(self.statement, dialect)
+            plan = self._plans[dialect.name] = _compile(self.statement, dialect, self.named_rows)
             return plan
 
     def rows(self, conn: Connection, params: Mapping[str, Any]) -> list[tuple]:
@@ -71,7 +76,7 @@ class Prepared:
         return run(conn, self, params, fetch=False)
 
 
-def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
+def _compile(statement: Any, dialect: Dialect, named_rows: bool = False) -> _Plan | None:
     compiled = statement.compile(dialect=dialect)
     if getattr(compiled, "literal_execute_params", None) or getattr(compiled, "post_compile_params", None):
         return None  # expanding IN lists and the like are rendered per execution: leave them to SQLAlchemy
@@ -94,7 +99,8 @@ def _compile(statement: Any, dialect: Dialect) -> _Plan | None:
         binds = tuple(by_name[name] for name in compiled.positiontup)
     columns = _result_columns(statement)
     results = tuple(c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns)
-    return _Plan(compiled.string, binds, named, results)
+    row = namedtuple("Row", [c.key for c in columns])._make if named_rows else None  # type: ignore[misc]
+    return _Plan(compiled.string, binds, named, results, row)
 
 
 def _result_columns(statement: Any) -> list[Any]:
@@ -109,7 +115,9 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
         result = conn.execute(prepared.statement, dict(params))
         if not fetch:
             return result.rowcount
-        return [tuple(r) for r in result.all()] if result.returns_rows else []
+        if not result.returns_rows:
+            return []
+        return list(result.all()) if prepared.named_rows else [tuple(r) for r in result.all()]
     values = _parameters(plan, params)
     dialect = conn.dialect
     dbapi_conn = conn.connection.dbapi_connection
@@ -135,10 +143,11 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
                                       dialect=dialect) from err
     finally:
         cursor.close()
+    make = plan.row or tuple
     if plan.processed:
         processors = plan.results
-        return [tuple(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
-    return [tuple(row) for row in rows]
+        return [make(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
+    return [make(row) for row in rows]
 
 
 def _parameters(plan: _Plan, params: Mapping[str, Any]) -> Any:

@@ -5,7 +5,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event, exc
+from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -80,20 +80,42 @@ class UnitOfWork:
     def __init__(self, engine: Engine, *, write: bool = True):
         self.engine = engine
         self.write = write
-        self.session: Session
+        self._session: Session | None = None
         self._conn: Any = None
 
     def __enter__(self) -> UnitOfWork:
         self._conn = self.engine.connect()
         if self.engine.dialect.name == "sqlite":
             self._conn.info["sqlite_begin"] = "IMMEDIATE" if self.write else "DEFERRED"
-        self.session = Session(bind=self._conn, expire_on_commit=False, autoflush=False)
+        self._session = None
         return self
+
+    @property
+    def session(self) -> Session:
+        """The ORM session of this transaction, made when first asked for (a use case that sends Core
+        statements only never pays for one). It takes over a transaction ``connection`` already began."""
+        if self._session is None:
+            self._session = Session(bind=self._conn, expire_on_commit=False, autoflush=False,
+                                    join_transaction_mode="control_fully")
+        return self._session
+
+    @property
+    def connection(self) -> Connection:
+        """The transaction's connection for Core statements, begun (``BEGIN IMMEDIATE`` on SQLite when
+        ``write``); the session's own when there is one."""
+        if self._session is not None:
+            return self._session.connection()
+        if not self._conn.in_transaction():
+            self._conn.begin()
+        return self._conn
 
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
-            self.session.rollback()
-            self.session.close()
+            if self._session is not None:
+                self._session.rollback()
+                self._session.close()
+            elif self._conn is not None and self._conn.in_transaction():
+                self._conn.rollback()
         finally:
             if self._conn is not None:
                 self._conn.info.pop("sqlite_begin", None)
@@ -104,7 +126,10 @@ class UnitOfWork:
 
     def commit(self) -> None:
         try:
-            self.session.commit()
+            if self._session is not None:
+                self._session.commit()
+            elif self._conn.in_transaction():
+                self._conn.commit()
         except StaleDataError as exc:
             raise ConcurrencyError(STALE_MESSAGE) from exc
 

@@ -14,6 +14,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 from sqlalchemy import and_, bindparam, or_, select, update
 
+from engine.adapters.fastsql import Prepared
 from engine.adapters.models import Account, Agency, ApiToken, WebSession
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -103,8 +104,8 @@ class Accounts:
             raise AuthenticationError(BAD_TOKEN)
         now = self.clock()
         with self.uow(write=False) as uow:
-            row = uow.session.execute(self._by_token, {"digest": sha256_hex(token.encode()), "now": now,
-                                                       "oldest": now - self.token_lifetime}).first()
+            row = self._by_token.first(uow.connection, {"digest": sha256_hex(token.encode()), "now": now,
+                                                        "oldest": now - self.token_lifetime})
             if row is None or not row.active:
                 raise AuthenticationError(BAD_TOKEN)
             return actor_of_row(row)
@@ -113,10 +114,10 @@ class Accounts:
     def _by_token(self) -> Any:
         """The account of a live token (digest, now, oldest): built once, so that each request only binds
         values (building and keying the statement cost more than running it)."""
-        return (select(*ACTOR_COLUMNS).join(ApiToken, ApiToken.account_id == Account.id)
-                .where(ApiToken.token_sha256 == bindparam("digest"),
-                       self._live(bindparam("now", type_=ApiToken.expires_at.type),
-                                  bindparam("oldest", type_=ApiToken.created_at.type))))
+        return Prepared(select(*ACTOR_COLUMNS).join(ApiToken, ApiToken.account_id == Account.id)
+                        .where(ApiToken.token_sha256 == bindparam("digest"),
+                               self._live(bindparam("now", type_=ApiToken.expires_at.type),
+                                          bindparam("oldest", type_=ApiToken.created_at.type))), named_rows=True)
 
     def list_tokens(self, username: str | None = None, actor: Actor | None = None) -> list[TokenCard]:
         """The live tokens of one account (by username), or of every account; oldest first."""

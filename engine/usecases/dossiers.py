@@ -73,8 +73,9 @@ class Dossiers:
 
     def get_dossier(self, dossier_id: str, actor: Actor) -> DossierView:
         with self.uow(write=False) as uow:
-            d = self.load_visible_row(uow.session.connection(), dossier_id, actor, view=True)
-            return self.view(uow.session, d, actor)
+            conn = uow.connection  # Core only; the session is used for results and old procedure versions
+            d = self.load_visible_row(conn, dossier_id, actor, view=True)
+            return self.view(uow.session, d, actor, conn=conn)
 
     def list_events(self, dossier_id: str, actor: Actor, *, before: Any = None, limit: Any = None) -> EventPage:
         """A page of the audit events of a dossier ``actor`` may see (the access rule of ``get_dossier``;
@@ -114,7 +115,8 @@ class Dossiers:
             have = set(s.connection().scalars(queries.CURRENT_REQUIREMENTS, {"dossier_id": d.id}))
         return [req.id for req in proc.documents if req.required and req.id not in have]
 
-    def view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None) -> DossierView:
+    def view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None, *,
+             conn: Any = None) -> DossierView:
         """The dossier as its readers see it. One prebuilt Core query per kind (documents, events, results,
         slips) in the caller's transaction; the agency's code and the applicant come with the row when a
         transition read it (``DossierRow``), else from one query. Results, rare, are loaded as objects
@@ -122,14 +124,14 @@ class Dossiers:
         proc = proc if proc is not None and proc.version == d.procedure_version else self.procedures.procedure_version(
             d.procedure_id, d.procedure_version, s)
         now = self.clock()
-        conn = s.connection()
+        conn = s.connection() if conn is None else conn  # ``conn``: the session's transaction's, or the one it joins
         key = {"dossier_id": d.id}
         if isinstance(d, DossierRow):
             agency_code, applicant_pid, applicant_name = d.agency_code, d.applicant_personal_id, d.applicant_name
         else:
             agency_code, applicant_pid, applicant_name = conn.execute(
                 queries.PARTIES, {"agency_id": d.agency_id, "account_id": d.applicant_account_id}).one()
-        docs = self.current_documents(s, d)  # id, requirement_id, result_id, filename, type, size, sha256, added_at
+        docs = queries.current_documents(conn, d)  # id, requirement_id, result_id, filename, type, size, sha256, added_at
         by_req = {doc[1]: doc for doc in docs}
         requirements = [
             RequirementView(r.id, {"vi": r.label.vi, "en": r.label.en}, r.required, r.id in by_req,
