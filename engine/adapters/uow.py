@@ -114,7 +114,7 @@ class UnitOfWork:
             if self._session is not None:
                 self._session.rollback()
                 self._session.close()
-            elif self._conn is not None and self._conn.in_transaction():
+            if self._conn is not None and self._conn.in_transaction():  # begun by ``connection``, session unused
                 self._conn.rollback()
         finally:
             if self._conn is not None:
@@ -128,7 +128,7 @@ class UnitOfWork:
         try:
             if self._session is not None:
                 self._session.commit()
-            elif self._conn.in_transaction():
+            if self._conn.in_transaction():  # begun by ``connection``, the session unused
                 self._conn.commit()
         except StaleDataError as exc:
             raise ConcurrencyError(STALE_MESSAGE) from exc

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Integer, and_, bindparam, func, or_, select, text, tuple_, union_all
+from sqlalchemy import Integer, and_, bindparam, func, literal, or_, select, text, tuple_, union_all
 
+from engine.adapters.fastsql import Prepared
 from engine.adapters.models import Account, Dossier, DossierCount
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -80,29 +81,29 @@ class Desk:
         now = self.clock()
         offset = (page - 1) * PAGE_SIZE
         with self.uow(write=False) as uow:
-            s = uow.session
+            conn = uow.connection
+            s = uow.session  # joins conn's transaction if asked: for a procedure version not in the files
             if actor.is_staff:
                 scope = _scope(state, states)
-                ids = _staff_ids(s, actor.agency_id, scope, procedure, overdue, now, after, offset + PAGE_SIZE + 1)
-                counts = self._counts(s, actor.agency_id, scope, procedure, now)
+                ids = _staff_ids(conn, actor.agency_id, scope, procedure, overdue, now, after, offset + PAGE_SIZE + 1)
+                counts = self._counts(conn, s, actor.agency_id, scope, procedure, now)
                 everything = sum(counts[k] for k in TIMELINESS)
                 total = everything if overdue is None else (
                     counts["live_overdue"] if overdue else everything - counts["live_overdue"])
             else:
                 counts = None
-                ids, total = _citizen_ids(s, actor.account_id, state, states, procedure, overdue, now, after,
+                ids, total = _citizen_ids(conn, actor.account_id, state, states, procedure, overdue, now, after,
                                           offset + PAGE_SIZE + 1)
             more = len(ids) > offset + PAGE_SIZE
             ids = ids[offset:offset + PAGE_SIZE]
-            by_id = {d.id: d for d in s.scalars(select(Dossier).where(Dossier.id.in_([i for i, _ in ids])))} if ids else {}
+            by_id = {d.id: d for d in _page_rows(len(ids)).rows(conn, {f"id_{n}": i for n, (i, _) in enumerate(ids)})
+                     } if ids else {}
             rows = [by_id[i] for i, _ in ids if i in by_id]
-            names = dict(s.execute(select(Account.id, Account.display_name).where(
-                Account.id.in_({r.applicant_account_id for r in rows}))).all()) if rows else {}
             items = []
             for d in rows:
                 proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
                 items.append(QueueItem(d.id, d.code, d.procedure_id, {"vi": proc.title.vi, "en": proc.title.en},
-                                       names.get(d.applicant_account_id, ""), d.channel, d.state, d.status_code,
+                                       d.applicant_name or "", d.channel, d.state, d.status_code,
                                        d.received_at, d.due_at, timeliness(d, now, self.deadlines.calendar(proc.calendar)),
                                        d.version_counter))
             next_cursor = None
@@ -124,12 +125,15 @@ class Desk:
         if not actor.is_staff:
             raise PermissionDeniedError("Chỉ dành cho cán bộ / staff only")
         with self.uow(write=False) as uow:
-            counts = self._counts(uow.session, actor.agency_id, _scope(state, states), procedure, self.clock())
+            conn = uow.connection
+            counts = self._counts(conn, uow.session, actor.agency_id, _scope(state, states), procedure,
+                                  self.clock())
         counts.pop("live_overdue")
         return counts
 
-    def _counts(self, s: Any, agency_id: int, scope: list[str] | None, procedure: str | None,
+    def _counts(self, conn: Any, s: Any, agency_id: int, scope: list[str] | None, procedure: str | None,
                 now: dt.datetime) -> dict[str, int]:
+        """``conn``: the transaction's connection; ``s``: its session, for a procedure version not in the files."""
         counts = dict.fromkeys(TIMELINESS, 0)
         counts["live_overdue"] = 0
         if scope == []:
@@ -141,14 +145,14 @@ class Desk:
         values = {"agency_id": agency_id, "procedure": procedure, "now": now,
                   **{f"soon_{i}": limit for i, limit in enumerate(distinct)}}
         q = _live_counts_query(tuple(scope) if scope is not None else None, bool(procedure), len(distinct))
-        for row in s.execute(q, values):
+        for row in q.rows(conn, values):
             proc = self.procedures.procedure_version(row[0], row[1], s)
             total, none, overdue = row[2], row[3], row[4]
             cal_name = proc.calendar
             if cal_name in limits:
                 soon = row[5 + distinct.index(limits[cal_name])]
             else:  # a calendar the deadlines do not hold: count this procedure version's due-soon rows apart
-                soon = s.execute(select(func.count()).where(
+                soon = conn.execute(select(func.count()).where(
                     Dossier.agency_id == agency_id, LIVE, _state_clause(scope), Dossier.procedure_id == row[0],
                     Dossier.procedure_version == row[1], due.is_not(None), Dossier.overdue.is_(False), due >= now,
                     due <= soon_limit(now, self.deadlines.calendar(cal_name)))).scalar_one()
@@ -158,7 +162,7 @@ class Desk:
             counts["due_soon"] += soon
             counts["on_time"] += total - none - overdue - soon
         settled = _settled_counts_query(tuple(scope) if scope is not None else None, bool(procedure))
-        for when, n in s.execute(settled, values):
+        for when, n in settled.rows(conn, values):
             counts[when] += int(n or 0)
         return counts
 
@@ -221,10 +225,28 @@ def _scope(state: str | None, states: list[str] | None) -> list[str] | None:
 def _state_clause(scope: list[str] | None) -> Any:
     """The states of the scope; always with the literal ``state <> 'draft'`` the partial indexes name, so
     that the planner may use them whatever states the list holds."""
-    return NOT_DRAFT if scope is None else and_(NOT_DRAFT, Dossier.state.in_(scope))
+    return NOT_DRAFT if scope is None else and_(NOT_DRAFT, Dossier.state.in_(_listed(scope)))
 
 
-def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str | None, overdue: bool | None,
+def _listed(values: Any) -> list[Any]:
+    """A fixed list for ``IN``, as one bound value each: the statement that holds it is built once per
+    list (cached by shape) and runs prepared, which an expanding parameter would prevent."""
+    return [literal(v) for v in values]
+
+
+@functools.lru_cache(maxsize=64)
+def _page_rows(n: int) -> Prepared:
+    """What a queue item shows of ``n`` dossiers (``id_0``...), with the applicant's name."""
+    return Prepared(
+        select(Dossier.id, Dossier.code, Dossier.procedure_id, Dossier.procedure_version, Dossier.channel,
+               Dossier.state, Dossier.status_code, Dossier.received_at, Dossier.due_at, Dossier.overdue,
+               Dossier.closed_at, Dossier.decided_at, Dossier.version_counter,
+               Account.display_name.label("applicant_name"))
+        .join(Account, Account.id == Dossier.applicant_account_id)
+        .where(Dossier.id.in_([bindparam(f"id_{i}", type_=Dossier.id.type) for i in range(n)])), named_rows=True)
+
+
+def _staff_ids(conn: Any, agency_id: int, scope: list[str] | None, procedure: str | None, overdue: bool | None,
                now: dt.datetime, after: paging.Cursor | None, limit: int) -> list[tuple[str, dt.datetime | None]]:
     """(id, due_at) of the first ``limit`` dossiers of the queue after the cursor, by (due_at, id), those
     without a due date last. Each state is read as its own range of ``ix_dossiers_queue`` (or, for every
@@ -240,16 +262,16 @@ def _staff_ids(s: Any, agency_id: int, scope: list[str] | None, procedure: str |
         if after is not None and after.at is None:
             return []
         q = _queue_query(shape, bool(procedure), "overdue", after is not None)
-        return [(r[0], r[1]) for r in s.execute(q, values)]
+        return [(r[0], r[1]) for r in q.rows(conn, values)]
     not_overdue = overdue is False
     out: list[tuple[str, dt.datetime | None]] = []
     if after is None or after.at is not None:
         q = _queue_query(shape, bool(procedure), "dated_not_overdue" if not_overdue else "dated", after is not None)
-        out += [(r[0], r[1]) for r in s.execute(q, values)]
+        out += [(r[0], r[1]) for r in q.rows(conn, values)]
     if len(out) < limit:
         q = _queue_query(shape, bool(procedure), "undated_not_overdue" if not_overdue else "undated",
                          after is not None and after.at is None)
-        out += [(r[0], r[1]) for r in s.execute(q, {**values, "limit": limit - len(out)})]
+        out += [(r[0], r[1]) for r in q.rows(conn, {**values, "limit": limit - len(out)})]
     return out
 
 
@@ -270,7 +292,7 @@ def _live_counts_query(scope: tuple[str, ...] | None, procedure: bool, soon_limi
          .group_by(Dossier.procedure_id, Dossier.procedure_version))
     if procedure:
         q = q.where(Dossier.procedure_id == bindparam("procedure", type_=Dossier.procedure_id.type))
-    return q
+    return Prepared(q)
 
 
 @functools.lru_cache(maxsize=256)
@@ -281,10 +303,10 @@ def _settled_counts_query(scope: tuple[str, ...] | None, procedure: bool) -> Any
                       DossierCount.n != 0)
                .group_by(DossierCount.timeliness))
     if scope is not None:
-        settled = settled.where(DossierCount.state.in_(scope))
+        settled = settled.where(DossierCount.state.in_(_listed(scope)))
     if procedure:
         settled = settled.where(DossierCount.procedure_id == bindparam("procedure", type_=DossierCount.procedure_id.type))
-    return settled
+    return Prepared(settled)
 
 
 @functools.lru_cache(maxsize=256)
@@ -302,10 +324,10 @@ def _queue_query(scope: tuple[str, ...] | None, procedure: bool, part: str, afte
     if part == "overdue":
         filters += [LIVE, due.is_not(None), or_(Dossier.overdue.is_(True), due < now)]
         if scope is not None:
-            filters.append(Dossier.state.in_(scope))
+            filters.append(Dossier.state.in_(_listed(scope)))
         if after:
             filters.append(tuple_(due, Dossier.id) > tuple_(after_at, after_id))
-        return select(Dossier.id, due).where(*filters).order_by(due, Dossier.id).limit(limit)
+        return Prepared(select(Dossier.id, due).where(*filters).order_by(due, Dossier.id).limit(limit))
     if part.endswith("_not_overdue"):
         filters.append(~and_(due.is_not(None), Dossier.closed_at.is_(None), Dossier.decided_at.is_(None),
                              or_(Dossier.overdue.is_(True), due < now)))
@@ -313,11 +335,11 @@ def _queue_query(scope: tuple[str, ...] | None, procedure: bool, part: str, afte
         filters.append(due.is_not(None))
         if after:
             filters.append(tuple_(due, Dossier.id) > tuple_(after_at, after_id))
-        return _merged(list(scope) if scope is not None else None, filters, (due, Dossier.id), limit)
+        return Prepared(_merged(list(scope) if scope is not None else None, filters, (due, Dossier.id), limit))
     filters.append(due.is_(None))
     if after:
         filters.append(Dossier.id > after_id)
-    return _merged(list(scope) if scope is not None else None, filters, (Dossier.id,), limit)
+    return Prepared(_merged(list(scope) if scope is not None else None, filters, (Dossier.id,), limit))
 
 
 def _merged(scope: list[str] | None, where: list[Any], order: tuple[Any, ...], limit: Any) -> Any:
@@ -333,7 +355,7 @@ def _merged(scope: list[str] | None, where: list[Any], order: tuple[Any, ...], l
     return select(merged.c.id, merged.c.due_at).order_by(*keys).limit(limit)
 
 
-def _citizen_ids(s: Any, account_id: int, state: str | None, states: list[str] | None, procedure: str | None,
+def _citizen_ids(conn: Any, account_id: int, state: str | None, states: list[str] | None, procedure: str | None,
                  overdue: bool | None, now: dt.datetime, after: paging.Cursor | None,
                  limit: int) -> tuple[list[tuple[str, dt.datetime | None]], int]:
     """A citizen's own dossiers, newest first (then by id), and how many there are (a citizen's own
@@ -348,8 +370,8 @@ def _citizen_ids(s: Any, account_id: int, state: str | None, states: list[str] |
     if overdue is not None:
         late = and_(Dossier.due_at.is_not(None), LIVE, or_(Dossier.overdue.is_(True), Dossier.due_at < now))
         q = q.where(late if overdue else ~late)
-    total = s.execute(select(func.count()).select_from(q.subquery())).scalar_one()
+    total = conn.execute(select(func.count()).select_from(q.subquery())).scalar_one()
     if after is not None:
         q = q.where(tuple_(Dossier.created_at, Dossier.id) < tuple_(after.at, after.id))
-    rows = s.execute(q.order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(limit)).all()
+    rows = conn.execute(q.order_by(Dossier.created_at.desc(), Dossier.id.desc()).limit(limit)).all()
     return [(r[0], r[1]) for r in rows], total

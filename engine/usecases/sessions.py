@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import bindparam, delete, or_, select, update
 
+from engine.adapters.fastsql import Prepared
 from engine.adapters.models import Account, WebSession
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import Actor
@@ -25,9 +26,10 @@ TOUCH_EVERY = dt.timedelta(minutes=1)
 KEEP_ENDED = dt.timedelta(days=30)  # ended sessions stay listed this long for an inquiry, then go
 MAX_ID = 100  # longer than any id we hand out: not looked up
 # a cookie's session and its account, by the session id's digest: built once, each request binds the digest
-BY_DIGEST = (select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.revoked_at, *ACTOR_COLUMNS)
-             .join(Account, WebSession.account_id == Account.id)
-             .where(WebSession.session_sha256 == bindparam("digest")))
+BY_DIGEST = Prepared(  # run on the connection at every signed-in page: no ORM session, prepared once
+    select(WebSession.id, WebSession.last_seen_at, WebSession.expires_at, WebSession.revoked_at, *ACTOR_COLUMNS)
+    .join(Account, WebSession.account_id == Account.id)
+    .where(WebSession.session_sha256 == bindparam("digest")), named_rows=True)
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ class Sessions:
             return None
         now = self.clock()
         with self.uow(write=False) as uow:
-            found = uow.session.execute(BY_DIGEST, {"digest": sha256_hex(session_id.encode())}).first()
+            found = BY_DIGEST.first(uow.connection, {"digest": sha256_hex(session_id.encode())})
             if found is None:
                 return None
             row_id, last_seen, expires, revoked = found[:4]
