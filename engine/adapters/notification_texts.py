@@ -16,8 +16,9 @@ TEMPLATES = Path(__file__).with_name("notification_templates")
 
 class NotificationTexts:
     def __init__(self, folder: Path = TEMPLATES):
+        # the texts ship with the code: loaded once, not checked on disk at every message (auto_reload)
         self.env = SandboxedEnvironment(loader=FileSystemLoader(str(folder)), autoescape=False,
-                                        undefined=StrictUndefined, keep_trailing_newline=False)
+                                        undefined=StrictUndefined, keep_trailing_newline=False, auto_reload=False)
 
     def check(self, kinds: Iterable[str], languages: Iterable[str]) -> None:
         """Load every template once: a missing or broken one fails here."""

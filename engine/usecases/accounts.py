@@ -103,7 +103,7 @@ class Accounts:
         if not token or len(token) > 200:
             raise AuthenticationError(BAD_TOKEN)
         now = self.clock()
-        with self.uow(write=False) as uow:
+        with self.uow(write=False, one_statement=True) as uow:
             row = self._by_token.first(uow.connection, {"digest": sha256_hex(token.encode()), "now": now,
                                                         "oldest": now - self.token_lifetime})
             if row is None or not row.active:

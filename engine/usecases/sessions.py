@@ -94,7 +94,7 @@ class Sessions:
         if not isinstance(session_id, str) or not session_id or len(session_id) > MAX_ID:
             return None
         now = self.clock()
-        with self.uow(write=False) as uow:
+        with self.uow(write=False, one_statement=True) as uow:
             found = BY_DIGEST.first(uow.connection, {"digest": sha256_hex(session_id.encode())})
             if found is None:
                 return None
