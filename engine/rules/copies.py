@@ -4,6 +4,7 @@ they add. Pure: works on a procedure's :class:`~engine.rules.definitions.schema.
 dossier's form data."""
 from __future__ import annotations
 
+import math
 from typing import Any
 
 COPY_KEY = "copy"  # in a copy's stored data: {"no": n, "of": N, "original": the original's number}
@@ -24,8 +25,10 @@ def copies_wanted(spec: Any, data: dict[str, Any]) -> int:
     if spec.when is not None and _form_value(spec.when, data) is not True:
         return 0
     count = _form_value(spec.count, data)
-    if isinstance(count, bool) or not isinstance(count, (int, float)) or count != int(count):
+    if isinstance(count, bool) or not isinstance(count, (int, float)):
         return 0
+    if isinstance(count, float) and (not math.isfinite(count) or not count.is_integer()):
+        return 0  # NaN, an infinity (JSON's "Infinity" parses to one) or a fraction: no copies
     return max(0, min(int(count), MAX_COPIES))
 
 
