@@ -43,15 +43,11 @@ _FIELD_INDEX = tuple(enumerate(DOSSIER_FIELDS))
 _N_DOSSIER = len(DOSSIER_FIELDS)
 _AGENCY_KEYS = tuple(AGENCIES.c.keys())
 _ACCOUNT_KEYS = tuple(ACCOUNTS.c.keys())
-_HAS_RESULTS = select(RESULTS.c.id).where(RESULTS.c.dossier_id == DOSSIERS.c.id).exists()
 
 
 ELIGIBILITY = EligibilityCheck.__table__
 PEOPLE = Person.__table__
 PREFERENCES = NotificationPreference.__table__
-_CHECKS = ELIGIBILITY.alias("checks")
-_LATEST_CHECK = (select(_CHECKS.c.id).where(_CHECKS.c.dossier_id == DOSSIERS.c.id)
-                 .order_by(_CHECKS.c.at.desc(), _CHECKS.c.id.desc()).limit(1).correlate(DOSSIERS).scalar_subquery())
 # what a transition may need besides the dossier and its parties, read with it rather than after it: the
 # latest eligibility check (the view), the applicant's contacts in the local register (a slip's contact
 # lines) and notification preferences (a notification), each NULL when there is none
@@ -90,13 +86,22 @@ def _rows_of(source: Any) -> Any:
 
 def _view_columns() -> tuple[Any, ...]:
     """What a dossier's view reads besides the row, as JSON in the same SELECT: its current documents, its
-    latest events (one more than shown: whether older ones exist) and the slips it lists."""
+    latest events (one more than shown: whether older ones exist) and the slips it lists. Short table
+    aliases keep the statement under psycopg's 4,096 characters, beyond which it parses the text again
+    at every execution."""
     key = bindparam("dossier_id")
-    documents = (select(*_DOCUMENT_COLUMNS).select_from(_DOCUMENTS_FROM)
-                 .where(DOCUMENTS.c.dossier_id == key, DOCUMENTS.c.replaced_at.is_(None)))
-    events = (select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == key).order_by(EVENTS.c.seq.desc())
+    doc, used = DOCUMENTS.alias("x"), RESULTS.alias("xr")
+    documents = (select(*(doc.c[c.key] for c in _DOCUMENT_COLUMNS[:-1]), used.c.number)
+                 .select_from(doc.outerjoin(used, used.c.id == doc.c.result_id))
+                 .where(doc.c.dossier_id == key, doc.c.replaced_at.is_(None)))
+    ev = EVENTS.alias("e")
+    events = (select(*(ev.c[c.key] for c in _EVENT_COLUMNS)).where(ev.c.dossier_id == key).order_by(ev.c.seq.desc())
               .limit(EVENTS_SHOWN + 1))
-    slips = select(*_SHOWN_SLIPS.c)
+    latest, once = SLIPS.alias("s"), SLIPS.alias("o")
+    newest = (select(*(latest.c[c.key] for c in _SLIP_COLUMNS)).where(latest.c.dossier_id == key)
+              .order_by(latest.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery("sl"))
+    slips = union(select(*newest.c), select(*(once.c[c.key] for c in _SLIP_COLUMNS)).where(
+        once.c.dossier_id == key, or_(*(once.c.form == form for form in ONCE_SLIPS))))
     return (_rows_of(documents).label("view_documents"), _rows_of(events).label("view_events"),
             _rows_of(slips).label("view_slips"))
 
@@ -104,21 +109,29 @@ def _view_columns() -> tuple[Any, ...]:
 def _load_statement(parties: bool, view: bool = False) -> Any:
     """The dossier, whether it has results, and its agency's code and applicant; with ``parties`` the
     agency's and the applicant's whole rows (for the slips and results that ask the session for them);
-    then the columns of ``_WITH``; with ``view`` then what the view reads (``_view_columns``)."""
+    then the columns of ``_WITH``; with ``view`` then what the view reads (``_view_columns``). Tables go
+    by one-letter aliases: the statement's text stays short (see ``_view_columns``)."""
+    d, g, a = DOSSIERS.alias("d"), AGENCIES.alias("g"), ACCOUNTS.alias("a")
+    c, p, n = ELIGIBILITY.alias("c"), PEOPLE.alias("p"), PREFERENCES.alias("n")
+    named = {AGENCIES: g, ELIGIBILITY: c, PEOPLE: p, PREFERENCES: n}
+    with_columns = [named[col.table].c[col.key] for col in _WITH]
+    has_results = select(RESULTS.c.id).where(RESULTS.c.dossier_id == d.c.id).exists()
+    checks = ELIGIBILITY.alias("k")
+    latest_check = (select(checks.c.id).where(checks.c.dossier_id == d.c.id)
+                    .order_by(checks.c.at.desc(), checks.c.id.desc()).limit(1).correlate(d).scalar_subquery())
     if parties:
-        extra = [*AGENCIES.c, *ACCOUNTS.c]
+        extra = [*g.c, *a.c]
     else:
-        extra = [AGENCIES.c.code, ACCOUNTS.c.personal_id, ACCOUNTS.c.display_name]
+        extra = [g.c.code, a.c.personal_id, a.c.display_name]
     return (
-        select(*DOSSIERS.c, _HAS_RESULTS.label("has_results"), *extra, *_WITH, *(_view_columns() if view else ()))
-        .join_from(DOSSIERS, AGENCIES, AGENCIES.c.id == DOSSIERS.c.agency_id)
-        .join(ACCOUNTS, ACCOUNTS.c.id == DOSSIERS.c.applicant_account_id)
-        .outerjoin(ELIGIBILITY, ELIGIBILITY.c.id == _LATEST_CHECK)
-        .outerjoin(PEOPLE, PEOPLE.c.personal_id == ACCOUNTS.c.personal_id)
-        .outerjoin(PREFERENCES, PREFERENCES.c.account_id == ACCOUNTS.c.id)
-        .where(DOSSIERS.c.id == bindparam("dossier_id"))
+        select(*d.c, has_results.label("has_results"), *extra, *with_columns, *(_view_columns() if view else ()))
+        .join_from(d, g, g.c.id == d.c.agency_id)
+        .join(a, a.c.id == d.c.applicant_account_id)
+        .outerjoin(c, c.c.id == latest_check)
+        .outerjoin(p, p.c.personal_id == a.c.personal_id)
+        .outerjoin(n, n.c.account_id == a.c.id)
+        .where(d.c.id == bindparam("dossier_id"))
     )
-
 
 
 PARTIES = (  # the agency's code and the applicant, for a dossier loaded some other way

@@ -113,3 +113,13 @@ def test_a_statement_with_an_expanding_list_falls_back(services):
     assert prepared.plan(services.engine.dialect) is None
     with services.uow(write=False) as uow:
         assert prepared.rows(uow.session.connection(), {}) == []
+
+
+def test_the_hot_statements_stay_within_psycopgs_parse_cache():
+    """psycopg converts a query's text to PostgreSQL's placeholders once and caches it, for a text of
+    at most 4,096 characters; a longer one is parsed again at every execution (8 % of a transition)."""
+    from psycopg._queries import MAX_CACHED_STATEMENT_LENGTH
+    from sqlalchemy.dialects.postgresql.psycopg import dialect
+
+    pg = dialect()
+    assert max(len(p.plan(pg).sql) for p in HOT) <= MAX_CACHED_STATEMENT_LENGTH
