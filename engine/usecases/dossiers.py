@@ -117,10 +117,10 @@ class Dossiers:
 
     def view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None, *,
              conn: Any = None) -> DossierView:
-        """The dossier as its readers see it. One prebuilt Core query per kind (documents, events, results,
-        slips) in the caller's transaction; the agency's code and the applicant come with the row when a
-        transition read it (``DossierRow``), else from one query. Results, rare, are loaded as objects
-        only when the dossier has some."""
+        """The dossier as its readers see it, in the caller's transaction. A ``DossierRow`` read with
+        ``view`` brings its agency's code, applicant, documents, latest events and slips (plus what the
+        transition wrote); otherwise one prebuilt Core query per kind. Results, rare, are loaded as
+        objects only when the dossier has some."""
         proc = proc if proc is not None and proc.version == d.procedure_version else self.procedures.procedure_version(
             d.procedure_id, d.procedure_version, s)
         now = self.clock()
