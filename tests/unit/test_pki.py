@@ -154,7 +154,9 @@ def test_private_keys_on_disk_are_encrypted_owner_only_and_need_the_passphrase(p
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
         with pytest.raises(TypeError, match="encrypted"):
             serialization.load_pem_private_key(data, None)
-        with pytest.raises(ValueError, match="Incorrect password"):
+        # a wrong passphrase is refused: usually as such; when the wrongly decrypted bytes happen to end in
+        # valid padding (about 1 time in 256 with AES-CBC), as bytes that are no key
+        with pytest.raises(ValueError, match="Incorrect password|Could not deserialize key data"):
             serialization.load_pem_private_key(data, b"sai-mat-khau")
         serialization.load_pem_private_key(data, PASSPHRASE)
 
