@@ -4,7 +4,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Integer, bindparam, func, insert, inspect, or_, select, true, union, update
+from sqlalchemy import JSON, Integer, bindparam, func, insert, or_, select, true, union, update
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -263,10 +263,11 @@ class DossierRow:
         if self.events_read is not None:
             self.events_read.insert(0, tuple(event[c.key] for c in _EVENT_COLUMNS))
 
-    def wrote_slip(self, slip: Any) -> None:
-        """The slip this transition recorded, for the view built in the same transaction."""
+    def wrote_slip(self, slip: dict[str, Any]) -> None:
+        """The slip this transition recorded (its row), for the view built in the same transaction."""
         if self.slips_read is not None:
-            self.slips_read.append((slip.id, slip.form, slip.number, slip.issued_at, slip.status, slip.event_seq))
+            self.slips_read.append((slip["id"], slip["form"], slip["number"], slip["issued_at"], slip["status"],
+                                    slip["event_seq"]))
 
     def latest_events(self) -> list[tuple] | None:
         """The latest ``EVENTS_SHOWN + 1`` events, newest first, as ``EVENTS_LATEST`` reads them (None: not read)."""
@@ -297,6 +298,29 @@ class DossierRow:
                 make_transient_to_detached(obj)
                 session.add(obj)
                 self._attached.append(obj)  # the identity map holds clean objects weakly: keep them alive
+
+
+_AGENCY_ROW = Prepared(select(AGENCIES).where(AGENCIES.c.id == bindparam("agency_id")), named_rows=True)
+_ACCOUNT_ROW = Prepared(select(ACCOUNTS).where(ACCOUNTS.c.id == bindparam("account_id")), named_rows=True)
+
+
+def parties(conn: Connection, d: Any) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The dossier's agency and applicant rows as dicts of their columns: those read with a ``DossierRow``
+    (``parties=True``), else read now."""
+    if isinstance(d, DossierRow) and d._parties is not None:
+        return d._parties
+    agency = _AGENCY_ROW.first(conn, {"agency_id": d.agency_id})
+    account = _ACCOUNT_ROW.first(conn, {"account_id": d.applicant_account_id})
+    return agency._asdict(), account._asdict()
+
+
+_SLIP_KEYS = ("id", "dossier_id", "event_seq", "form", "number", "issuer_agency_id", "issued_at", "status", "context",
+              "issue_attempts")
+
+
+def insert_slip(conn: Connection, row: dict[str, Any]) -> None:
+    """INSERT a slip's row (``Issuance.queue_slip``), one prepared statement."""
+    insert_of(SLIPS, _SLIP_KEYS).execute(conn, row)
 
 
 def _when(value: Any) -> Any:
@@ -433,30 +457,6 @@ def rebuild_counts(conn: Connection) -> int:
         "WHERE closed_at IS NOT NULL OR decided_at IS NOT NULL "
         f"GROUP BY agency_id, procedure_id, state, {SETTLED_TIMELINESS}")
     return conn.execute(select(func.count()).select_from(COUNTS)).scalar_one()
-
-
-_INSERTS: dict[Any, tuple[Any, tuple[tuple[str, str], ...]]] = {}
-
-
-def insert_pending(session: Session, obj: Any) -> None:
-    """INSERT one new ORM object (added to ``session``, not yet flushed) with a prebuilt Core statement
-    instead of a unit-of-work flush, and take it out of the session. Only for a plain row: an object
-    with relationships, or one whose mapper spans several tables, is flushed by the session instead."""
-    state = inspect(obj)
-    mapper = state.mapper
-    if not state.pending or mapper.relationships or len(mapper.tables) != 1:
-        session.flush()
-        return
-    plan = _INSERTS.get(mapper)
-    if plan is None:
-        table = mapper.local_table
-        keys = tuple((mapper.get_property_by_column(c).key, c.key) for c in table.columns)
-        plan = _INSERTS[mapper] = (insert(table).inline(), keys)
-    stmt, keys = plan
-    values = state.dict
-    row = {column: values[attr] for attr, column in keys if attr in values}  # unset: the column default, as a flush
-    session.expunge(obj)
-    session.connection().execute(stmt, row)
 
 
 # --------------------------------------------------------------------------- sign-in failure counters

@@ -1,9 +1,8 @@
 """Counters that must stay unique under concurrency: dossier codes, result and slip numbers."""
 from __future__ import annotations
 
-from sqlalchemy import bindparam, insert, update
+from sqlalchemy import Connection, bindparam, insert, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
 from engine.adapters.fastsql import Prepared
 from engine.adapters.models import Sequence
@@ -19,7 +18,7 @@ _NEXT_NOW = Prepared(_NEXT_VALUE)
 _FIRST_VALUE = insert(_SEQUENCES)
 
 
-def next_in_sequence(session: Session, scope: str, period: str) -> int:
+def next_in_sequence(conn: Connection, scope: str, period: str) -> int:
     """Atomically take the next number of (scope, period): one row, incremented in place.
 
     On PostgreSQL the UPDATE locks the row until commit, so concurrent callers queue; on SQLite the
@@ -27,13 +26,13 @@ def next_in_sequence(session: Session, scope: str, period: str) -> int:
     unique violation is absorbed inside a savepoint and it increments the winner's row.
     """
     key = {"w_scope": scope, "w_period": period}
-    value = _NEXT_NOW.scalar(session.connection(), key)
+    value = _NEXT_NOW.scalar(conn, key)
     if value is not None:
         return int(value)
     try:
-        with session.begin_nested():
-            session.connection().execute(_FIRST_VALUE, {"scope": scope, "period": period, "value": 1})
+        with conn.begin_nested():
+            conn.execute(_FIRST_VALUE, {"scope": scope, "period": period, "value": 1})
         return 1
     except IntegrityError:
-        value = session.connection().execute(_NEXT_VALUE, key).scalar_one()
+        value = conn.execute(_NEXT_VALUE, key).scalar_one()
         return int(value)

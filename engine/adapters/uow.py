@@ -127,6 +127,11 @@ class UnitOfWork:
             self._conn.begin()
         return self._conn
 
+    def flush(self) -> None:
+        """Flush the session's pending objects, if a session was made."""
+        if self._session is not None:
+            self._session.flush()
+
     def __exit__(self, exc_type: Any, exc: Any, tb: Any) -> None:
         try:
             if exc_type is None and self._read_only:  # keeps the connection's prepared statements

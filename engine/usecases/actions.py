@@ -9,7 +9,6 @@ from collections.abc import Callable
 from typing import Any
 
 from engine.adapters import queries
-from engine.adapters.models import new_uuid
 from engine.adapters.sequences import next_in_sequence
 from engine.adapters.uow import UnitOfWork
 from engine.rules.access import COMMENT_PUBLIC, Actor, roles_on_dossier
@@ -84,8 +83,9 @@ class Actions:
         """One transition, one transaction. The dossier is read with its agency and applicant in one
         prebuilt Core SELECT into a plain object the machine fires on, and written back with the audit
         event and the outbox row by ``store.write_transition`` (a versioned UPDATE of what changed and two
-        INSERTs; one statement on PostgreSQL). Slips and results are built as ORM objects by the code
-        that records them, in the same transaction; the view, if asked for, is read before the commit."""
+        INSERTs; one statement on PostgreSQL). A slip is a Core row too; the ORM session is made only
+        for what needs one (results, an eligibility check, a pinned procedure read from the database). The
+        view, if asked for, is built before the commit from what the transaction read and wrote."""
         comment = _opt_text(comment, "comment")
         if not isinstance(comment_public, bool):
             raise ValidationError("comment_public must be true or false",
@@ -100,12 +100,12 @@ class Actions:
         issued: list[str] = []
         view: DossierView | None = None
         with self.uow() as uow:
-            s = uow.session
-            conn = s.connection()  # the session's transaction (BEGIN IMMEDIATE on SQLite)
+            conn = uow.connection  # the transaction (BEGIN IMMEDIATE on SQLite); the ORM session only if needed
             d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
                                                view=with_view)
             check_version(d, expected_version)
-            proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
+            proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
+                    or self.procedures.procedure_version(d.procedure_id, d.procedure_version, uow.session))
             roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
             cal = self.deadlines.calendar(proc.calendar)
             if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
@@ -116,23 +116,23 @@ class Actions:
             read: set[str] = set()
 
             def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
-                verdicts, people = self.eligibility.check(s, proc, d.data, d.applicant_personal_id, d.agency_id,
+                verdicts, people = self.eligibility.check(uow.session, proc, d.data, d.applicant_personal_id, d.agency_id,
                                                           now.date())
                 read.update(people)
                 return verdicts
 
             ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
                                 items=items, new_due_at=due, time_limit_case=case,
-                                missing_documents_fn=lambda: self.dossiers.missing_documents(s, d, proc),
-                                results_pending=self._pending_results(s, d.id) if d.state == "decided" else 0,
+                                missing_documents_fn=lambda: self.dossiers.missing_documents(conn, d, proc),
+                                results_pending=self._pending_results(conn, d.id) if d.state == "decided" else 0,
                                 conditions_fn=conditions)
             from_state = d.state
             fired = fire(proc, d, action, ctx)
             form = slip_form(fired)  # the definition says which slip the action issues, if any
             records = records_result(fired)
-            if form is not None or records:
-                d.attach_parties(s)  # slips and results ask the session for the agency and the applicant
-                d.has_results = d.has_results or records
+            if records:
+                d.attach_parties(uow.session)  # results ask the session for the agency and the applicant
+                d.has_results = True
             details: dict[str, Any] = {}
             if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
                 details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
@@ -141,14 +141,14 @@ class Actions:
                 details[COMMENT_PUBLIC] = True
             if "assign_code" in fired.effects:
                 day = now.strftime("%y%m%d")
-                seq = next_in_sequence(s, f"dossier:{d.agency_id}", day)
+                seq = next_in_sequence(conn, f"dossier:{d.agency_id}", day)
                 d.code = f"{d.agency_code}-{day}-{seq:04d}"
                 details["code"] = d.code
                 # received: the next entry of the agency's log book of the year (form 07)
-                d.log_entry = next_in_sequence(s, f"logbook:{d.agency_id}", str(now.year))
+                d.log_entry = next_in_sequence(conn, f"logbook:{d.agency_id}", str(now.year))
                 details["log_entry"] = d.log_entry
             if records:
-                issued += self.issuance.record_results(s, d, proc, now, actor)
+                issued += self.issuance.record_results(uow.session, d, proc, now, actor)
                 details["results"] = list(issued)
             if d.due_at is not None and "start_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat()
@@ -165,12 +165,10 @@ class Actions:
                 details["due_at"] = d.due_at.isoformat() if d.due_at else None
             slip = None
             if form is not None:
-                slip = self.issuance.queue_slip(s, d, proc, form, (d.event_count or 0) + 1, now, actor,
-                                        reason=reason, items=items)
-                if slip.id is None:
-                    slip.id = new_uuid()  # known before the insert: the audit event names it
-                issued.append(slip.id)
-                details["slip"] = {"form": form, "number": slip.number, "id": slip.id}
+                slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
+                                                reason=reason, items=items, session=lambda: uow.session)
+                issued.append(slip["id"])  # known before the insert: the audit event names it
+                details["slip"] = {"form": form, "number": slip["number"], "id": slip["id"]}
             event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
                                        comment=comment, reason=reason, items=items, details=details or None)
             # the version check comes before the inserts a concurrent winner's rows would collide with
@@ -181,10 +179,10 @@ class Actions:
             if ctx.verdicts:
                 # after the versioned write: a loser of a race never inserts rows that reference the dossier
                 # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
-                self.eligibility.record(s, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+                self.eligibility.record(uow.session, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
                 d.eligibility = queries.UNREAD  # the view shows the check just recorded
             if slip is not None:
-                queries.insert_pending(s, slip)
+                queries.insert_slip(conn, slip)
                 d.wrote_slip(slip)
             if issued and not self.issue_inline:
                 self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
@@ -193,9 +191,9 @@ class Actions:
                                                               reason=reason)
                 if deliveries:
                     self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
-            s.flush()  # anything else the session holds (results were flushed as they were recorded)
+            uow.flush()  # anything else a session holds (results were flushed as they were recorded)
             if with_view and not (issued and self.issue_inline):
-                view = self.dossiers.view(s, d, actor, proc)
+                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
             if self.feed is not None:  # last: the feed's counter stays locked until the commit
                 events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
                 if "mark_paid" in fired.effects:
@@ -211,8 +209,8 @@ class Actions:
         outcome = TransitionOutcome(d.id, d.state, d.status_code, d.code, d.due_at, d.version_counter, d.event_count)
         return outcome, view
 
-    def _pending_results(self, s: Any, dossier_id: str) -> int:
-        return s.connection().execute(queries.PENDING_RESULTS, {"dossier_id": dossier_id}).scalar_one()
+    def _pending_results(self, conn: Any, dossier_id: str) -> int:
+        return conn.execute(queries.PENDING_RESULTS, {"dossier_id": dossier_id}).scalar_one()
 
     def _records_documents(self, action: Any) -> bool:
         """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""

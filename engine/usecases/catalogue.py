@@ -52,6 +52,10 @@ class Procedures:
             raise NotFoundError(f"Không có thủ tục '{procedure_id}' / no procedure '{procedure_id}'")
         return proc
 
+    def loaded(self, procedure_id: str, version: int) -> Procedure | None:
+        """A pinned version if it is in memory (loaded from the files, or read before), else None."""
+        return self.catalogue.get(procedure_id, version) or self._pinned.get((procedure_id, version))
+
     def procedure_version(self, procedure_id: str, version: int, session: Any = None) -> Procedure:
         """A pinned version: from the loaded files, else from the text stored when it was published."""
         proc = self.catalogue.get(procedure_id, version) or self._pinned.get((procedure_id, version))

@@ -75,7 +75,7 @@ class Dossiers:
         with self.uow(write=False) as uow:
             conn = uow.connection  # Core only; the session is used for results and old procedure versions
             d = self.load_visible_row(conn, dossier_id, actor, view=True)
-            return self.view(uow.session, d, actor, conn=conn)
+            return self.view(lambda: uow.session, d, actor, conn=conn)
 
     def list_events(self, dossier_id: str, actor: Actor, *, before: Any = None, limit: Any = None) -> EventPage:
         """A page of the audit events of a dossier ``actor`` may see (the access rule of ``get_dossier``;
@@ -103,16 +103,12 @@ class Dossiers:
             return StoredDocument(doc.sha256, doc.content_type or "application/octet-stream", doc.filename or doc.id)
 
     @staticmethod
-    def current_documents(s: Any, d: Dossier | DossierRow) -> list[Any]:
-        """(id, requirement_id, result_id, filename, content_type, size, sha256, added_at, result number) by
-        date added; read once per transition (no transition adds or replaces documents)."""
-        return queries.current_documents(s.connection(), d)
-
-    def missing_documents(self, s: Any, d: Dossier | DossierRow, proc: Procedure) -> list[str]:
+    def missing_documents(conn: Any, d: Dossier | DossierRow, proc: Procedure) -> list[str]:
+        """The required documents the dossier lacks, in the transaction of ``conn``."""
         if isinstance(d, DossierRow):  # a transition: the view, if one is built, reuses the rows
-            have = {doc[1] for doc in self.current_documents(s, d)}
+            have = {doc[1] for doc in queries.current_documents(conn, d)}
         else:
-            have = set(s.connection().scalars(queries.CURRENT_REQUIREMENTS, {"dossier_id": d.id}))
+            have = set(conn.scalars(queries.CURRENT_REQUIREMENTS, {"dossier_id": d.id}))
         return [req.id for req in proc.documents if req.required and req.id not in have]
 
     def view(self, s: Any, d: Dossier | DossierRow, actor: Actor, proc: Procedure | None = None, *,
@@ -120,9 +116,12 @@ class Dossiers:
         """The dossier as its readers see it, in the caller's transaction. A ``DossierRow`` read with
         ``view`` brings its agency's code, applicant, documents, latest events and slips (plus what the
         transition wrote); otherwise one prebuilt Core query per kind. Results, rare, are loaded as
-        objects only when the dossier has some."""
-        proc = proc if proc is not None and proc.version == d.procedure_version else self.procedures.procedure_version(
-            d.procedure_id, d.procedure_version, s)
+        objects only when the dossier has some. ``s``: the transaction's session, or (with ``conn``) a
+        function that makes it, called only when the dossier has results or a pinned procedure must be read."""
+        session: Callable[[], Any] = s if callable(s) else (lambda: s)
+        if proc is None or proc.version != d.procedure_version:
+            proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
+                    or self.procedures.procedure_version(d.procedure_id, d.procedure_version, session()))
         now = self.clock()
         conn = s.connection() if conn is None else conn  # ``conn``: the session's transaction's, or the one it joins
         key = {"dossier_id": d.id}
@@ -145,7 +144,7 @@ class Dossiers:
         has_results = d.has_results if isinstance(d, DossierRow) else True  # a transition read it with the row
         statuses = queries.RESULT_STATUSES.rows(conn, key) if has_results else []  # (id, status)
         # the original before its copies (same time; "<number>/BS<n>" is longer), copies in their order
-        results = s.scalars(select(Result).where(Result.dossier_id == d.id)
+        results = session().scalars(select(Result).where(Result.dossier_id == d.id)
                             .order_by(Result.issued_at, func.length(Result.number), Result.number)).all() if statuses else []
         slips = d.slip_list() if isinstance(d, DossierRow) else None
         if slips is None:
@@ -154,7 +153,7 @@ class Dossiers:
         ctx = ActionContext(procedure=proc, calendar=self.deadlines.calendar(proc.calendar), now=now, roles=roles,
                             results_pending=sum(1 for _, status in statuses if status == "pending"))
         actions = [ActionView(a.id, a.to, a.role, list(a.inputs)) for a in available_actions(proc, d, roles, ctx)]
-        agency = s.get(Agency, d.agency_id) if results else None
+        agency = session().get(Agency, d.agency_id) if results else None
         slip_views = [SlipView(slip_id, form, SLIP_FORMS[form].title, number, issued_at, status, SLIP_FORMS[form].outcome)
                       for slip_id, form, number, issued_at, status in slips]
         return DossierView(

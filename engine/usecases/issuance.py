@@ -81,53 +81,55 @@ class Issuance:
 
     # ----------------------------------------------------------------- recording (inside a transition)
 
-    def queue_slip(self, s: Any, d: Dossier, proc: Any, form: str, event_seq: int, now: dt.datetime, actor: Actor,
-                    *, reason: str | None, items: list[str] | None) -> Slip:
-        """Record the slip ``form`` of this transition as pending, with everything it prints taken from
-        the data: the agency (its place name on the date line), the dossier, its documents, the applicant
-        as the population register knows them, and who signs it in what capacity (the slip form's signer,
-        :func:`engine.rules.slips.signature`)."""
+    def queue_slip(self, conn: Any, d: Any, proc: Any, form: str, event_seq: int, now: dt.datetime, actor: Actor,
+                   *, reason: str | None, items: list[str] | None,
+                   session: Callable[[], Any] | None = None) -> dict[str, Any]:
+        """The row of the slip ``form`` this transition records as pending, with everything it prints taken
+        from the data: the agency (its place name on the date line), the dossier, its documents, the
+        applicant as the population register knows them, and who signs it in what capacity (the slip
+        form's signer, :func:`engine.rules.slips.signature`). Its number is taken now; the row is written
+        by ``queries.insert_slip`` once the transition's versioned write has passed. ``session`` makes the
+        transaction's ORM session, for a register read the dossier's row did not bring."""
         spec = SLIP_FORMS[form]
-        agency = s.get(Agency, d.agency_id)
-        seq = next_in_sequence(s, f"slip:{agency.id}:{form}", str(now.year))
-        applicant = s.get(Account, d.applicant_account_id)
+        agency, applicant = queries.parties(conn, d)  # read with the dossier in a transition
+        seq = next_in_sequence(conn, f"slip:{agency['id']}:{form}", str(now.year))
         unit = UNIT_TEXT.get(proc.time_limit_unit, "")
         role = _main_role(actor)
         sign = signature(spec, roles=set(actor.roles), name=actor.display_name, title=ROLE_TITLES.get(role, ""),
-                         agency_level=agency.level)
+                         agency_level=agency["level"])
         context = {
             "slip": {"form": form, "issued_at": now.isoformat(), "printed_form": spec.printed_form},
-            "agency": {"name": agency.name_vi, "code": agency.code, "address": agency.address,
-                       "place": agency.place_name},
+            "agency": {"name": agency["name_vi"], "code": agency["code"], "address": agency["address"],
+                       "place": agency["place_name"]},
             "dossier": {
                 "code": d.code, "procedure_title": proc.title.vi, "procedure_code": proc.code,
                 "received_at": _iso(d.received_at), "due_at": _iso(d.due_at), "original_due_at": _iso(d.original_due_at),
                 "channel": d.channel, "sets": 1,
-                "documents": self._documents_received(s, d, proc),
+                "documents": self._documents_received(conn, d, proc),
                 "time_limit_text": (f"{proc.time_limit_value:g} {unit}".strip() if unit else "giải quyết ngay"),
                 "log_entry": getattr(d, "log_entry", None),
                 "log_book": log_book_reference(getattr(d, "log_entry", None), d.received_at),
             },
-            "applicant": {"name": applicant.display_name, "personal_id": applicant.personal_id,
-                          **self.contacts(s, applicant.personal_id, d)},
+            "applicant": {"name": applicant["display_name"], "personal_id": applicant["personal_id"],
+                          **self.contacts(session, applicant["personal_id"], d)},
             "items": items or [], "reason": reason,
             "new_due_at": _iso(d.due_at) if form == "04" else None,
             "signature": sign,
             "signers": [{"name": sign["name"], "title": sign["title"] or sign["capacity"]},
-                        {"name": agency.name_vi, "title": "Chữ ký số của cơ quan"}],
+                        {"name": agency["name_vi"], "title": "Chữ ký số của cơ quan"}],
             # the certificates that sign it, in order: the official, then the agency's seal
-            "signed_by": [[role or "officer", "officer", actor.username], ["agency", "agency", agency.code]]
-            if actor.is_staff and actor.account_id else [["agency", "agency", agency.code]],
+            "signed_by": [[role or "officer", "officer", actor.username], ["agency", "agency", agency["code"]]]
+            if actor.is_staff and actor.account_id else [["agency", "agency", agency["code"]]],
         }
-        slip = Slip(dossier_id=d.id, event_seq=event_seq, form=form, number=f"{seq:04d}/{spec.suffix}",
-                    issuer_agency_id=agency.id, issued_at=now, status="pending", context=context, issue_attempts=0)
-        s.add(slip)
-        return slip
+        return {"id": new_uuid(), "dossier_id": d.id, "event_seq": event_seq, "form": form,
+                "number": f"{seq:04d}/{spec.suffix}", "issuer_agency_id": agency["id"], "issued_at": now,
+                "status": "pending", "context": context, "issue_attempts": 0}
 
     def contacts(self, s: Any, personal_id: str | None, d: Any = None) -> dict[str, str | None]:
         """The applicant's address, phone and e-mail as the population register holds them (the current
         residence, else the permanent one). Nothing the applicant typed: unknown stays empty. Accounts
-        carry no phone or e-mail, so the register is the only source."""
+        carry no phone or e-mail, so the register is the only source. ``s``: the session, or a function
+        that makes it (asked only when the dossier's row did not bring the contacts)."""
         out: dict[str, str | None] = {"address": None, "phone": None, "email": None}
         if not personal_id or self.population is None:
             return out
@@ -135,7 +137,7 @@ class Issuance:
             if getattr(self.population, "reads_through_session", False):  # the local register
                 # a transition's row read them with the dossier (from the applicant's account), else one statement
                 a = d.contacts if isinstance(d, queries.DossierRow) and d.applicant_personal_id == personal_id \
-                    else self.population.contacts(personal_id, session=s)
+                    else self.population.contacts(personal_id, session=s() if callable(s) else s)
             else:
                 record = self.population.person(personal_id)
                 a = record.attributes if record is not None else None
@@ -149,13 +151,13 @@ class Issuance:
         return out
 
     @staticmethod
-    def _documents_received(s: Any, d: Dossier, proc: Any) -> list[dict[str, Any]]:
+    def _documents_received(conn: Any, d: Dossier, proc: Any) -> list[dict[str, Any]]:
         """Every paper received: the declaration itself first, then each current document (a stored result
         standing in for paper named with its number), each with how it was given and how many."""
         title = proc.title.vi
         declaration = {"label": f"Tờ khai {title[:1].lower()}{title[1:]}", "by": "electronic" if d.channel == "online"
                        else "original", "quantity": 1}
-        docs = queries.current_documents(s.connection(), d)  # shared with the transition's guard and view
+        docs = queries.current_documents(conn, d)  # shared with the transition's guard and view
         labels = {doc.id: doc.label.vi for doc in proc.documents}
         out = [declaration]
         for _, requirement, result_id, _, _, _, _, _, number in docs:
@@ -171,7 +173,7 @@ class Issuance:
         applicant = s.get(Account, d.applicant_account_id)
         ids: list[str] = []
         for spec in proc.results:
-            seq = next_in_sequence(s, f"result:{agency.id}:{spec.number}", str(now.year))
+            seq = next_in_sequence(s.connection(), f"result:{agency.id}:{spec.number}", str(now.year))
             number = spec.number.replace("{seq}", str(seq)).replace("{year}", str(now.year))
             data = {key: _resolve(ref, d, agency, applicant) for key, ref in spec.data}
             holders = [h for h in (_resolve(ref, d, agency, applicant) for ref in spec.holder) if h]

@@ -160,7 +160,7 @@ class Results:
                 raise ValidationError("unknown or invalid fields", fields={k: ["không có trong kết quả / not in the result"] for k in unknown} or {"data": ["plain values only"]})
             proc = self.procedures.procedure_version(old.procedure_id, old.procedure_version, s)
             spec = next(x for x in proc.results if x.id == old.result_key)
-            seq = next_in_sequence(s, f"result:{old.issuer_agency_id}:{spec.number}", str(now.year))
+            seq = next_in_sequence(s.connection(), f"result:{old.issuer_agency_id}:{spec.number}", str(now.year))
             new = Result(number=spec.number.replace("{seq}", str(seq)).replace("{year}", str(now.year)),
                          dossier_id=old.dossier_id, procedure_id=old.procedure_id, procedure_version=old.procedure_version,
                          result_key=old.result_key, evidence_type=old.evidence_type, issuer_agency_id=old.issuer_agency_id,
