@@ -13,7 +13,7 @@ from urllib.parse import urlsplit
 from babel.messages.catalog import Catalog
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, g, redirect, request
 from jinja2 import pass_context
 from markupsafe import Markup
 from flask_babel import Babel, get_locale
@@ -57,7 +57,16 @@ def select_locale() -> str:
 
 
 def locale() -> str:
-    return str(get_locale() or DEFAULT)
+    """The page's language code ("vi", "en"): the language of the request's Babel locale, kept beside
+    Flask-Babel's own (on ``g``) for the hundreds of labels a page asks for."""
+    try:
+        return g.motcua_language
+    except AttributeError:  # first asked in this context
+        found = get_locale()
+        g.motcua_language = language = found.language if found is not None else DEFAULT
+        return language
+    except RuntimeError:  # no application context: no page
+        return DEFAULT
 
 
 def pick(text: Any) -> str:

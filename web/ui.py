@@ -5,7 +5,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any
 
-from flask import Flask
+from flask import Flask, has_request_context
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from markupsafe import Markup, escape
@@ -101,11 +101,31 @@ EVENT_LABELS = {
 CAUTION_ACTIONS = {"refuse", "reject", "stop", "request_withdrawal"}
 
 
+_TRANSLATED: dict[tuple[int, str], dict[str, str]] = {}
+_TABLES = {id(table) for table in (STATE_LABELS, ACTION_LABELS, INPUT_LABELS, CONDITION_LABELS, TIMELINESS_LABELS,
+                                   ROLE_LABELS, CHANNEL_LABELS, RESULT_STATUS_LABELS, EVENT_LABELS)}
+
+
+def translated(table: dict[str, Any]) -> dict[str, str]:
+    """One of the tables above as text in the page's language. Translated once per language and kept:
+    the catalogues do not change while the app runs (a page of the desk asks for hundreds of labels).
+    Another table is translated at each call."""
+    if id(table) not in _TABLES or not has_request_context():  # no page, no language: no keeping
+        return {k: str(v) for k, v in table.items()}
+    key = (id(table), locale())
+    out = _TRANSLATED.get(key)
+    if out is None:
+        out = _TRANSLATED[key] = {k: str(v) for k, v in table.items()}
+    return out
+
+
 def label_of(table: dict[str, Any], key: str | None) -> str:
-    """A code's words from one of the tables above; an unknown code as readable text."""
+    """A code's words from one of the tables above (or from one as ``translated`` gives it, as templates
+    have them); an unknown code as readable text."""
     if key is None:
         return ""
-    return str(table[key]) if key in table else key.replace("_", " ")
+    words = (translated(table) if id(table) in _TABLES else table).get(key)
+    return str(words) if words is not None else key.replace("_", " ")
 
 
 def display_value(field: Any, value: Any) -> str:
@@ -162,8 +182,9 @@ def conflict_advice(editable: bool) -> str:
 
 
 def state_label(state: str, procedure: Any = None) -> str:
-    if state in STATE_LABELS:
-        return str(STATE_LABELS[state])
+    words = translated(STATE_LABELS).get(state)
+    if words is not None:
+        return words
     if state.startswith("processing_") and procedure is not None:
         step = next((s for s in procedure.steps if f"processing_{s.id}" == state), None)
         if step is not None:
@@ -172,8 +193,9 @@ def state_label(state: str, procedure: Any = None) -> str:
 
 
 def action_label(action: str, procedure: Any = None) -> str:
-    if action in ACTION_LABELS:
-        return str(ACTION_LABELS[action])
+    words = translated(ACTION_LABELS).get(action)
+    if words is not None:
+        return words
     if procedure is not None:
         step = next((s for s in procedure.steps if s.id == action), None)
         if step is not None:
@@ -298,6 +320,10 @@ def _wrap(text: str, width: int = 26) -> list[str]:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(state_label=state_label, action_label=action_label, workflow_svg=workflow_svg,
-                                 INPUT_LABELS=INPUT_LABELS, TIMELINESS_LABELS=TIMELINESS_LABELS, staff_roles=ROLE_LABELS,
-                                 ROLE_LABELS=ROLE_LABELS,
                                  CAUTION_ACTIONS=CAUTION_ACTIONS)
+
+    @app.context_processor
+    def _labels() -> dict[str, Any]:  # the tables pages index, as text in the page's language
+        roles = translated(ROLE_LABELS)
+        return {"INPUT_LABELS": translated(INPUT_LABELS), "TIMELINESS_LABELS": translated(TIMELINESS_LABELS),
+                "staff_roles": roles, "ROLE_LABELS": roles}
