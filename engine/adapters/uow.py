@@ -34,7 +34,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             mode = conn.info.get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
+            if mode is not None:  # None: a one-statement read, in SQLite's autocommit (its own snapshot)
+                conn.exec_driver_sql(f"BEGIN {mode}")
 
         return engine
     # No pool_pre_ping: it costs a round trip (SELECT 1) on every checkout, i.e. on every unit of work.
@@ -83,8 +84,9 @@ class UnitOfWork:
     written in such a unit; a write is an error rather than a silent loss.
 
     ``one_statement=True`` (with ``write=False``) is for a use case that sends a single SELECT, such as
-    the sign-in look-ups every request makes: on PostgreSQL it runs in autocommit (one statement is one
-    snapshot anyway), which saves the ``BEGIN`` and ``COMMIT`` round trips.
+    the sign-in look-ups every request makes: it runs in autocommit (one statement is one snapshot
+    anyway), which saves the ``BEGIN`` and ``COMMIT`` round trips on PostgreSQL and the ``BEGIN`` and
+    ``ROLLBACK`` statements on SQLite.
     """
 
     def __init__(self, engine: Engine, *, write: bool = True, one_statement: bool = False):
@@ -99,7 +101,8 @@ class UnitOfWork:
         self._conn = self.engine.connect()
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            self._conn.info["sqlite_begin"] = "IMMEDIATE" if self.write else "DEFERRED"
+            self._conn.info["sqlite_begin"] = ("IMMEDIATE" if self.write else
+                                               None if self.one_statement else "DEFERRED")
         self._read_only = not self.write and dialect == "postgresql"
         if self._read_only and self.one_statement:  # one statement is its own snapshot: no BEGIN, no COMMIT
             self._conn.execution_options(isolation_level="AUTOCOMMIT")  # reset when the connection is returned

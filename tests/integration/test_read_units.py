@@ -1,7 +1,8 @@
 """Read units of work on PostgreSQL: READ ONLY transactions that end with COMMIT, so that psycopg keeps the
 connection's prepared statements (it drops them all at a ROLLBACK); a write in one is an error, not a
 silent loss; a one-statement read runs without BEGIN and COMMIT. On SQLite a read unit is a deferred
-transaction rolled back, as before (a read statement runs prepared there too)."""
+transaction rolled back, as before (a read statement runs prepared there too), and a one-statement read
+runs in SQLite's autocommit, without BEGIN."""
 from __future__ import annotations
 
 import pytest
@@ -39,7 +40,6 @@ def test_a_write_in_a_read_unit_is_refused(services, demo):
 
 
 def test_a_one_statement_read_sends_no_begin_or_commit(services, demo):
-    _pg(services)
     token = services.accounts.issue_token("clerk")
     sent: list[str] = []
 
@@ -53,6 +53,11 @@ def test_a_one_statement_read_sends_no_begin_or_commit(services, demo):
     finally:
         event.remove(services.engine, "before_cursor_execute", record)
     assert actor.username == "clerk" and sent == ["SELECT"]
+    if services.engine.dialect.name == "sqlite":  # the next unit on that connection begins as usual
+        with services.uow(write=False) as uow:
+            uow.connection.exec_driver_sql("SELECT 1")
+            assert uow.connection.connection.dbapi_connection.in_transaction
+        return
     with services.engine.connect() as conn:  # the pooled connection is back to transactions
         conn.exec_driver_sql("SELECT 1")
         assert conn.connection.dbapi_connection.autocommit is False
