@@ -84,24 +84,46 @@ def _rows_of(source: Any) -> Any:
     return select(json_rows(*sub.c)).select_from(sub).scalar_subquery()
 
 
+# What a dossier's page lists, each shape built once over the tables it is given: the tables themselves
+# for the statements of their own (CURRENT_DOCUMENTS, EVENTS_LATEST, SLIP_LIST), short aliases inside
+# the dossier's SELECT (``_view_columns``).
+_EVENT_KEYS = ("seq", "action", "actor_name", "role", "from_state", "to_state", "at", "comment", "reason", "items",
+               "details")
+_SLIP_KEYS_LISTED = ("id", "form", "number", "issued_at", "status", "event_seq")
+
+
+def _documents_of(doc: Any, used: Any, key: Any) -> Any:
+    """The current documents of the dossier ``key`` (id, requirement_id, result_id, filename, content_type,
+    size, sha256, added_at, and the number of a stored result standing in for paper)."""
+    return (select(doc.c.id, doc.c.requirement_id, doc.c.result_id, doc.c.filename, doc.c.content_type, doc.c.size,
+                   doc.c.sha256, doc.c.added_at, used.c.number)
+            .select_from(doc.outerjoin(used, used.c.id == doc.c.result_id))
+            .where(doc.c.dossier_id == key, doc.c.replaced_at.is_(None)))
+
+
+def _events_of(ev: Any, key: Any) -> Any:
+    """The events of the dossier ``key``, newest first (the unique index (dossier_id, seq) serves it)."""
+    return select(*(ev.c[k] for k in _EVENT_KEYS)).where(ev.c.dossier_id == key).order_by(ev.c.seq.desc())
+
+
+def _slips_of(latest: Any, once: Any, key: Any, name: str) -> Any:
+    """The slips the dossier ``key`` lists, two index ranges: the latest ``SLIPS_SHOWN``, and every slip of
+    a form that comes once (an OR, not an expanding IN: the statement is prepared once)."""
+    newest = (select(*(latest.c[k] for k in _SLIP_KEYS_LISTED)).where(latest.c.dossier_id == key)
+              .order_by(latest.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery(name))
+    return union(select(*newest.c), select(*(once.c[k] for k in _SLIP_KEYS_LISTED)).where(
+        once.c.dossier_id == key, or_(*(once.c.form == form for form in ONCE_SLIPS))))
+
+
 def _view_columns() -> tuple[Any, ...]:
     """What a dossier's view reads besides the row, as JSON in the same SELECT: its current documents, its
     latest events (one more than shown: whether older ones exist) and the slips it lists. Short table
     aliases keep the statement under psycopg's 4,096 characters, beyond which it parses the text again
     at every execution."""
     key = bindparam("dossier_id")
-    doc, used = DOCUMENTS.alias("x"), RESULTS.alias("xr")
-    documents = (select(*(doc.c[c.key] for c in _DOCUMENT_COLUMNS[:-1]), used.c.number)
-                 .select_from(doc.outerjoin(used, used.c.id == doc.c.result_id))
-                 .where(doc.c.dossier_id == key, doc.c.replaced_at.is_(None)))
-    ev = EVENTS.alias("e")
-    events = (select(*(ev.c[c.key] for c in _EVENT_COLUMNS)).where(ev.c.dossier_id == key).order_by(ev.c.seq.desc())
-              .limit(EVENTS_SHOWN + 1))
-    latest, once = SLIPS.alias("s"), SLIPS.alias("o")
-    newest = (select(*(latest.c[c.key] for c in _SLIP_COLUMNS)).where(latest.c.dossier_id == key)
-              .order_by(latest.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery("sl"))
-    slips = union(select(*newest.c), select(*(once.c[c.key] for c in _SLIP_COLUMNS)).where(
-        once.c.dossier_id == key, or_(*(once.c.form == form for form in ONCE_SLIPS))))
+    documents = _documents_of(DOCUMENTS.alias("x"), RESULTS.alias("xr"), key)
+    events = _events_of(EVENTS.alias("e"), key).limit(EVENTS_SHOWN + 1)
+    slips = _slips_of(SLIPS.alias("s"), SLIPS.alias("o"), key, "sl")
     return (_rows_of(documents).label("view_documents"), _rows_of(events).label("view_events"),
             _rows_of(slips).label("view_slips"))
 
@@ -139,15 +161,7 @@ PARTIES = (  # the agency's code and the applicant, for a dossier loaded some ot
     .select_from(AGENCIES.join(ACCOUNTS, true()))
     .where(AGENCIES.c.id == bindparam("agency_id"), ACCOUNTS.c.id == bindparam("account_id"))
 )
-_DOCUMENT_COLUMNS = (DOCUMENTS.c.id, DOCUMENTS.c.requirement_id, DOCUMENTS.c.result_id, DOCUMENTS.c.filename,
-                     DOCUMENTS.c.content_type, DOCUMENTS.c.size, DOCUMENTS.c.sha256, DOCUMENTS.c.added_at,
-                     RESULTS.c.number)  # a stored result standing in for paper is named by its number
-_DOCUMENTS_FROM = DOCUMENTS.outerjoin(RESULTS, RESULTS.c.id == DOCUMENTS.c.result_id)
-CURRENT_DOCUMENTS = Prepared(
-    select(*_DOCUMENT_COLUMNS).select_from(_DOCUMENTS_FROM)
-    .where(DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
-    .order_by(DOCUMENTS.c.added_at)
-)
+CURRENT_DOCUMENTS = Prepared(_documents_of(DOCUMENTS, RESULTS, bindparam("dossier_id")).order_by(DOCUMENTS.c.added_at))
 
 
 def current_documents(conn: Connection, d: Any) -> list[Any]:
@@ -162,32 +176,19 @@ def current_documents(conn: Connection, d: Any) -> list[Any]:
     return cached
 CURRENT_REQUIREMENTS = select(DOCUMENTS.c.requirement_id).where(
     DOCUMENTS.c.dossier_id == bindparam("dossier_id"), DOCUMENTS.c.replaced_at.is_(None))
-_EVENT_COLUMNS = (EVENTS.c.seq, EVENTS.c.action, EVENTS.c.actor_name, EVENTS.c.role, EVENTS.c.from_state,
-                  EVENTS.c.to_state, EVENTS.c.at, EVENTS.c.comment, EVENTS.c.reason, EVENTS.c["items"], EVENTS.c.details)
 # a dossier's events, newest first, at most ``limit`` (the caller asks one more than it shows, to learn
 # whether older ones exist): the latest ones, or those before the sequence number ``before``. The unique
 # index (dossier_id, seq) serves both, so a read costs the same whatever the dossier's history.
-EVENTS_LATEST = Prepared(
-    select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"))
-    .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
-)
-EVENTS_BEFORE = Prepared(
-    select(*_EVENT_COLUMNS).where(EVENTS.c.dossier_id == bindparam("dossier_id"), EVENTS.c.seq < bindparam("before"))
-    .order_by(EVENTS.c.seq.desc()).limit(bindparam("limit", type_=Integer))
-)
+EVENTS_LATEST = Prepared(_events_of(EVENTS, bindparam("dossier_id")).limit(bindparam("limit", type_=Integer)))
+EVENTS_BEFORE = Prepared(_events_of(EVENTS, bindparam("dossier_id")).where(EVENTS.c.seq < bindparam("before"))
+                         .limit(bindparam("limit", type_=Integer)))
 RESULT_STATUSES = Prepared(
     select(RESULTS.c.id, RESULTS.c.status).where(RESULTS.c.dossier_id == bindparam("dossier_id"))
     .order_by(RESULTS.c.issued_at)
 )
 PENDING_RESULTS = select(func.count()).select_from(RESULTS).where(
     RESULTS.c.dossier_id == bindparam("dossier_id"), RESULTS.c.status == "pending")
-_SLIP_COLUMNS = (SLIPS.c.id, SLIPS.c.form, SLIPS.c.number, SLIPS.c.issued_at, SLIPS.c.status, SLIPS.c.event_seq)
-_LATEST_SLIPS = (select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"))
-                 .order_by(SLIPS.c.event_seq.desc()).limit(SLIPS_SHOWN).subquery("latest"))
-_SHOWN_SLIPS = union(  # two index ranges: the latest slips, and the slips of the forms that come once
-    select(*_LATEST_SLIPS.c),
-    select(*_SLIP_COLUMNS).where(SLIPS.c.dossier_id == bindparam("dossier_id"), or_(*(SLIPS.c.form == form for form in ONCE_SLIPS))),  # no expanding IN: prepared once
-).subquery("shown")
+_SHOWN_SLIPS = _slips_of(SLIPS, SLIPS, bindparam("dossier_id"), "latest").subquery("shown")
 SLIP_LIST = Prepared(  # the latest SLIPS_SHOWN slips and every slip of a form a dossier gets at most once, in order
     select(_SHOWN_SLIPS.c.id, _SHOWN_SLIPS.c.form, _SHOWN_SLIPS.c.number, _SHOWN_SLIPS.c.issued_at,
            _SHOWN_SLIPS.c.status).order_by(_SHOWN_SLIPS.c.event_seq)
@@ -261,7 +262,7 @@ class DossierRow:
     def wrote_event(self, event: dict[str, Any]) -> None:
         """The audit event this transition wrote (its fields), for the view built in the same transaction."""
         if self.events_read is not None:
-            self.events_read.insert(0, tuple(event[c.key] for c in _EVENT_COLUMNS))
+            self.events_read.insert(0, tuple(event[k] for k in _EVENT_KEYS))
 
     def wrote_slip(self, slip: dict[str, Any]) -> None:
         """The slip this transition recorded (its row), for the view built in the same transaction."""
