@@ -1,7 +1,9 @@
 """MotCua's web application: the Flask app factory."""
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
 import logging
 from pathlib import Path
 from typing import Any
@@ -15,7 +17,8 @@ from engine.rules.text import SURROGATE
 
 
 class JSONProvider(DefaultJSONProvider):
-    """ISO 8601 date-times (local time, as stored), non-ASCII kept as is."""
+    """ISO 8601 date-times (local time, as stored), non-ASCII kept as is; a dataclass as the object of its
+    fields, converted as the encoder meets it (not deep-copied first, as ``dataclasses.asdict`` does)."""
 
     ensure_ascii = False
     sort_keys = False
@@ -32,7 +35,14 @@ class JSONProvider(DefaultJSONProvider):
     def default(o: Any) -> Any:
         if isinstance(o, (dt.datetime, dt.date, dt.time)):
             return o.isoformat()
+        if dataclasses.is_dataclass(o) and not isinstance(o, type):
+            return {f.name: getattr(o, f.name) for f in _fields(type(o))}
         return DefaultJSONProvider.default(o)
+
+
+@functools.lru_cache(maxsize=None)
+def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
+    return dataclasses.fields(kind)
 
 
 def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> Flask:

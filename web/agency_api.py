@@ -44,24 +44,27 @@ _SCALARS = frozenset({str, int, float, bool, type(None)})
 
 
 def as_json(obj: Any) -> Any:
-    """Dataclasses as dicts of their fields, tuples as lists, all the way down (what ``jsonify`` takes)."""
+    """A use case's answer as ``jsonify`` takes it: a dossier's view with the address of its older events;
+    anything else as it is (the app's JSON provider turns dataclasses, at any depth, into objects of their
+    fields as it encodes them)."""
+    if isinstance(obj, DossierView):
+        out = {f.name: getattr(obj, f.name) for f in _fields(DossierView)}
+        out["events_next"] = _events_url(obj.id, obj.events_before)
+        return out
+    return obj
+
+
+def plain(obj: Any) -> Any:
+    """Dataclasses as dicts of their fields, tuples as lists, all the way down: an answer to read from."""
     kind = type(obj)
     if kind in _SCALARS:  # most values: answered without the dataclass test
         return obj
-    if kind is dict:
-        return {k: as_json(v) for k, v in obj.items()}
-    if kind is list or kind is tuple:
-        return [as_json(v) for v in obj]
-    if isinstance(obj, DossierView):  # its latest events, and where the older ones are
-        out = {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
-        out["events_next"] = _events_url(obj.id, obj.events_before)
-        return out
-    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: as_json(getattr(obj, f.name)) for f in _fields(kind)}
     if isinstance(obj, (list, tuple)):
-        return [as_json(v) for v in obj]
+        return [plain(v) for v in obj]
     if isinstance(obj, dict):
-        return {k: as_json(v) for k, v in obj.items()}
+        return {k: plain(v) for k, v in obj.items()}
+    if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
+        return {f.name: plain(getattr(obj, f.name)) for f in _fields(kind)}
     return obj
 
 
@@ -367,7 +370,7 @@ def add_webhook():
     actor = current_actor()
     body = json_body()
     created = services().webhooks.add_subscription(actor, body.get("url"), after=body.get("after"))
-    return jsonify({**as_json(created.subscription), "secret": created.secret}), 201
+    return jsonify({**plain(created.subscription), "secret": created.secret}), 201
 
 
 @bp.delete("/webhooks/<int(max=2147483647):subscription_id>")
@@ -414,7 +417,7 @@ def uploaded_pdf() -> bytes:
 @bp.post("/verify")
 def verify():
     report = services().verification.verify_document(uploaded_pdf())
-    body = as_json(report)
+    body = plain(report)
     document = body.pop("document")
     body["result"] = ({"id": document["id"], "status": document["status"], "number": document["number"],
                        "title": document["title"], "issuer": document["issuer"], "issued_at": document["issued_at"]}
