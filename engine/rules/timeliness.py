@@ -18,15 +18,20 @@ def is_overdue(d: Any, now: dt.datetime) -> bool:
     return bool(d.overdue) or deadlines.is_overdue(d.due_at, now)
 
 
-def timeliness(d: Any, now: dt.datetime, cal: deadlines.Calendar) -> str:
-    """on_time | due_soon | overdue | none."""
+def due_soon_limit(now: dt.datetime, cal: deadlines.Calendar) -> dt.datetime:
+    """The end of the working day ``DUE_SOON_WORKING_DAYS`` after today: a live dossier due by then is due soon."""
+    return cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
+
+
+def timeliness(d: Any, now: dt.datetime, cal: deadlines.Calendar, *, soon_limit: dt.datetime | None = None) -> str:
+    """on_time | due_soon | overdue | none. ``soon_limit``: ``due_soon_limit(now, cal)``, when the caller
+    judges many dossiers at once (a page of the queue)."""
     if d.due_at is None:
         return "none"
     if is_overdue(d, now):
         return "overdue"
     if d.closed_at is None and d.decided_at is None:
-        soon_limit = cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
-        if d.due_at <= soon_limit:
+        if d.due_at <= (soon_limit if soon_limit is not None else due_soon_limit(now, cal)):
             return "due_soon"
     return "on_time"
 

@@ -16,7 +16,7 @@ from engine.rules.access import Actor
 from engine.rules.definitions import Procedure
 from engine.rules.errors import ActionNotAllowedError, NotFoundError, PermissionDeniedError, ValidationError
 from engine.rules import paging
-from engine.rules.timeliness import DUE_SOON_WORKING_DAYS, TIMELINESS, timeliness
+from engine.rules.timeliness import TIMELINESS, due_soon_limit, timeliness
 from engine.usecases.catalogue import Procedures
 from engine.usecases.deadlines import Deadlines
 from engine.usecases.dossiers import Dossiers
@@ -100,11 +100,16 @@ class Desk:
                      } if ids else {}
             rows = [by_id[i] for i, _ in ids if i in by_id]
             items = []
+            soon: dict[str, Any] = {}  # calendar -> (the calendar, its due-soon limit), once per page
             for d in rows:
                 proc = self.procedures.procedure_version(d.procedure_id, d.procedure_version, s)
+                if proc.calendar not in soon:
+                    cal = self.deadlines.calendar(proc.calendar)
+                    soon[proc.calendar] = (cal, due_soon_limit(now, cal))
+                cal, limit = soon[proc.calendar]
                 items.append(QueueItem(d.id, d.code, d.procedure_id, {"vi": proc.title.vi, "en": proc.title.en},
                                        d.applicant_name or "", d.channel, d.state, d.status_code,
-                                       d.received_at, d.due_at, timeliness(d, now, self.deadlines.calendar(proc.calendar)),
+                                       d.received_at, d.due_at, timeliness(d, now, cal, soon_limit=limit),
                                        d.version_counter))
             next_cursor = None
             if more and ids:
@@ -139,7 +144,7 @@ class Desk:
         if scope == []:
             return counts
         # the end of the due-soon window, by calendar (a few calendars at most)
-        limits: dict[str, dt.datetime] = {name: soon_limit(now, cal) for name, cal in self.deadlines.calendars.items()}
+        limits: dict[str, dt.datetime] = {name: due_soon_limit(now, cal) for name, cal in self.deadlines.calendars.items()}
         distinct = sorted(set(limits.values()))
         due = Dossier.due_at
         values = {"agency_id": agency_id, "procedure": procedure, "now": now,
@@ -155,7 +160,7 @@ class Desk:
                 soon = conn.execute(select(func.count()).where(
                     Dossier.agency_id == agency_id, LIVE, _state_clause(scope), Dossier.procedure_id == row[0],
                     Dossier.procedure_version == row[1], due.is_not(None), Dossier.overdue.is_(False), due >= now,
-                    due <= soon_limit(now, self.deadlines.calendar(cal_name)))).scalar_one()
+                    due <= due_soon_limit(now, self.deadlines.calendar(cal_name)))).scalar_one()
             counts["none"] += none
             counts["overdue"] += overdue
             counts["live_overdue"] += overdue
@@ -204,11 +209,6 @@ class Desk:
 MAX_PAGE = 10_000
 NOT_DRAFT = text("dossiers.state <> 'draft'")  # literal, so the planner matches ix_dossiers_agency_due's predicate
 LIVE = text("dossiers.closed_at IS NULL AND dossiers.decided_at IS NULL AND dossiers.state <> 'draft'")  # ix_dossiers_live's
-
-
-def soon_limit(now: dt.datetime, cal: Any) -> dt.datetime:
-    """The end of the due-soon window (engine.rules.timeliness), by the calendar ``cal``."""
-    return cal.day_end(cal.add_working_days(now.date(), DUE_SOON_WORKING_DAYS))
 
 
 def _scope(state: str | None, states: list[str] | None) -> list[str] | None:
