@@ -270,6 +270,13 @@ class DossierRow:
             self.slips_read.append((slip["id"], slip["form"], slip["number"], slip["issued_at"], slip["status"],
                                     slip["event_seq"]))
 
+    def view_is_read(self) -> bool:
+        """Whether the view can be built from what was read with the row and what the transition wrote,
+        without a statement: read with ``view``, no results (their statuses are read), and no eligibility
+        check recorded in this transaction."""
+        return (self.events_read is not None and self.slips_read is not None and self.documents is not None
+                and not self.has_results and self.eligibility is not UNREAD)
+
     def latest_events(self) -> list[tuple] | None:
         """The latest ``EVENTS_SHOWN + 1`` events, newest first, as ``EVENTS_LATEST`` reads them (None: not read)."""
         return None if self.events_read is None else self.events_read[:EVENTS_SHOWN + 1]

@@ -192,7 +192,8 @@ class Actions:
                 if deliveries:
                     self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
             uow.flush()  # anything else a session holds (results were flushed as they were recorded)
-            if with_view and not (issued and self.issue_inline):
+            answer = with_view and not (issued and self.issue_inline)
+            if answer and not d.view_is_read():  # the view reads something: in this transaction
                 view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
             if self.feed is not None:  # last: the feed's counter stays locked until the commit
                 events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
@@ -200,6 +201,9 @@ class Actions:
                     events.append(payment_event(d, now))
                 self.feed.append(conn, events)
             uow.commit()
+            if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
+                # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
+                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
         if records and self.writeback is not None and self.writeback.remote:
             self.writeback.deliver_pending(dossier_id=d.id)  # a failure stays pending for `motcua sweep`
         if issued and self.issue_inline:

@@ -62,3 +62,47 @@ def test_a_long_history_pages_the_same_way(services, demo):
     assert len(answer.events) == 20 and answer.events_before == answer.events[0].seq
     forms = [s.form for s in answer.slips]
     assert forms[0] == "01" and forms.count("02") == 20 and len(forms) == 21  # the receipt stays listed
+
+
+def test_the_answer_is_built_after_the_commit_without_a_statement(services, demo):
+    """The answer of a transition whose view needs no read is built once the transaction has committed:
+    the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built, and
+    nothing is sent after the COMMIT."""
+    from sqlalchemy import event
+
+    couple = demo["scenarios"]["married_couple"]
+    actor = services.accounts.actor_for
+    citizen, specialist = actor(couple["wife"]), actor("specialist")
+    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
+    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+    services.actions.perform_action(d.id, "submit", citizen)
+    services.actions.perform_action(d.id, "receive", actor("clerk"))
+    services.actions.perform_action(d.id, "assign", actor("leader"))
+    services.actions.perform_action(d.id, "request_supplement", specialist, items=["Giấy chứng sinh"])
+    sent: list[str] = []  # the next action issues no document (one would be signed after the commit here)
+    built: list[int] = []
+    real_view = services.dossiers.view
+
+    def statement(_conn, _cursor, text, *_args):
+        sent.append(text.split()[0].upper())
+
+    def commit(_conn):
+        sent.append("COMMIT")
+
+    def view(*args, **kwargs):
+        built.append(len(sent))
+        return real_view(*args, **kwargs)
+
+    event.listen(services.engine, "before_cursor_execute", statement)
+    event.listen(services.engine, "commit", commit)
+    services.dossiers.view = view  # type: ignore[method-assign]
+    try:
+        answer = services.actions.perform_action(d.id, "provide_supplement", citizen)
+    finally:
+        del services.dossiers.view
+        event.remove(services.engine, "before_cursor_execute", statement)
+        event.remove(services.engine, "commit", commit)
+    assert sent[-1] == "COMMIT" and sent.count("COMMIT") == 1, " ".join(sent)
+    assert built == [len(sent)]  # built once, after everything was sent and committed
+    assert answer.state == "processing_appraise" and answer.events[-1].action == "provide_supplement"
+    _same_three_ways(services, answer, d.id, citizen, specialist)
