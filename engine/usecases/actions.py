@@ -85,7 +85,8 @@ class Actions:
         event and the outbox row by ``store.write_transition`` (a versioned UPDATE of what changed and two
         INSERTs; one statement on PostgreSQL). A slip is a Core row too; the ORM session is made only
         for what needs one (results, an eligibility check, a pinned procedure read from the database). The
-        view, if asked for, is built before the commit from what the transaction read and wrote."""
+        view, if asked for, is built from what the transaction read and wrote: after the commit when that
+        is all it needs, before it when it must read (the results' statuses, a check just recorded)."""
         comment = _opt_text(comment, "comment")
         if not isinstance(comment_public, bool):
             raise ValidationError("comment_public must be true or false",

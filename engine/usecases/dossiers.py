@@ -123,7 +123,7 @@ class Dossiers:
             proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
                     or self.procedures.procedure_version(d.procedure_id, d.procedure_version, session()))
         now = self.clock()
-        conn = s.connection() if conn is None else conn  # ``conn``: the session's transaction's, or the one it joins
+        conn = session().connection() if conn is None else conn  # the session's transaction's, or the one it joins
         key = {"dossier_id": d.id}
         if isinstance(d, DossierRow):
             agency_code, applicant_pid, applicant_name = d.agency_code, d.applicant_personal_id, d.applicant_name
