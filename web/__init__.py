@@ -36,12 +36,13 @@ class JSONProvider(DefaultJSONProvider):
         if isinstance(o, (dt.datetime, dt.date, dt.time)):
             return o.isoformat()
         if dataclasses.is_dataclass(o) and not isinstance(o, type):
-            return {f.name: getattr(o, f.name) for f in _fields(type(o))}
+            return {f.name: getattr(o, f.name) for f in dataclass_fields(type(o))}
         return DefaultJSONProvider.default(o)
 
 
 @functools.lru_cache(maxsize=None)
-def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
+def dataclass_fields(kind: type) -> tuple[dataclasses.Field, ...]:
+    """``dataclasses.fields`` of a class, looked up once (answers convert many of the same classes)."""
     return dataclasses.fields(kind)
 
 

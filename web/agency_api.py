@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import functools
 from typing import Any
 
 from flask import Blueprint, Response, current_app, g, jsonify, request, url_for
@@ -16,6 +15,7 @@ from engine.usecases.catalogue import time_limit_document
 from engine.usecases.feed import event_document
 from engine.usecases.services import Services
 from engine.usecases.views import DossierView
+from web import dataclass_fields
 from web.inputs import header_text
 
 bp = Blueprint("agency_api", __name__, url_prefix="/api/v1")
@@ -48,7 +48,7 @@ def as_json(obj: Any) -> Any:
     anything else as it is (the app's JSON provider turns dataclasses, at any depth, into objects of their
     fields as it encodes them)."""
     if isinstance(obj, DossierView):
-        out = {f.name: getattr(obj, f.name) for f in _fields(DossierView)}
+        out = {f.name: getattr(obj, f.name) for f in dataclass_fields(DossierView)}
         out["events_next"] = _events_url(obj.id, obj.events_before)
         return out
     return obj
@@ -64,13 +64,8 @@ def plain(obj: Any) -> Any:
     if isinstance(obj, dict):
         return {k: plain(v) for k, v in obj.items()}
     if dataclasses.is_dataclass(obj) and not isinstance(obj, type):
-        return {f.name: plain(getattr(obj, f.name)) for f in _fields(kind)}
+        return {f.name: plain(getattr(obj, f.name)) for f in dataclass_fields(kind)}
     return obj
-
-
-@functools.lru_cache(maxsize=None)
-def _fields(kind: type) -> tuple[dataclasses.Field, ...]:
-    return dataclasses.fields(kind)
 
 
 def json_body() -> dict:

@@ -322,13 +322,9 @@ def parties(conn: Connection, d: Any) -> tuple[dict[str, Any], dict[str, Any]]:
     return agency._asdict(), account._asdict()
 
 
-_SLIP_KEYS = ("id", "dossier_id", "event_seq", "form", "number", "issuer_agency_id", "issued_at", "status", "context",
-              "issue_attempts")
-
-
 def insert_slip(conn: Connection, row: dict[str, Any]) -> None:
-    """INSERT a slip's row (``Issuance.queue_slip``), one prepared statement."""
-    insert_of(SLIPS, _SLIP_KEYS).execute(conn, row)
+    """INSERT a slip's row (``Issuance.queue_slip``), one prepared statement per set of columns."""
+    insert_of(SLIPS, tuple(row)).execute(conn, row)
 
 
 def _when(value: Any) -> Any:
