@@ -11,9 +11,10 @@ from typing import Any
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
+from engine.rules.text import has_surrogate
+
 HSTS = "max-age=31536000; includeSubDomains"
 HEALTH_PARTS = {"database": "cơ sở dữ liệu", "blob_store": "kho lưu trữ tệp"}
-from engine.rules.text import SURROGATE
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -27,23 +28,55 @@ class JSONProvider(DefaultJSONProvider):
         # A lone surrogate stored before the edge refused them cannot be encoded as UTF-8: escape it
         # (\ud800 is valid JSON) rather than fail, so that such a record stays readable.
         text = super().dumps(obj, **kwargs)
-        if SURROGATE.search(text):
-            text = super().dumps(obj, **{**kwargs, "ensure_ascii": True})
-        return text
+        return super().dumps(obj, **{**kwargs, "ensure_ascii": True}) if has_surrogate(text) else text
+
+    def response(self, *args: Any, **kwargs: Any) -> Any:
+        """Flask's, encoded to UTF-8 once here: the encoding is also the test for a lone surrogate."""
+        obj = self._prepare_response_obj(args, kwargs)
+        compact = not ((self.compact is None and self._app.debug) or self.compact is False)
+        dump_args: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
+        text = DefaultJSONProvider.dumps(self, obj, **dump_args)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            data = DefaultJSONProvider.dumps(self, obj, **dump_args, ensure_ascii=True).encode("ascii")
+        return self._app.response_class(data + b"\n", mimetype=self.mimetype)
 
     @staticmethod
     def default(o: Any) -> Any:
-        if isinstance(o, (dt.datetime, dt.date, dt.time)):
-            return o.isoformat()
-        if dataclasses.is_dataclass(o) and not isinstance(o, type):
-            return {f.name: getattr(o, f.name) for f in dataclass_fields(type(o))}
-        return DefaultJSONProvider.default(o)
+        convert = _CONVERTERS.get(type(o))
+        if convert is None:
+            convert = _CONVERTERS.setdefault(type(o), _converter(type(o)))
+        return convert(o)
 
 
 @functools.lru_cache(maxsize=None)
 def dataclass_fields(kind: type) -> tuple[dataclasses.Field, ...]:
     """``dataclasses.fields`` of a class, looked up once (answers convert many of the same classes)."""
     return dataclasses.fields(kind)
+
+
+_CONVERTERS: dict[type, Any] = {}  # type -> how the JSON provider converts its objects, found once per type
+
+
+def _converter(kind: type) -> Any:
+    """How ``JSONProvider.default`` converts an object of ``kind``: a date or time to ISO 8601; a dataclass
+    to the object of its fields (the instance's own ``__dict__`` when it holds exactly its fields, as the
+    views' frozen dataclasses do: no copy); anything else as Flask does (or its TypeError)."""
+    if issubclass(kind, (dt.datetime, dt.date, dt.time)):
+        return kind.isoformat
+    if dataclasses.is_dataclass(kind):
+        names = tuple(f.name for f in dataclass_fields(kind))
+        count = len(names)
+
+        def fields_of(o: Any) -> dict[str, Any]:
+            own = getattr(o, "__dict__", None)
+            if own is not None and len(own) == count:  # set by __init__, in field order; nothing else added
+                return own
+            return {name: getattr(o, name) for name in names}
+
+        return fields_of
+    return DefaultJSONProvider.default
 
 
 def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> Flask:

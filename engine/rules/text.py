@@ -18,9 +18,21 @@ NUL = "ký tự NUL không được phép / NUL characters are not allowed"
 CONTROL = "ký tự điều khiển không được phép / control characters are not allowed"
 
 
+def has_surrogate(value: str) -> bool:
+    """Whether ``value`` holds a surrogate code point (``SURROGATE``). An ASCII string cannot; otherwise
+    UTF-8's encoder, which refuses exactly those, answers several times faster than a scan by ``re``."""
+    if value.isascii():
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return True
+    return False
+
+
 def text_problem(value: str, *, multiline: bool = True, limit: int | None = None) -> str | None:
     """Why ``value`` cannot be stored as text (a message in both languages), or None when it can."""
-    if SURROGATE.search(value):
+    if has_surrogate(value):
         return LONE_SURROGATE
     if "\x00" in value:
         return NUL
@@ -33,4 +45,4 @@ def text_problem(value: str, *, multiline: bool = True, limit: int | None = None
 
 def printable(value: str) -> str:
     """``value`` with lone surrogates written as escapes, so that it can be echoed in a message."""
-    return value.encode("utf-8", "backslashreplace").decode("utf-8") if SURROGATE.search(value) else value
+    return value.encode("utf-8", "backslashreplace").decode("utf-8") if has_surrogate(value) else value

@@ -72,6 +72,15 @@ class Dossiers:
     # ----------------------------------------------------------------- reading
 
     def get_dossier(self, dossier_id: str, actor: Actor) -> DossierView:
+        """The dossier's view. Its SELECT brings what the view shows (``load_dossier`` with ``view``); when
+        that is all it needs (``DossierRow.view_is_read``: no results, whose statuses are read apart), it is
+        sent alone, outside a transaction (one statement is one snapshot). Otherwise the view is read again in
+        a read transaction, so that the row and the results come from one snapshot."""
+        with self.uow(write=False, one_statement=True) as uow:
+            d = self.load_visible_row(uow.connection, dossier_id, actor, view=True)
+            if d.view_is_read():
+                # a pinned procedure version not kept in memory is read by its own statement: versions never change
+                return self.view(lambda: uow.session, d, actor, conn=uow.connection)
         with self.uow(write=False) as uow:
             conn = uow.connection  # Core only; the session is used for results and old procedure versions
             d = self.load_visible_row(conn, dossier_id, actor, view=True)

@@ -66,3 +66,24 @@ def test_a_one_statement_read_sends_no_begin_or_commit(services, demo):
 
 def test_the_view_statement_is_prepared_on_every_backend(services):
     assert queries._LOAD[(False, True)].plan(services.engine.dialect) is not None
+
+
+def test_a_dossier_whose_view_is_its_row_is_read_in_one_statement_outside_a_transaction(services, demo):
+    clerk = services.accounts.actor_for("clerk")
+    dossier_id = _dossier_in_appraisal(services, demo)
+    services.dossiers.get_dossier(dossier_id, clerk)  # the procedure is in memory
+    sent: list[tuple[str, bool]] = []
+
+    def record(conn, _cursor, statement, *_args):
+        dbapi = conn.connection.dbapi_connection
+        in_transaction = (dbapi.in_transaction if services.engine.dialect.name == "sqlite"
+                          else dbapi.info.transaction_status != dbapi.info.transaction_status.IDLE)
+        sent.append((statement.split()[0].upper(), in_transaction))
+
+    event.listen(services.engine, "after_cursor_execute", record)
+    try:
+        view = services.dossiers.get_dossier(dossier_id, clerk)
+    finally:
+        event.remove(services.engine, "after_cursor_execute", record)
+    assert sent == [("SELECT", False)]
+    assert view.id == dossier_id and view.events and view.results == []
