@@ -118,12 +118,30 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
         if not result.returns_rows:
             return []
         return list(result.all()) if prepared.named_rows else [tuple(r) for r in result.all()]
-    values = _parameters(plan, params)
+    rows = _on_cursor(conn, plan.sql, _parameters(plan, params), fetch)
+    if not fetch:
+        return rows  # the row count
+    make = plan.row or tuple
+    if plan.processed:
+        processors = plan.results
+        return [make(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
+    return [make(row) for row in rows]
+
+
+def send(conn: Connection, sql: str) -> None:
+    """Send a statement without parameters or rows (``BEGIN IMMEDIATE``) on the driver's cursor, as ``run``
+    does: the listeners called, the driver's errors wrapped. For the connection's ``begin`` event, where
+    ``Connection.exec_driver_sql`` would cost a whole execution context for four words."""
+    _on_cursor(conn, sql, (), False)
+
+
+def _on_cursor(conn: Connection, sql: str, values: Any, fetch: bool) -> Any:
+    """Execute ``sql`` with ``values`` on a new cursor of ``conn``'s driver connection: the fetched rows,
+    or the row count when not ``fetch``."""
     dialect = conn.dialect
     dbapi_conn = conn.connection.dbapi_connection
     cursor = dbapi_conn.cursor()
     dispatch = conn.dispatch
-    sql = plan.sql
     try:
         if dispatch.before_cursor_execute:
             for listener in dispatch.before_cursor_execute:
@@ -132,9 +150,7 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
         if dispatch.after_cursor_execute:
             for listener in dispatch.after_cursor_execute:
                 listener(conn, cursor, sql, values, None, False)
-        if not fetch:
-            return cursor.rowcount
-        rows = cursor.fetchall()
+        return cursor.fetchall() if fetch else cursor.rowcount
     except dialect.loaded_dbapi.Error as err:
         invalidated = dialect.is_disconnect(err, dbapi_conn, cursor)
         if invalidated:
@@ -143,11 +159,6 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
                                       dialect=dialect) from err
     finally:
         cursor.close()
-    make = plan.row or tuple
-    if plan.processed:
-        processors = plan.results
-        return [make(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
-    return [make(row) for row in rows]
 
 
 def _parameters(plan: _Plan, params: Mapping[str, Any]) -> Any:

@@ -9,8 +9,10 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from engine.adapters import fastsql
 from engine.rules.errors import ConcurrencyError
 
+_BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
 STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
 
 
@@ -35,7 +37,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         def _on_begin(conn: Any) -> None:
             mode = conn.info.get("sqlite_begin", "DEFERRED")
             if mode is not None:  # None: a one-statement read, in SQLite's autocommit (its own snapshot)
-                conn.exec_driver_sql(f"BEGIN {mode}")
+                fastsql.send(conn, _BEGIN[mode])
 
         return engine
     # No pool_pre_ping: it costs a round trip (SELECT 1) on every checkout, i.e. on every unit of work.
