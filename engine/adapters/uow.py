@@ -1,6 +1,8 @@
 """The database engine and the unit of work: one transaction per use case, committed once."""
 from __future__ import annotations
 
+import os
+import sqlite3
 import time
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +12,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from engine.adapters import fastsql
+from engine.adapters.sqlite_writers import WriterTurns
 from engine.rules.errors import ConcurrencyError
 
 _BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
@@ -18,9 +21,12 @@ STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     """An engine for ``url``. SQLite gets WAL, full durability, foreign keys and a busy timeout;
-    its write transactions start with ``BEGIN IMMEDIATE`` so writers queue instead of failing."""
+    its write transactions start with ``BEGIN IMMEDIATE`` so writers queue instead of failing, and
+    on a database file take turns first (``sqlite_writers``), so that they queue without sleeping."""
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        path = engine.url.database
+        turns = WriterTurns(os.path.abspath(path)) if path and path != ":memory:" and "mode=memory" not in url else None
 
         @event.listens_for(engine, "connect")
         def _on_connect(dbapi_conn: Any, _record: Any) -> None:
@@ -36,8 +42,26 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
         @event.listens_for(engine, "begin")
         def _on_begin(conn: Any) -> None:
             mode = conn.info.get("sqlite_begin", "DEFERRED")
+            if mode == "IMMEDIATE" and turns is not None:  # given back by the unit of work, or at check-in
+                try:
+                    turns.take(conn.info)
+                except sqlite3.OperationalError as err:
+                    raise exc.OperationalError(_BEGIN[mode], (), err) from err
             if mode is not None:  # None: a one-statement read, in SQLite's autocommit (its own snapshot)
-                fastsql.send(conn, _BEGIN[mode])
+                try:
+                    fastsql.send(conn, _BEGIN[mode])
+                except BaseException:
+                    WriterTurns.give_back(conn.info)
+                    raise
+
+        if turns is not None:
+            @event.listens_for(engine, "checkin")
+            def _on_checkin(_dbapi_conn: Any, record: Any) -> None:
+                WriterTurns.give_back(record.info)  # a unit of work gives it back at once; this is the net
+
+            @event.listens_for(engine, "close")
+            def _on_close(_dbapi_conn: Any, record: Any) -> None:
+                WriterTurns.close(record.info)
 
         return engine
     # No pool_pre_ping: it costs a round trip (SELECT 1) on every checkout, i.e. on every unit of work.
@@ -164,6 +188,8 @@ class UnitOfWork:
                 self._conn.commit()
         except StaleDataError as exc:
             raise ConcurrencyError(STALE_MESSAGE) from exc
+        if self.write:
+            WriterTurns.give_back(self._conn.info)  # the next SQLite writer goes in now, not at check-in
 
 
 def uow_factory(engine: Engine) -> Callable[..., UnitOfWork]:
