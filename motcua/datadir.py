@@ -14,11 +14,13 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from engine.adapters.sqlite_writers import WRITERS_SUFFIX
+
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
 OWNER_ONLY_UMASK = 0o077
 PRIVATE_FOLDERS = ("blobs", "pki")  # under the data dir
-SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal", WRITERS_SUFFIX)
 
 
 @contextlib.contextmanager

@@ -21,6 +21,7 @@ import sqlite3
 import time
 from typing import Any
 
+WRITERS_SUFFIX = "-writers"  # the lock file: the database's name and this
 TIMEOUT_SECONDS = 30.0  # as the connection's busy timeout
 FIRST_PAUSE = 0.00005
 LONGEST_PAUSE = 0.001
@@ -33,7 +34,7 @@ class WriterTurns:
     (SQLAlchemy's, kept as long as the connection), which holds that connection's open lock file."""
 
     def __init__(self, path: str):
-        self.path = f"{path}-writers"
+        self.path = path + WRITERS_SUFFIX
 
     def take(self, info: dict[str, Any]) -> None:
         if info.get(_HELD):

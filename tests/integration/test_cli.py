@@ -444,6 +444,8 @@ def test_init_keeps_the_data_dir_the_database_the_blobs_and_the_keys_to_their_ow
         data_dir, data_dir / "blobs", data_dir / "pki", _db(data_dir), data_dir / "secret_key", data_dir / "pki-passphrase")}
     assert modes == {data_dir: 0o700, data_dir / "blobs": 0o700, data_dir / "pki": 0o700, _db(data_dir): 0o600,
                      data_dir / "secret_key": 0o600, data_dir / "pki-passphrase": 0o600}
+    writers = _db(data_dir).with_name(_db(data_dir).name + "-writers")  # the writers' turns (sqlite_writers)
+    assert stat.S_IMODE(writers.stat().st_mode) == 0o600
     for path in (data_dir / "pki").rglob("*"):  # no key readable by others; certificates may be
         assert not (path.stat().st_mode & 0o002), path
         if path.name.endswith(".key.pem") or path.is_dir():
