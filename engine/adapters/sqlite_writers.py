@@ -27,6 +27,7 @@ FIRST_PAUSE = 0.00005
 LONGEST_PAUSE = 0.001
 _FD = "motcua_writer_fd"
 _HELD = "motcua_writer_held"
+_PID = "motcua_writer_pid"  # the process that opened the lock file
 
 
 class WriterTurns:
@@ -37,11 +38,14 @@ class WriterTurns:
         self.path = path + WRITERS_SUFFIX
 
     def take(self, info: dict[str, Any]) -> None:
+        if info.get(_PID) != os.getpid():  # a connection carried across a fork: its lock file is the parent's
+            _forget(info)
         if info.get(_HELD):
             return
         fd = info.get(_FD)
         if fd is None:
             fd = info[_FD] = os.open(self.path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            info[_PID] = os.getpid()
         pause, deadline = FIRST_PAUSE, None
         while True:
             try:
@@ -59,13 +63,22 @@ class WriterTurns:
 
     @staticmethod
     def give_back(info: dict[str, Any]) -> None:
-        if info.pop(_HELD, False):
+        if info.get(_PID) != os.getpid():
+            _forget(info)  # never unlock the parent's turn
+        elif info.pop(_HELD, False):
             fcntl.flock(info[_FD], fcntl.LOCK_UN)
 
     @staticmethod
     def close(info: dict[str, Any]) -> None:
         """The connection is closed: its lock file too (which gives its turn back, if held)."""
-        info.pop(_HELD, None)
-        fd = info.pop(_FD, None)
-        if fd is not None:
-            os.close(fd)
+        _forget(info)
+
+
+def _forget(info: dict[str, Any]) -> None:
+    """Drop the connection's lock file. Closing this process's descriptor gives a turn back only when
+    no other process holds the same open file (a forked parent keeps its turn)."""
+    info.pop(_HELD, None)
+    info.pop(_PID, None)
+    fd = info.pop(_FD, None)
+    if fd is not None:
+        os.close(fd)

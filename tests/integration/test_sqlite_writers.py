@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import sqlite3
 import threading
 import time
 
@@ -138,3 +139,29 @@ def test_an_in_memory_database_writes_without_turns():
             assert conn.execute(text("SELECT n FROM t")).scalar() == 1
     finally:
         memory.dispose()
+
+
+def test_a_forked_process_never_gives_back_its_parents_turn_and_waits_for_it(tmp_path, monkeypatch):
+    monkeypatch.setattr(sqlite_writers, "TIMEOUT_SECONDS", 0.2)
+    db = str(tmp_path / "forked.sqlite")
+    turns = sqlite_writers.WriterTurns(db)
+    info: dict = {}
+    turns.take(info)  # the parent's connection holds the turn, then the process forks
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child's outcome is its exit code
+        code = 0
+        try:
+            turns.give_back(dict(info))  # a copy of the parent's connection info: must not unlock
+            try:
+                turns.take(dict(info))  # its own lock file: waits for the parent, then times out
+                code = 4
+            except sqlite3.OperationalError:
+                code = 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(child, 0)
+    assert os.WEXITSTATUS(status) == 3
+    assert not _free(db)  # still the parent's
+    sqlite_writers.WriterTurns.give_back(info)
+    assert _free(db)
+    sqlite_writers.WriterTurns.close(info)
