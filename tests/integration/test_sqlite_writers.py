@@ -149,11 +149,12 @@ def test_a_forked_process_never_gives_back_its_parents_turn_and_waits_for_it(tmp
     turns.take(info)  # the parent's connection holds the turn, then the process forks
     child = os.fork()
     if child == 0:  # pragma: no cover - the child's outcome is its exit code
-        code = 0
+        code = 5  # anything unexpected
         try:
-            turns.give_back(dict(info))  # a copy of the parent's connection info: must not unlock
+            inherited = dict(info)  # the connection's info as the child sees it after the fork
+            turns.give_back(inherited)  # must not unlock the parent's turn
             try:
-                turns.take(dict(info))  # its own lock file: waits for the parent, then times out
+                turns.take(inherited)  # its own lock file: waits for the parent, then times out
                 code = 4
             except sqlite3.OperationalError:
                 code = 3
