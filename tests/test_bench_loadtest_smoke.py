@@ -54,7 +54,8 @@ def test_loadtest_tiny_run_prints_one_json_line_with_consistent_figures(tmp_path
         if lag["jobs"]:
             assert 0 <= lag["wait_p50"] <= lag["p50"] <= lag["p99"]
     assert f["queue_lag_s"]["slip"]["jobs"] > 0  # every receipt defers its slip
-    assert f["db_bytes_per_dossier"] > f["db_bytes_per_dossier_without_jobs"] > 0
+    # the jobs add whole 8 KB pages, or none when their rows fit in pages the tables already had
+    assert f["db_bytes_per_dossier"] >= f["db_bytes_per_dossier_without_jobs"] > 0
     assert f["slip_pdf_bytes"] > 0
     assert bare["path"] == "/healthz" and bare["requests_per_s"] > 0 and bare["errors"] == 0
     assert result["ratio"] == f["ratio_requests_to_bare"] > 0
