@@ -8,6 +8,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
+import orjson
 from flask import Flask, jsonify
 from flask.json.provider import DefaultJSONProvider
 
@@ -19,28 +20,41 @@ HEALTH_PARTS = {"database": "cơ sở dữ liệu", "blob_store": "kho lưu tr�
 
 class JSONProvider(DefaultJSONProvider):
     """ISO 8601 date-times (local time, as stored), non-ASCII kept as is; a dataclass as the object of its
-    fields, converted as the encoder meets it (not deep-copied first, as ``dataclasses.asdict`` does)."""
+    fields, converted as the encoder meets it (not deep-copied first, as ``dataclasses.asdict`` does).
+
+    Encoded by orjson (a dossier's answer: 25 µs against the standard library's 250 µs), which writes
+    UTF-8 at once. What orjson refuses is encoded as Flask would, by the standard library: a lone
+    surrogate stored before the edge refused them (escaped, \\ud800 is valid JSON, so that such a
+    record stays readable), an integer beyond 64 bits, a key that is not a string."""
 
     ensure_ascii = False
     sort_keys = False
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
-        # A lone surrogate stored before the edge refused them cannot be encoded as UTF-8: escape it
-        # (\ud800 is valid JSON) rather than fail, so that such a record stays readable.
+        if not kwargs:
+            try:
+                return orjson.dumps(obj, default=self.default, option=_ORJSON).decode("utf-8")
+            except TypeError:
+                pass  # what orjson refuses: as the standard library does it
         text = super().dumps(obj, **kwargs)
         return super().dumps(obj, **{**kwargs, "ensure_ascii": True}) if has_surrogate(text) else text
 
     def response(self, *args: Any, **kwargs: Any) -> Any:
-        """Flask's, encoded to UTF-8 once here: the encoding is also the test for a lone surrogate."""
+        """Flask's, encoded to UTF-8 once, by orjson where it can."""
         obj = self._prepare_response_obj(args, kwargs)
         compact = not ((self.compact is None and self._app.debug) or self.compact is False)
-        dump_args: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
-        text = DefaultJSONProvider.dumps(self, obj, **dump_args)
         try:
-            data = text.encode("utf-8")
-        except UnicodeEncodeError:
-            data = DefaultJSONProvider.dumps(self, obj, **dump_args, ensure_ascii=True).encode("ascii")
-        return self._app.response_class(data + b"\n", mimetype=self.mimetype)
+            data = orjson.dumps(obj, default=self.default,
+                               option=_ORJSON | orjson.OPT_APPEND_NEWLINE | (0 if compact else orjson.OPT_INDENT_2))
+        except TypeError:
+            dump_args: dict[str, Any] = {"separators": (",", ":")} if compact else {"indent": 2}
+            text = DefaultJSONProvider.dumps(self, obj, **dump_args)
+            try:
+                data = text.encode("utf-8")
+            except UnicodeEncodeError:
+                data = DefaultJSONProvider.dumps(self, obj, **dump_args, ensure_ascii=True).encode("ascii")
+            data += b"\n"
+        return self._app.response_class(data, mimetype=self.mimetype)
 
     @staticmethod
     def default(o: Any) -> Any:
@@ -48,6 +62,11 @@ class JSONProvider(DefaultJSONProvider):
         if convert is None:
             convert = _CONVERTERS.setdefault(type(o), _converter(type(o)))
         return convert(o)
+
+
+# orjson hands dataclasses to ``default``: left to itself it would answer a dataclass's whole ``__dict__``
+# (a cached property's value too) and drop its fields named with a leading underscore
+_ORJSON = orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 @functools.lru_cache(maxsize=None)
@@ -87,6 +106,7 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
     from flask_wtf.csrf import CSRFProtect
 
     from web import admin, agency_api, auth, citizen, clerk, errors, i18n, inputs, ui, verify
+    from web.fragments import EXTENSION, Fragments
 
     app = Flask(__name__)
     app.json_provider_class = JSONProvider
@@ -109,6 +129,7 @@ def create_app(settings: Any, *, services: Any, login_provider: Any = None) -> F
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies)  # type: ignore[method-assign]
     app.extensions["motcua"] = services
+    app.extensions[EXTENSION] = Fragments()  # rendered rows of the desk, kept
     errors.register(app)
     inputs.init_app(app)  # before CSRF and every view: text no record may hold is refused at the door
     csrf = CSRFProtect(app)

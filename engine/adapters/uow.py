@@ -11,11 +11,12 @@ from sqlalchemy import Connection, Engine, create_engine, event, exc
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from engine.adapters import fastsql
+from engine.adapters import fastsql, jsoncodec
 from engine.adapters.sqlite_writers import WriterTurns
 from engine.rules.errors import ConcurrencyError
 
 _BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
+_JSON = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}  # the JSON columns
 STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
 
 
@@ -24,7 +25,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     its write transactions start with ``BEGIN IMMEDIATE`` so writers queue instead of failing, and
     on a database file take turns first (``sqlite_writers``), so that they queue without sleeping."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, **_JSON)
         path = engine.url.database
         turns = WriterTurns(os.path.abspath(path)) if path and path != ":memory:" and "mode=memory" not in url else None
 
@@ -71,7 +72,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
     # first request after a long quiet spell (server restart, firewall idle timeout): only a connection
     # that sat in the pool longer than IDLE_PING_SECONDS is pinged before use, and recycled after
     # RECYCLE_SECONDS whatever happens.
-    engine = create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=RECYCLE_SECONDS)
+    engine = create_engine(url, pool_size=pool_size, max_overflow=10, pool_recycle=RECYCLE_SECONDS, **_JSON)
     _ping_when_idle(engine)
     return engine
 

@@ -84,3 +84,43 @@ def test_an_object_json_cannot_encode_is_still_a_type_error():
     app = _app()
     with app.app_context(), pytest.raises(TypeError, match="object"):
         app.json.dumps({"x": object()})
+
+
+@dataclasses.dataclass
+class WithPrivate:
+    _kind: str
+    name: str
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | ANY_CODE_POINT,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_CODE_POINT, inner, max_size=4),
+    max_leaves=20)
+
+
+@given(JSON_VALUES)
+def test_any_json_value_is_answered_as_the_standard_library_reads_it(value):
+    """orjson encodes; what it refuses (an integer beyond 64 bits, a lone surrogate) the standard library
+    does: the answer always decodes to the value. (NaN and infinities, which JSON has no numbers for,
+    are answered as null: the standard library wrote them as invalid JSON.)"""
+    app = _app()
+    with app.app_context():
+        answer = app.json.response({"v": value})
+        text = app.json.dumps({"v": value})
+    assert json.loads(answer.data) == {"v": value} == json.loads(text)
+
+
+def test_orjson_is_not_left_to_answer_a_dataclass_its_own_way():
+    """Left to itself, orjson drops a field named with a leading underscore (and answers a cached
+    property's value): the provider converts dataclasses itself."""
+    app = _app()
+    with app.app_context():
+        assert json.loads(app.json.response(WithPrivate("birth", "A")).data) == {"_kind": "birth", "name": "A"}
+
+
+def test_what_orjson_refuses_is_answered_as_flask_would():
+    app = _app()
+    with app.app_context():
+        assert json.loads(app.json.response({"big": 2**70, 1: "one"}).data) == {"big": 2**70, "1": "one"}
+        app.debug = True  # pretty-printed, as Flask does in debug
+        assert app.json.response({"a": 1}).data == b'{\n  "a": 1\n}\n'
