@@ -500,3 +500,50 @@ def test_the_desk_speaks_english_when_asked(submitted_birth, web_as):
     assert '<html lang="en">' in html and "All dossiers of the agency" in html and "No code yet" in html
     html = clerk.text(clerk.get(f"/desk/dossiers/{waiting['id']}"))
     assert "Source: the national population database" in html and "Declared" in html
+
+
+def test_queue_rows_are_rendered_once_and_never_shown_stale(submitted_birth, api_as, web_as, app, clock):
+    """The desk keeps each row it rendered (web/fragments.py) under everything the row shows: the same
+    page again is the same markup from kept rows; a dossier that moved, time that changed its timeliness,
+    or another language renders the row anew."""
+    from web.fragments import EXTENSION
+
+    kept = app.extensions[EXTENSION]
+    did = submitted_birth()["id"]
+    clerk = web_as("clerk")
+    first = clerk.text(clerk.get("/desk/"))
+    rows = len(kept)
+    assert rows >= 1 and f'/desk/dossiers/{did}"' in first
+    assert clerk.text(clerk.get("/desk/")) == first and len(kept) == rows  # nothing rendered again
+
+    received = api_as("clerk").act(did, "receive")  # a code, a state, a due date: a new row
+    html = clerk.text(clerk.get("/desk/"))
+    row = html[html.index(f'/desk/dossiers/{did}"'):]
+    row = row[:row.index("</tr>")]
+    assert received["code"] in row and 'class="badge received"' not in first and "Chưa có mã" not in row
+    assert 'class="badge due_soon"' in row
+
+    clock.advance(days=10)  # past its due date: the same dossier, now overdue
+    clerk = web_as("clerk")  # the session of ten days ago has ended
+    html = clerk.text(clerk.get("/desk/"))
+    row = html[html.index(f'/desk/dossiers/{did}"'):]
+    assert 'class="badge overdue"' in row[:row.index("</tr>")]
+
+    clerk.client.set_cookie("motcua_lang", "en")
+    html = clerk.text(clerk.get("/desk/"))
+    row = html[html.index(f'/desk/dossiers/{did}"'):]
+    row = row[:row.index("</tr>")]
+    assert 'data-label="Due date"' in row and "Ngày hẹn trả" not in row
+
+
+def test_kept_fragments_are_bounded():
+    from markupsafe import Markup
+
+    from web.fragments import Fragments
+
+    kept = Fragments(limit=3)
+    for i in range(3):
+        assert kept.keep(i, Markup(f"<tr>{i}</tr>")) == Markup(f"<tr>{i}</tr>")
+    assert len(kept) == 3 and kept.get(1) == Markup("<tr>1</tr>")
+    kept.keep(3, Markup("<tr>3</tr>"))  # full: dropped, then kept anew
+    assert len(kept) == 1 and kept.get(0) is None and kept.get(3) == Markup("<tr>3</tr>")

@@ -7,7 +7,7 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
 
@@ -31,8 +31,9 @@ from web.clerk.labels import (
     label,
     source_label,
 )
+from web import fragments
 from web.downloads import file_response, page_image_response
-from web.i18n import pick
+from web.i18n import locale, pick
 from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label,
                     conflict_advice, conflict_text, dossier_history, state_label)
 
@@ -72,6 +73,19 @@ def _state_choices(procedures: list[Any]) -> list[tuple[str, str]]:
             if s.id != "draft" and s.id not in seen:
                 seen[s.id] = state_label(s.id, proc)
     return list(seen.items())
+
+
+def _row_keys(items: list[Any], by_id: dict[str, Any]) -> list[tuple[Any, tuple]]:
+    """Each queue row with its key: every value its rendering reads (the page's language and path, the
+    dossier's fields shown, the procedure's version for the step's name)."""
+    where = (locale(), request.script_root)
+    out = []
+    for item in items:
+        proc = by_id.get(item.procedure)
+        out.append((item, (where, item.id, item.code, item.procedure, proc.version if proc is not None else None,
+                           tuple(item.title.items()), item.applicant, item.channel, item.state, item.received_at,
+                           item.due_at, item.timeliness)))
+    return out
 
 
 @bp.get("/")
@@ -126,7 +140,8 @@ def queue():
     filters = {k: v for k, v in (("procedure", procedure), ("state", state), ("overdue", "1" if overdue else None),
                                  ("all", "1" if show_all else None)) if v}
     return render_template(
-        "clerk/queue.html", page=result, pages=pages, counts=counts, procedures=procedures, by_id=by_id,
+        "clerk/queue.html", page=result, rows=_row_keys(result.items, by_id), fragments=current_app.extensions[fragments.EXTENSION],
+        pages=pages, counts=counts, procedures=procedures, by_id=by_id,
         states=states, chosen={"procedure": procedure, "state": state, "overdue": bool(overdue)}, show_all=show_all,
         filters=filters, by_cursor=cursor is not None, mine_filters={k: v for k, v in filters.items() if k != "all"}, errors=errors,
         CHANNEL_LABELS=CHANNEL_LABELS, label=label,
