@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench import minimal_app
 from bench.common import Backend, CorrectnessError, note
 from bench.loadtest.cluster import Cluster
 from bench.loadtest.driver import percentile
@@ -33,6 +34,7 @@ from bench.transitions import APPRAISE, ITEMS, SUPPLEMENT, appraised_dossier, bi
 NAME = "web"
 UNIT = "requests/s"
 KINDS = ("dossier", "queue", "desk", "action")
+WRITES = ("action",)  # the kinds also measured against the minimal write
 GOAL_THROUGHPUT = 0.7  # of the minimal endpoint's requests/s, at least
 GOAL_P99 = 2.0  # times the minimal endpoint's p99, at most
 GOAL_GROWTH = 10.0  # per cent of a worker's resident memory, at most
@@ -187,6 +189,8 @@ class Mix:
         w = self.world
         if kind == "minimal":
             return ("GET", f"/row/{w.read_id}", {}, None), _nothing
+        if kind == "minimal_write":
+            return ("POST", f"/write/{client}", {}, b""), _nothing
         if kind == "dossier":
             return ("GET", f"/api/v1/dossiers/{w.read_id}", {"Authorization": f"Bearer {w.tokens['clerk']}"},
                     None), _nothing
@@ -317,6 +321,7 @@ def measure_model(world: World, mix: Mix, url: str, workdir: Path, model: Model,
                        "--access-logfile", "-", "bench.minimal_app:app"]
     try:
         note(f"{NAME}: {model.label}: starting the app and the minimal app ...")
+        minimal_app.prepare(url)
         app.start()
         minimal.start()
         for cluster, kinds in ((minimal, ("minimal",)), (app, KINDS)):  # warm-up: every worker, every kind
@@ -335,6 +340,11 @@ def measure_model(world: World, mix: Mix, url: str, workdir: Path, model: Model,
                 raise CorrectnessError(f"{model.label} {kind}: {events} audit events for "
                                        f"{mix.actions.answered - answered0} actions answered")
             kinds[kind] = _ratios(got.figures(), base.figures())
+            if kind in WRITES:  # beside the read baseline of the goal, the least write, measured next to it
+                write = drive(minimal.port, lambda c, i: mix.request("minimal_write", c), clients=clients,
+                              seconds=seconds)
+                _check(write, f"{model.label} minimal write")
+                kinds[kind]["to_minimal_write"] = _to_write(got.figures(), write.figures())
             app.check_alive()
         memory = None
         if requests:
@@ -352,6 +362,14 @@ def _ratios(app: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
     return {**app, "minimal": base, "ratio": throughput, "p99_ratio": p99,
             "goal_throughput_met": throughput is not None and throughput >= GOAL_THROUGHPUT,
             "goal_p99_met": p99 is not None and p99 <= GOAL_P99}
+
+
+def _to_write(app: dict[str, Any], base: dict[str, Any]) -> dict[str, Any]:
+    """An action against the least write (``POST /write/<n>``: one statement committed): what the action
+    costs beyond committing something, which no read baseline can tell."""
+    return {"minimal_write": base,
+            "ratio": round(app["requests_per_s"] / base["requests_per_s"], 3) if base["requests_per_s"] else None,
+            "p99_ratio": round(app["p99_ms"] / base["p99_ms"], 3) if base["p99_ms"] else None}
 
 
 def _memory(app: Cluster, mix: Mix, *, clients: int, requests: int, label: str) -> dict[str, Any]:
@@ -416,6 +434,11 @@ def format_text(result: dict[str, Any]) -> str:
                      f"{k['minimal']['requests_per_s']:>8} {k['minimal']['p99_ms']:>8} | {k['ratio']:>6} "
                      f"{k['p99_ratio']:>6}  {'ok' if k['goal_throughput_met'] else 'LOW'}/"
                      f"{'ok' if k['goal_p99_met'] else 'SLOW'}")
+        w = k.get("to_minimal_write")
+        if w:
+            lines.append(f"  {'':<8} {'':>8} {'':>8} {'':>8} | {w['minimal_write']['requests_per_s']:>8} "
+                         f"{w['minimal_write']['p99_ms']:>8} | {w['ratio']:>6} {w['p99_ratio']:>6}  "
+                         f"against the minimal write (one statement committed; no goal)")
     for label, kinds in f.get("models", {}).items():
         lines.append(f"  {label:<14} " + "  ".join(f"{kind} {v['requests_per_s']}/s p99 {v['p99_ms']} ms "
                                                      f"(x{v['ratio']})" for kind, v in kinds.items()))

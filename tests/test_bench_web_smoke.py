@@ -51,6 +51,11 @@ def test_web_benchmark_prints_one_json_line_with_every_kind_against_the_minimal_
         assert k["p99_ratio"] == round(k["p99_ms"] / k["minimal"]["p99_ms"], 3)
         assert k["goal_throughput_met"] == (k["ratio"] >= 0.7) and k["goal_p99_met"] == (k["p99_ratio"] <= 2.0)
         assert result["baseline"]["requests_per_s"][kind] == k["minimal"]["requests_per_s"]
+    # an action also beside the least write, measured next to it
+    w = f["action"]["to_minimal_write"]
+    assert w["minimal_write"]["requests"] > 0 and 0 < w["minimal_write"]["p50_ms"] <= w["minimal_write"]["p99_ms"]
+    assert w["ratio"] == round(f["action"]["requests_per_s"] / w["minimal_write"]["requests_per_s"], 3)
+    assert all("to_minimal_write" not in f[kind] for kind in KINDS if kind != "action")
     assert result["ratio"] == min(f[kind]["ratio"] for kind in KINDS)
     assert set(f["models"]) == {"sync:1", "gthread:1x2"}
     assert all(set(kinds) == set(KINDS) for kinds in f["models"].values())
