@@ -36,6 +36,25 @@ settings.register_profile("thorough", settings.get_profile("motcua"), max_exampl
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "motcua"))
 
 
+DATABASE_ONLY = "MOTCUA_TEST_DATABASE_ONLY"  # "1": only the tests that run on the configured database
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With MOTCUA_TEST_DATABASE_ONLY=1 (CI's PostgreSQL pass), leave out the tests that never touch the
+    configured database: they neither take a fresh one (``db_url``) nor carry the ``database`` marker
+    (pure rules, signing, the CLI on its own SQLite file, the benchmarks' smoke runs, which choose their
+    own database). The pass on SQLite runs them; run again, they would run the same way."""
+    if os.environ.get(DATABASE_ONLY) != "1":
+        return
+    keep, leave = [], []
+    for item in items:
+        uses = "db_url" in getattr(item, "fixturenames", ()) or item.get_closest_marker("database") is not None
+        (keep if uses else leave).append(item)
+    if leave:
+        config.hook.pytest_deselected(items=leave)
+        items[:] = keep
+
+
 class FakeClock:
     """A clock the test moves by hand; naive local time like the real one."""
 

@@ -20,7 +20,6 @@ from motcua.settings import BUNDLED_PROCEDURES, PROJECT_ROOT
 
 BUNDLED_IDS = sorted(p.name for p in BUNDLED_PROCEDURES.iterdir() if (p / "procedure.yaml").is_file())
 
-pytestmark = pytest.mark.database
 
 SCRIPT = Path(sys.executable).with_name("motcua")
 PROBLEM_LINE = re.compile(r"^(?P<path>.+?):(?P<line>\d+): (?P<message>.+)$")
