@@ -30,6 +30,8 @@ _NO_VALUE = object()
 
 class _Plan:
     __slots__ = ("sql", "binds", "named", "results", "processed", "row")
+    # ``processed``: (column index, result processor) of the columns that have one, so that a row's other
+    # columns are taken as the driver gave them (a dossier's load: 28 of 71 columns)
 
     def __init__(self, sql: str, binds: tuple, named: bool, results: tuple[Callable | None, ...],
                  row: Callable[[Any], tuple] | None):
@@ -37,7 +39,7 @@ class _Plan:
         self.binds = binds  # (parameter name, caller's key or None, fixed value, processor)
         self.named = named  # pyformat (a dict) or qmark / numeric (a sequence)
         self.results = results
-        self.processed = any(p is not None for p in results)
+        self.processed = tuple((i, p) for i, p in enumerate(results) if p is not None)
         self.row = row  # a named tuple's maker, when the rows are asked for by column name
 
 
@@ -122,10 +124,16 @@ def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetc
     if not fetch:
         return rows  # the row count
     make = plan.row or tuple
-    if plan.processed:
-        processors = plan.results
-        return [make(p(v) if p is not None else v for p, v in zip(processors, row)) for row in rows]
-    return [make(row) for row in rows]
+    processed = plan.processed
+    if not processed:
+        return [make(row) for row in rows]
+    out = []
+    for row in rows:
+        values = list(row)
+        for i, p in processed:
+            values[i] = p(values[i])
+        out.append(make(values))
+    return out
 
 
 def send(conn: Connection, sql: str) -> None:
