@@ -12,12 +12,11 @@ from functools import cached_property
 import pytest
 from flask import Flask
 from hypothesis import given
-from hypothesis import strategies as st
 
 from engine.rules.text import SURROGATE, has_surrogate, printable, text_problem
+from tests.strategies import ANY_CODE_POINT, JSON_VALUES
 from web import JSONProvider
 
-ANY_CODE_POINT = st.text(st.characters(blacklist_categories=()), max_size=40)  # surrogates (Cs) included
 
 
 @given(ANY_CODE_POINT)
@@ -90,12 +89,6 @@ def test_an_object_json_cannot_encode_is_still_a_type_error():
 class WithPrivate:
     _kind: str
     name: str
-
-
-JSON_VALUES = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) | ANY_CODE_POINT,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_CODE_POINT, inner, max_size=4),
-    max_leaves=20)
 
 
 @given(JSON_VALUES)
