@@ -19,6 +19,7 @@ from engine.rules.errors import (
     UnsupportedMediaError,
     ValidationError,
 )
+from web import fragments
 from web.auth import login_required, services
 from web.citizen.words import time_limit_text
 from web.clerk import bp
@@ -31,7 +32,6 @@ from web.clerk.labels import (
     label,
     source_label,
 )
-from web import fragments
 from web.downloads import file_response, page_image_response
 from web.i18n import locale, pick
 from web.ui import (CAUTION_ACTIONS, CONDITION_LABELS, INPUT_LABELS, ROLE_LABELS, TIMELINESS_LABELS, action_label,
