@@ -93,23 +93,37 @@ def allowed_evidence(conn: Connection, account_id: int | None) -> tuple[str, ...
 _FOLLOWED = Prepared(select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1))
 
 
+# the counter's next value and whether anyone follows the feed, in one statement (SQLite's RETURNING takes a
+# subquery)
+_TAKE_AND_CHECK = Prepared(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value + 1).returning(
+    COUNTER.c.value, select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).exists()))
+
+
 def has_subscriptions(conn: Connection) -> bool:
     """Whether any webhook subscription is active (else nobody needs waking when the feed moves)."""
     return _FOLLOWED.first(conn, {}) is not None
 
 
 def append_and_check(conn: Connection, rows: list[dict[str, Any]]) -> tuple[list[int], bool]:
-    """``append_events``, and whether any webhook subscription is active. On PostgreSQL one event (a
-    transition's usual lot) takes its number, is inserted and the subscriptions are looked at in one
-    statement; otherwise, or when the counter's row is missing, statement by statement."""
-    if conn.dialect.name == "postgresql" and len(rows) == 1:
-        keys = tuple(rows[0])
-        stmt = _ONE_STATEMENT.get(keys)
-        if stmt is None:
-            stmt = _ONE_STATEMENT[keys] = Prepared(_append_one(keys))
-        added, followed = stmt.first(conn, {f"f_{k}": v for k, v in rows[0].items()})
-        if added is not None:
-            return [added], bool(followed)
+    """``append_events``, and whether any webhook subscription is active. One event (a transition's usual
+    lot): on PostgreSQL it takes its number, is inserted and the subscriptions are looked at in one
+    statement; on SQLite the counter's UPDATE returns whether any subscription is active beside the
+    number, and the event is inserted. More events, or the counter's row missing: statement by statement."""
+    if len(rows) == 1:
+        if conn.dialect.name == "postgresql":
+            keys = tuple(rows[0])
+            stmt = _ONE_STATEMENT.get(keys)
+            if stmt is None:
+                stmt = _ONE_STATEMENT[keys] = Prepared(_append_one(keys))
+            added, followed = stmt.first(conn, {f"f_{k}": v for k, v in rows[0].items()})
+            if added is not None:
+                return [added], bool(followed)
+        else:
+            taken = _TAKE_AND_CHECK.first(conn, {})
+            if taken is not None:
+                row = {**rows[0], "id": taken[0]}
+                insert_of(FEED, tuple(row)).execute(conn, row)
+                return [taken[0]], bool(taken[1])
     return append_events(conn, rows), has_subscriptions(conn)
 
 
