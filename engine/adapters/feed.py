@@ -40,11 +40,16 @@ def append_events(conn: Connection, rows: list[dict[str, Any]]) -> list[int]:
             value = conn.execute(_TAKE).scalar_one()
         ids.append(value)
     if len(rows) == 1:
-        row = {**rows[0], "id": ids[0]}
-        insert_of(FEED, tuple(row)).execute(conn, row)
+        _insert_one(conn, rows[0], ids[0])
     else:
         conn.execute(_INSERT, [{**row, "id": i} for i, row in zip(ids, rows)])
     return ids
+
+
+def _insert_one(conn: Connection, row: dict[str, Any], event_id: int) -> None:
+    """Insert one event numbered ``event_id``, by a statement prebuilt for its columns."""
+    row = {**row, "id": event_id}
+    insert_of(FEED, tuple(row)).execute(conn, row)
 
 
 def read_events(conn: Connection, after: int, limit: int, *, agency_id: int | None = None,
@@ -90,13 +95,11 @@ def allowed_evidence(conn: Connection, account_id: int | None) -> tuple[str, ...
     return tuple(found or ())
 
 
-_FOLLOWED = Prepared(select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).limit(1))
-
-
+_ACTIVE = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True))  # who follows the feed
+_FOLLOWED = Prepared(_ACTIVE.limit(1))
 # the counter's next value and whether anyone follows the feed, in one statement (SQLite's RETURNING takes a
 # subquery)
-_TAKE_AND_CHECK = Prepared(update(COUNTER).where(COUNTER.c.id == 1).values(value=COUNTER.c.value + 1).returning(
-    COUNTER.c.value, select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).exists()))
+_TAKE_AND_CHECK = Prepared(_TAKE.returning(_ACTIVE.exists()))
 
 
 def has_subscriptions(conn: Connection) -> bool:
@@ -121,8 +124,7 @@ def append_and_check(conn: Connection, rows: list[dict[str, Any]]) -> tuple[list
         else:
             taken = _TAKE_AND_CHECK.first(conn, {})
             if taken is not None:
-                row = {**rows[0], "id": taken[0]}
-                insert_of(FEED, tuple(row)).execute(conn, row)
+                _insert_one(conn, rows[0], taken[0])
                 return [taken[0]], bool(taken[1])
     return append_events(conn, rows), has_subscriptions(conn)
 
@@ -134,8 +136,7 @@ def _append_one(keys: tuple[str, ...]) -> Any:
     added = (insert(FEED).from_select(["id", *keys], select(taken.c.value, *[
         bindparam(f"f_{k}", type_=FEED.c[k].type) for k in keys]).select_from(taken))
         .returning(FEED.c.id).cte("added"))
-    followed = select(WebhookSubscription.id).where(WebhookSubscription.active.is_(True)).exists()
-    return select(select(added.c.id).scalar_subquery(), followed).add_cte(taken, added)
+    return select(select(added.c.id).scalar_subquery(), _ACTIVE.exists()).add_cte(taken, added)
 
 
 _ONE_STATEMENT: dict[tuple[str, ...], Prepared] = {}
