@@ -17,6 +17,7 @@ import datetime as dt
 import http.client
 import json
 import os
+import secrets
 import sys
 import threading
 import time
@@ -119,8 +120,10 @@ def build_world(url: str, workdir: Path, *, action_dossiers: int) -> World:
         services.engine.dispose()
     signer = Flask(__name__)
     signer.config["SECRET_KEY"] = config["SECRET_KEY"]
+    # the cookie a clerk's browser holds after its first page: the session and the CSRF secret the pages'
+    # forms are signed with (without it, every page would store a new one and send the cookie again)
     cookie = SecureCookieSessionInterface().get_signing_serializer(signer).dumps(  # type: ignore[union-attr]
-        {SESSION_KEY: session_id, "_permanent": True})
+        {SESSION_KEY: session_id, "_permanent": True, "csrf_token": secrets.token_hex(20)})
     return World(config, ids[0], ids[1:], tokens, f"motcua_session={cookie}")
 
 

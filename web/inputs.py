@@ -68,17 +68,20 @@ def header_text(name: str) -> str | None:
 
 def check_request() -> None:
     """Refuse what no view may see; runs before every view of the app."""
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one context look-up, not one per use
+    environ = req.environ
     problems: dict[str, list[str]] = {}
-    problem = text_problem(request.path, multiline=False)
+    problem = text_problem(req.path, multiline=False)
     if problem:
         problems["path"] = [problem]
-    for key, value in request.args.items(multi=True):
-        problem = text_problem(key, multiline=False, limit=MAX_KEY) or text_problem(value, limit=MAX_QUERY_VALUE)
-        if problem:
-            problems.setdefault(printable(key or ""), []).append(problem)
-    for key, value in request.headers.items():
-        if "\x00" in value:
-            problems.setdefault(key, []).append(text_problem(value) or "")
+    if environ.get("QUERY_STRING"):
+        for key, value in req.args.items(multi=True):
+            problem = text_problem(key, multiline=False, limit=MAX_KEY) or text_problem(value, limit=MAX_QUERY_VALUE)
+            if problem:
+                problems.setdefault(printable(key or ""), []).append(problem)
+    for key, value in environ.items():  # the headers, as the WSGI server hands them over
+        if (key.startswith("HTTP_") or key in _CONTENT_KEYS) and isinstance(value, str) and "\x00" in value:
+            problems.setdefault(_header_name(key), []).append(text_problem(value) or "")
     for name in READ_HEADERS:
         value = header_text(name)
         problem = value is not None and text_problem(value, multiline=False, limit=MAX_HEADER)
@@ -86,14 +89,24 @@ def check_request() -> None:
             problems[name] = [problem]
     if problems:
         raise BadInputError(INVALID_TEXT, problems)
-    if request.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
+    if not environ.get("CONTENT_TYPE"):
+        return  # no body to read
+    if req.mimetype in ("multipart/form-data", "application/x-www-form-urlencoded"):
         problems = _form_problems()
         if problems:  # the pages' forms, like the query, answer a bad request
             raise BadInputError(INVALID_TEXT, problems)
-    elif request.is_json:
+    elif req.is_json:
         problems = _json_problems()
         if problems:
             raise ValidationError(INVALID_TEXT, fields=problems)
+
+
+_CONTENT_KEYS = ("CONTENT_TYPE", "CONTENT_LENGTH")  # headers a WSGI environ keeps without the HTTP_ prefix
+
+
+def _header_name(key: str) -> str:
+    """A header's name from its WSGI environ key, as ``request.headers`` spells it (``HTTP_X_PURPOSE``: X-Purpose)."""
+    return (key[5:] if key.startswith("HTTP_") else key).replace("_", "-").title()
 
 
 def _form_problems() -> dict[str, list[str]]:

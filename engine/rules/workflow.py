@@ -102,7 +102,7 @@ def machine_for(proc: Procedure) -> Machine:
 
 def _actions_from(proc: Procedure, state: str, action_id: str) -> list[ActionDef]:
     """The definition(s) of ``action_id`` that leave ``state`` (one per source in practice)."""
-    return [a for a in proc.actions if a.id == action_id and state in a.sources]
+    return [a for a in proc.actions_from(state) if a.id == action_id]
 
 
 def check_role(proc: Procedure, dossier: Any, action_id: str, roles: frozenset[str]) -> tuple[ActionDef, str]:
@@ -161,8 +161,8 @@ def available_actions(proc: Procedure, dossier: Any, roles: frozenset[str], ctx:
     """
     out: list[AvailableAction] = []
     seen: set[str] = set()
-    for action in proc.actions:
-        if dossier.state not in action.sources or action.id in seen:
+    for action in proc.actions_from(dossier.state):
+        if action.id in seen:
             continue
         role = next((r for r in action.roles if r in roles), None)
         if role is None:

@@ -527,3 +527,11 @@ def test_check_role_refuses_an_action_in_the_wrong_state(birth):
     with pytest.raises(ActionNotAllowedError) as caught:
         check_role(birth, PlainDossier("submitted"), "teleport", frozenset({"clerk"}))
     assert "teleport" in caught.value.message
+
+
+def test_the_actions_from_a_state_are_those_whose_sources_name_it_in_the_definitions_order():
+    catalogue = load_catalogue([PROCEDURES], calendars=CALENDARS)
+    assert catalogue.procedures
+    for proc in catalogue.procedures.values():
+        for state in [s.id for s in proc.states] + ["no-such-state"]:
+            assert proc.actions_from(state) == tuple(a for a in proc.actions if state in a.sources), (proc.id, state)

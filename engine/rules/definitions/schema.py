@@ -229,6 +229,10 @@ class Procedure:
     def action(self, action_id: str) -> ActionDef | None:
         return self._actions_by_id.get(action_id)
 
+    def actions_from(self, state_id: str) -> tuple[ActionDef, ...]:
+        """The actions whose sources include ``state_id``, in the definition's order."""
+        return self._actions_by_source.get(state_id, ())
+
     def document(self, doc_id: str) -> DocumentDef | None:
         return self._documents_by_id.get(doc_id)
 
@@ -244,6 +248,11 @@ class Procedure:
         object.__setattr__(self, "_fields_by_id", {f.id: f for f in self.fields})
         object.__setattr__(self, "_states_by_id", {s.id: s for s in self.states})
         object.__setattr__(self, "_actions_by_id", {a.id: a for a in self.actions})
+        by_source: dict[str, list[ActionDef]] = {}
+        for a in self.actions:
+            for source in dict.fromkeys(a.sources):
+                by_source.setdefault(source, []).append(a)
+        object.__setattr__(self, "_actions_by_source", {s: tuple(acts) for s, acts in by_source.items()})
         object.__setattr__(self, "_documents_by_id", {d.id: d for d in self.documents})
         object.__setattr__(self, "editable_states", frozenset(s.id for s in self.states if s.editable))
         object.__setattr__(self, "supplement_states", frozenset(s.id for s in self.states if s.supplement))
