@@ -365,6 +365,14 @@ _UPDATES: dict[tuple[str, ...], Prepared] = {}
 _ALL_IN_ONE: dict[tuple[tuple[str, ...], tuple[str, ...]], Prepared] = {}
 
 
+_VERSION = Prepared(select(DOSSIERS.c.version_counter).where(DOSSIERS.c.id == bindparam("dossier_id")))
+
+
+def dossier_version(conn: Connection, dossier_id: str) -> int | None:
+    """The dossier's version now (None: no such dossier)."""
+    return _VERSION.scalar(conn, {"dossier_id": dossier_id})
+
+
 def write_transition(conn: Connection, d: DossierRow, event: dict[str, Any], outbox_topic: str,
                      outbox_payload: dict) -> None:
     """Persist a transition: write what changed in the dossier if the row still has the version that was

@@ -16,8 +16,17 @@ from engine.adapters.sqlite_writers import WriterTurns
 from engine.rules.errors import ConcurrencyError
 
 _BEGIN = {"DEFERRED": "BEGIN DEFERRED", "IMMEDIATE": "BEGIN IMMEDIATE"}
+_OPTIMISTIC = "motcua_optimistic"  # an optimistic SQLite write transaction that has not written yet
+_CHECKS = "motcua_optimistic_checks"  # what an optimistic transaction confirms when it starts writing
+_READS = frozenset({"SELECT", "BEGIN", "SAVEPOINT", "RELEASE"})  # statements that do not write: anything else does
 _JSON = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}  # the JSON columns
 STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
+
+
+def _writes(statement: str) -> bool:
+    """Whether a statement may write (its first word is not one of ``_READS``)."""
+    words = statement[:40].split(None, 1)
+    return not words or words[0].upper() not in _READS
 
 
 def make_engine(url: str, *, pool_size: int = 5) -> Engine:
@@ -54,6 +63,24 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
                 except BaseException:
                     WriterTurns.give_back(conn.info)
                     raise
+
+        @event.listens_for(engine, "before_cursor_execute")
+        def _first_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+            info = conn.info
+            if info.get(_OPTIMISTIC) and _writes(statement):
+                # the transaction writes from here: what it read so far came from a snapshot taken without the
+                # write lock; it ends, the writer's turn and SQLite's lock are taken, and the checks the use case
+                # registered confirm that what it read still holds (else it starts again, holding the lock)
+                del info[_OPTIMISTIC]
+                fastsql.send(conn, "COMMIT")  # the snapshot's end: it wrote nothing
+                if turns is not None:
+                    try:
+                        turns.take(info)
+                    except sqlite3.OperationalError as err:
+                        raise exc.OperationalError(statement, (), err) from err
+                fastsql.send(conn, "BEGIN IMMEDIATE")
+                for check in info.pop(_CHECKS, ()):
+                    check(conn)
 
         if turns is not None:
             @event.listens_for(engine, "checkin")
@@ -104,6 +131,15 @@ class UnitOfWork:
     ``write=True`` takes SQLite's write lock at the start (PostgreSQL needs nothing: row versions
     and unique constraints settle races there).
 
+    ``optimistic=True`` (with ``write``) lets a SQLite use case read and decide without the write lock,
+    so that other processes write meanwhile: the transaction begins ``DEFERRED``; at its first write
+    statement (anything but a SELECT) the snapshot it read ends, the writer's turn and ``BEGIN
+    IMMEDIATE`` are taken, and the checks the use case registered (``check_before_writing``) confirm,
+    holding the lock, that what it read still holds. If one fails it raises ``ReadMoved``, having
+    written nothing, and the use case starts again without ``optimistic``. A use case may be
+    optimistic only if a check covers every read its writes depend on (a transition: the dossier's
+    version, which every change to the dossier moves). On PostgreSQL it changes nothing.
+
     ``write=False`` on PostgreSQL is a ``READ ONLY`` transaction that ends with ``COMMIT`` when the use
     case finishes (``ROLLBACK`` on an error): psycopg forgets every prepared statement of the connection
     at a ``ROLLBACK``, so read units that rolled back made the server plan each statement again (the
@@ -116,9 +152,10 @@ class UnitOfWork:
     ``ROLLBACK`` statements on SQLite.
     """
 
-    def __init__(self, engine: Engine, *, write: bool = True, one_statement: bool = False):
+    def __init__(self, engine: Engine, *, write: bool = True, one_statement: bool = False, optimistic: bool = False):
         self.engine = engine
         self.write = write
+        self.optimistic = optimistic and write
         self.one_statement = one_statement and not write
         self._session: Session | None = None
         self._conn: Any = None
@@ -128,8 +165,10 @@ class UnitOfWork:
         self._conn = self.engine.connect()
         dialect = self.engine.dialect.name
         if dialect == "sqlite":
-            self._conn.info["sqlite_begin"] = ("IMMEDIATE" if self.write else
+            self._conn.info["sqlite_begin"] = ("IMMEDIATE" if self.write and not self.optimistic else
                                                None if self.one_statement else "DEFERRED")
+            if self.optimistic:
+                self._conn.info[_OPTIMISTIC] = True
         self._read_only = not self.write and dialect == "postgresql"
         if self._read_only and self.one_statement:  # one statement is its own snapshot: no BEGIN, no COMMIT
             self._conn.execution_options(isolation_level="AUTOCOMMIT")  # reset when the connection is returned
@@ -157,6 +196,13 @@ class UnitOfWork:
             self._conn.begin()
         return self._conn
 
+    def check_before_writing(self, check: Callable[[Connection], None]) -> None:
+        """In an optimistic SQLite transaction that has not written yet: call ``check(connection)`` once the
+        write lock is held, before the first write; it raises ``ReadMoved`` when what the transaction read
+        has changed since. Anywhere else, nothing: the transaction already holds what it read."""
+        if self._conn is not None and self._conn.info.get(_OPTIMISTIC):
+            self._conn.info.setdefault(_CHECKS, []).append(check)
+
     def flush(self) -> None:
         """Flush the session's pending objects, if a session was made."""
         if self._session is not None:
@@ -176,6 +222,8 @@ class UnitOfWork:
         finally:
             if self._conn is not None:
                 self._conn.info.pop("sqlite_begin", None)
+                self._conn.info.pop(_OPTIMISTIC, None)
+                self._conn.info.pop(_CHECKS, None)
                 self._conn.close()
         if exc_type is not None and issubclass(exc_type, StaleDataError):
             # a flush anywhere in the use case found the row changed by someone else
@@ -193,8 +241,12 @@ class UnitOfWork:
             WriterTurns.give_back(self._conn.info)  # the next SQLite writer goes in now, not at check-in
 
 
+class ReadMoved(Exception):
+    """What an optimistic transaction read changed before it could write: it starts again, pessimistically."""
+
+
 def uow_factory(engine: Engine) -> Callable[..., UnitOfWork]:
-    def make(write: bool = True, one_statement: bool = False) -> UnitOfWork:
-        return UnitOfWork(engine, write=write, one_statement=one_statement)
+    def make(write: bool = True, one_statement: bool = False, optimistic: bool = False) -> UnitOfWork:
+        return UnitOfWork(engine, write=write, one_statement=one_statement, optimistic=optimistic)
 
     return make

@@ -10,7 +10,7 @@ from typing import Any
 
 from engine.adapters import queries
 from engine.adapters.sequences import next_in_sequence
-from engine.adapters.uow import UnitOfWork
+from engine.adapters.uow import ReadMoved, UnitOfWork
 from engine.rules.access import COMMENT_PUBLIC, Actor, roles_on_dossier
 from engine.rules.errors import ValidationError
 from engine.rules.text import text_problem
@@ -86,7 +86,12 @@ class Actions:
         INSERTs; one statement on PostgreSQL). A slip is a Core row too; the ORM session is made only
         for what needs one (results, an eligibility check, a pinned procedure read from the database). The
         view, if asked for, is built from what the transaction read and wrote: after the commit when that
-        is all it needs, before it when it must read (the results' statuses, a check just recorded)."""
+        is all it needs, before it when it must read (the results' statuses, a check just recorded).
+
+        On SQLite the transition reads and decides without the write lock (``optimistic``), so that other
+        processes write meanwhile; at its first write it takes the lock and confirms the dossier's version
+        is still the one it read, else it starts again holding the lock from the start (``ReadMoved``): the
+        outcome is that of the two transitions in turn."""
         comment = _opt_text(comment, "comment")
         if not isinstance(comment_public, bool):
             raise ValidationError("comment_public must be true or false",
@@ -98,113 +103,119 @@ class Actions:
         if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
             raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
         now = self.clock()
-        issued: list[str] = []
-        view: DossierView | None = None
-        with self.uow() as uow:
-            conn = uow.connection  # the transaction (BEGIN IMMEDIATE on SQLite); the ORM session only if needed
-            d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
-                                               view=with_view)
-            check_version(d, expected_version)
-            proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
-                    or self.procedures.procedure_version(d.procedure_id, d.procedure_version, uow.session))
-            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
-            cal = self.deadlines.calendar(proc.calendar)
-            if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
-                due = cal.day_end(due.date())
-            if due is not None and due > now + dt.timedelta(days=366):
-                raise ValidationError("the new due date is too far away",
-                                      fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
-            read: set[str] = set()
+        for optimistic in (True, False):  # SQLite: read and decide without the write lock; again, holding it,
+            issued: list[str] = []       # if the dossier moved meanwhile (UnitOfWork, ``optimistic``)
+            view: DossierView | None = None
+            try:
+                with self.uow(optimistic=optimistic) as uow:
+                    conn = uow.connection  # the transaction; the ORM session only if needed
+                    d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
+                                                       view=with_view)
+                    check_version(d, expected_version)
+                    uow.check_before_writing(_unchanged(d.id, d.version_counter))
+                    proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
+                            or self.procedures.procedure_version(d.procedure_id, d.procedure_version, uow.session))
+                    roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+                    cal = self.deadlines.calendar(proc.calendar)
+                    if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
+                        due = cal.day_end(due.date())
+                    if due is not None and due > now + dt.timedelta(days=366):
+                        raise ValidationError("the new due date is too far away",
+                                              fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
+                    read: set[str] = set()
 
-            def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
-                verdicts, people = self.eligibility.check(uow.session, proc, d.data, d.applicant_personal_id, d.agency_id,
-                                                          now.date())
-                read.update(people)
-                return verdicts
+                    def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
+                        verdicts, people = self.eligibility.check(uow.session, proc, d.data, d.applicant_personal_id, d.agency_id,
+                                                                  now.date())
+                        read.update(people)
+                        return verdicts
 
-            ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
-                                items=items, new_due_at=due, time_limit_case=case,
-                                missing_documents_fn=lambda: self.dossiers.missing_documents(conn, d, proc),
-                                results_pending=self._pending_results(conn, d.id) if d.state == "decided" else 0,
-                                conditions_fn=conditions)
-            from_state = d.state
-            fired = fire(proc, d, action, ctx)
-            form = slip_form(fired)  # the definition says which slip the action issues, if any
-            records = records_result(fired)
-            if records:
-                d.attach_parties(uow.session)  # results ask the session for the agency and the applicant
-                d.has_results = True
-            details: dict[str, Any] = {}
-            if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
-                details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
-                                         for status in sorted({v.status for v in ctx.verdicts})}
-            if comment is not None and comment_public:
-                details[COMMENT_PUBLIC] = True
-            if "assign_code" in fired.effects:
-                day = now.strftime("%y%m%d")
-                seq = next_in_sequence(conn, f"dossier:{d.agency_id}", day)
-                d.code = f"{d.agency_code}-{day}-{seq:04d}"
-                details["code"] = d.code
-                # received: the next entry of the agency's log book of the year (form 07)
-                d.log_entry = next_in_sequence(conn, f"logbook:{d.agency_id}", str(now.year))
-                details["log_entry"] = d.log_entry
-            if records:
-                issued += self.issuance.record_results(uow.session, d, proc, now, actor)
-                details["results"] = list(issued)
-            if d.due_at is not None and "start_clock" in fired.effects:
-                details["due_at"] = d.due_at.isoformat()
-            if "extend_due" in fired.effects:
-                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
-                details["due_at"] = d.due_at.isoformat()
-            if "apply_time_limit_case" in fired.effects:
-                applied = proc.time_limit_case(d.time_limit_case)
-                details["time_limit_case"] = {"id": applied.id, "value": applied.value, "unit": applied.unit,
-                                              "reason": reason}
-                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
-                details["due_at"] = d.due_at.isoformat()
-            if "resume_clock" in fired.effects:
-                details["due_at"] = d.due_at.isoformat() if d.due_at else None
-            slip = None
-            if form is not None:
-                slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
-                                                reason=reason, items=items, session=lambda: uow.session)
-                issued.append(slip["id"])  # known before the insert: the audit event names it
-                details["slip"] = {"form": form, "number": slip["number"], "id": slip["id"]}
-            event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
-                                       comment=comment, reason=reason, items=items, details=details or None)
-            # the version check comes before the inserts a concurrent winner's rows would collide with
-            # (the event's and the slip's sequence number in the dossier)
-            queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
-                                                                          "to": d.state, "status_code": d.status_code})
-            d.wrote_event(event)
-            if ctx.verdicts:
-                # after the versioned write: a loser of a race never inserts rows that reference the dossier
-                # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
-                self.eligibility.record(uow.session, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
-                d.eligibility = queries.UNREAD  # the view shows the check just recorded
-            if slip is not None:
-                queries.insert_slip(conn, slip)
-                d.wrote_slip(slip)
-            if issued and not self.issue_inline:
-                self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
-            if self.notifications is not None:  # the applicant is told of the moments the rules name
-                deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
-                                                              reason=reason)
-                if deliveries:
-                    self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
-            uow.flush()  # anything else a session holds (results were flushed as they were recorded)
-            answer = with_view and not (issued and self.issue_inline)
-            if answer and not d.view_is_read():  # the view reads something: in this transaction
-                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
-            if self.feed is not None:  # last: the feed's counter stays locked until the commit
-                events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
-                if "mark_paid" in fired.effects:
-                    events.append(payment_event(d, now))
-                self.feed.append(conn, events)
-            uow.commit()
-            if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
-                # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
-                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
+                    ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
+                                        items=items, new_due_at=due, time_limit_case=case,
+                                        missing_documents_fn=lambda: self.dossiers.missing_documents(conn, d, proc),
+                                        results_pending=self._pending_results(conn, d.id) if d.state == "decided" else 0,
+                                        conditions_fn=conditions)
+                    from_state = d.state
+                    fired = fire(proc, d, action, ctx)
+                    form = slip_form(fired)  # the definition says which slip the action issues, if any
+                    records = records_result(fired)
+                    if records:
+                        d.attach_parties(uow.session)  # results ask the session for the agency and the applicant
+                        d.has_results = True
+                    details: dict[str, Any] = {}
+                    if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
+                        details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
+                                                 for status in sorted({v.status for v in ctx.verdicts})}
+                    if comment is not None and comment_public:
+                        details[COMMENT_PUBLIC] = True
+                    if "assign_code" in fired.effects:
+                        day = now.strftime("%y%m%d")
+                        seq = next_in_sequence(conn, f"dossier:{d.agency_id}", day)
+                        d.code = f"{d.agency_code}-{day}-{seq:04d}"
+                        details["code"] = d.code
+                        # received: the next entry of the agency's log book of the year (form 07)
+                        d.log_entry = next_in_sequence(conn, f"logbook:{d.agency_id}", str(now.year))
+                        details["log_entry"] = d.log_entry
+                    if records:
+                        issued += self.issuance.record_results(uow.session, d, proc, now, actor)
+                        details["results"] = list(issued)
+                    if d.due_at is not None and "start_clock" in fired.effects:
+                        details["due_at"] = d.due_at.isoformat()
+                    if "extend_due" in fired.effects:
+                        details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                        details["due_at"] = d.due_at.isoformat()
+                    if "apply_time_limit_case" in fired.effects:
+                        applied = proc.time_limit_case(d.time_limit_case)
+                        details["time_limit_case"] = {"id": applied.id, "value": applied.value, "unit": applied.unit,
+                                                      "reason": reason}
+                        details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                        details["due_at"] = d.due_at.isoformat()
+                    if "resume_clock" in fired.effects:
+                        details["due_at"] = d.due_at.isoformat() if d.due_at else None
+                    slip = None
+                    if form is not None:
+                        slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
+                                                        reason=reason, items=items, session=lambda: uow.session)
+                        issued.append(slip["id"])  # known before the insert: the audit event names it
+                        details["slip"] = {"form": form, "number": slip["number"], "id": slip["id"]}
+                    event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
+                                               comment=comment, reason=reason, items=items, details=details or None)
+                    # the version check comes before the inserts a concurrent winner's rows would collide with
+                    # (the event's and the slip's sequence number in the dossier)
+                    queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
+                                                                                  "to": d.state, "status_code": d.status_code})
+                    d.wrote_event(event)
+                    if ctx.verdicts:
+                        # after the versioned write: a loser of a race never inserts rows that reference the dossier
+                        # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
+                        self.eligibility.record(uow.session, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+                        d.eligibility = queries.UNREAD  # the view shows the check just recorded
+                    if slip is not None:
+                        queries.insert_slip(conn, slip)
+                        d.wrote_slip(slip)
+                    if issued and not self.issue_inline:
+                        self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
+                    if self.notifications is not None:  # the applicant is told of the moments the rules name
+                        deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
+                                                                      reason=reason)
+                        if deliveries:
+                            self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
+                    uow.flush()  # anything else a session holds (results were flushed as they were recorded)
+                    answer = with_view and not (issued and self.issue_inline)
+                    if answer and not d.view_is_read():  # the view reads something: in this transaction
+                        view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
+                    if self.feed is not None:  # last: the feed's counter stays locked until the commit
+                        events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
+                        if "mark_paid" in fired.effects:
+                            events.append(payment_event(d, now))
+                        self.feed.append(conn, events)
+                    uow.commit()
+                    if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
+                        # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
+                        view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
+            except ReadMoved:
+                continue
+            break
         if records and self.writeback is not None and self.writeback.remote:
             self.writeback.deliver_pending(dossier_id=d.id)  # a failure stays pending for `motcua sweep`
         if issued and self.issue_inline:
@@ -220,6 +231,15 @@ class Actions:
     def _records_documents(self, action: Any) -> bool:
         """Whether ``action`` may record a slip or a result, which read the agency and the applicant."""
         return self.procedures.records_documents(action)
+
+
+def _unchanged(dossier_id: str, version: int) -> Callable[[Any], None]:
+    """The check of an optimistic transition (``UnitOfWork.check_before_writing``): the dossier is still at
+    the version it read. Every change to a dossier, its documents included, moves its version."""
+    def check(conn: Any) -> None:
+        if queries.dossier_version(conn, dossier_id) != version:
+            raise ReadMoved()
+    return check
 
 
 def _opt_text(value: Any, name: str, limit: int = 4000) -> str | None:

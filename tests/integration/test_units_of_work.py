@@ -19,9 +19,9 @@ def counted(services):
     opened: Counter[str] = Counter()
     real = uow_factory(services.engine)
 
-    def uow(write: bool = True, one_statement: bool = False):
+    def uow(write: bool = True, one_statement: bool = False, optimistic: bool = False):
         opened["write" if write else "read"] += 1
-        return real(write=write, one_statement=one_statement)
+        return real(write=write, one_statement=one_statement, optimistic=optimistic)
 
     wired = build_services(
         uow=uow, clock=services.clock, catalogue=services.catalogue, calendars=services.deadlines.calendars,

@@ -101,7 +101,11 @@ def test_the_answer_is_built_after_the_commit_without_a_statement(services, demo
         del services.dossiers.view
         event.remove(services.engine, "before_cursor_execute", statement)
         event.remove(services.engine, "commit", commit)
-    assert sent[-1] == "COMMIT" and sent.count("COMMIT") == 1, " ".join(sent)
+    # one commit, last; on SQLite the decision's snapshot ends before the first write (COMMIT of a
+    # transaction that wrote nothing) and the writing one begins holding the lock, the version checked
+    snapshot = ["BEGIN", "SELECT", "COMMIT", "BEGIN", "SELECT"] if services.engine.dialect.name == "sqlite" else []
+    assert sent[:len(snapshot)] == snapshot, " ".join(sent)
+    assert sent[-1] == "COMMIT" and sent[len(snapshot):].count("COMMIT") == 1, " ".join(sent)
     assert built == [len(sent)]  # built once, after everything was sent and committed
     assert answer.state == "processing_appraise" and answer.events[-1].action == "provide_supplement"
     _same_three_ways(services, answer, d.id, citizen, specialist)
