@@ -12,21 +12,14 @@ from engine.adapters import feed, queries, sequences
 from engine.adapters.fastsql import Prepared, insert_of, insert_rows
 from engine.adapters.models import Dossier
 from engine.usecases.notifications import _NOTIFICATION_KEYS, NOTIFICATIONS
-from tests.web.test_lifecycle_api import PDF, birth_form
+from tests.web.test_lifecycle_api import in_appraisal
 
 pytestmark = pytest.mark.database
 
 
 def _dossier_in_appraisal(services, demo) -> str:
-    couple = demo["scenarios"]["married_couple"]
-    actor = services.accounts.actor_for
-    citizen = actor(couple["wife"])
-    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
-    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-    services.actions.perform_action(d.id, "submit", citizen)
-    services.actions.perform_action(d.id, "receive", actor("clerk"))
-    services.actions.perform_action(d.id, "assign", actor("leader"))
-    services.actions.perform_action(d.id, "request_supplement", actor("specialist"), items=["Giấy chứng sinh"])
+    d, _citizen, specialist = in_appraisal(services, demo)
+    services.actions.perform_action(d.id, "request_supplement", specialist, items=["Giấy chứng sinh"])
     return d.id
 
 

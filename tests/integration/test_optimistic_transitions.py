@@ -15,18 +15,11 @@ from sqlalchemy import func, select
 from engine.adapters.models import DossierEvent, Slip
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError
 from engine.usecases import actions as actions_module
-from tests.web.test_lifecycle_api import PDF, birth_form
+from tests.web.test_lifecycle_api import in_appraisal
 
 
 def _in_processing(services, demo) -> str:
-    couple = demo["scenarios"]["married_couple"]
-    actor = services.accounts.actor_for
-    citizen = actor(couple["wife"])
-    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
-    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-    services.actions.perform_action(d.id, "submit", citizen)
-    services.actions.perform_action(d.id, "receive", actor("clerk"))
-    return services.actions.perform_action(d.id, "assign", actor("leader")).id
+    return in_appraisal(services, demo)[0].id
 
 
 @pytest.fixture

@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from engine.adapters import queries
-from tests.web.test_lifecycle_api import PDF, birth_form
+from tests.web.test_lifecycle_api import PDF, birth_form, in_appraisal
 
 pytestmark = pytest.mark.database
 
@@ -45,21 +45,8 @@ def test_the_answer_of_each_action_is_the_view_read_afterwards(services, demo):
     assert [s.form for s in answer.slips] == ["01", "02"] and answer.results
 
 
-def _in_appraisal(services, demo):
-    """A birth registration filed by the mother, received and assigned: (dossier, citizen, specialist)."""
-    couple = demo["scenarios"]["married_couple"]
-    actor = services.accounts.actor_for
-    citizen, specialist = actor(couple["wife"]), actor("specialist")
-    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
-    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
-    services.actions.perform_action(d.id, "submit", citizen)
-    services.actions.perform_action(d.id, "receive", actor("clerk"))
-    services.actions.perform_action(d.id, "assign", actor("leader"))
-    return d, citizen, specialist
-
-
 def test_a_long_history_pages_the_same_way(services, demo):
-    d, citizen, specialist = _in_appraisal(services, demo)
+    d, citizen, specialist = in_appraisal(services, demo)
     for round_ in range(25):
         answer = services.actions.perform_action(d.id, "request_supplement", specialist, items=[f"Bản {round_}"])
         _same_three_ways(services, answer, d.id, specialist, citizen)
@@ -76,7 +63,7 @@ def test_the_answer_is_built_after_the_commit_without_a_statement(services, demo
     nothing is sent after the COMMIT."""
     from sqlalchemy import event
 
-    d, citizen, specialist = _in_appraisal(services, demo)
+    d, citizen, specialist = in_appraisal(services, demo)
     services.actions.perform_action(d.id, "request_supplement", specialist, items=["Giấy chứng sinh"])
     sent: list[str] = []  # the next action issues no document (one would be signed after the commit here)
     built: list[int] = []

@@ -25,6 +25,20 @@ def birth_form(couple: dict) -> dict:
     }
 
 
+def in_appraisal(services, demo):
+    """A birth registration filed by the mother, received and assigned (processing_appraise): (dossier,
+    citizen, specialist)."""
+    couple = demo["scenarios"]["married_couple"]
+    actor = services.accounts.actor_for
+    citizen, specialist = actor(couple["wife"]), actor("specialist")
+    d = services.filing.start_dossier("birth-registration", birth_form(couple), citizen)
+    services.filing.add_document(d.id, "medical_birth_notice", "giay-chung-sinh.pdf", PDF, citizen)
+    services.actions.perform_action(d.id, "submit", citizen)
+    services.actions.perform_action(d.id, "receive", actor("clerk"))
+    services.actions.perform_action(d.id, "assign", actor("leader"))
+    return d, citizen, specialist
+
+
 def marriage_form(wife: str, husband: str, *, other_party_typed: bool = True) -> dict:
     """Filed by the wife: her data come from the register; her partner's she types (not her family yet)."""
     form = {"wife_personal_id": wife, "husband_personal_id": husband, "wife_marriage_order": 1,
