@@ -111,9 +111,12 @@ def _result_columns(statement: Any) -> list[Any]:
     return list(getattr(statement, "exported_columns", ()) or ())
 
 
+DIRECT = "motcua_direct"  # Connection.info: a one-statement read unit, run without a transaction (see UnitOfWork)
+
+
 def run(conn: Connection, prepared: Prepared, params: Mapping[str, Any], *, fetch: bool) -> Any:
     plan = prepared.plan(conn.dialect)
-    if plan is None or not conn.in_transaction():
+    if plan is None or not (conn.in_transaction() or conn.info.get(DIRECT)):
         result = conn.execute(prepared.statement, dict(params))
         if not fetch:
             return result.rowcount
