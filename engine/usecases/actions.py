@@ -5,6 +5,7 @@ engine.usecases.tasks); with ``issue_inline`` they are signed right after the co
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -102,120 +103,127 @@ class Actions:
         case = _case(case)
         if expected_version is not None and (isinstance(expected_version, bool) or not isinstance(expected_version, int)):
             raise ValidationError("expected_version must be an integer", fields={"expected_version": ["số nguyên / integer"]})
-        now = self.clock()
-        for optimistic in (True, False):  # SQLite: read and decide without the write lock; again, holding it,
-            issued: list[str] = []       # if the dossier moved meanwhile (UnitOfWork, ``optimistic``)
-            view: DossierView | None = None
-            try:
-                with self.uow(optimistic=optimistic) as uow:
-                    conn = uow.connection  # the transaction; the ORM session only if needed
-                    d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
-                                                       view=with_view)
-                    check_version(d, expected_version)
-                    uow.check_before_writing(_unchanged(d.id, d.version_counter))
-                    proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
-                            or self.procedures.procedure_version(d.procedure_id, d.procedure_version, uow.session))
-                    roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
-                    cal = self.deadlines.calendar(proc.calendar)
-                    if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
-                        due = cal.day_end(due.date())
-                    if due is not None and due > now + dt.timedelta(days=366):
-                        raise ValidationError("the new due date is too far away",
-                                              fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
-                    read: set[str] = set()
+        attempt = functools.partial(self._attempt, dossier_id, action, actor, comment=comment,
+                                    comment_public=comment_public, reason=reason, items=items, due=due,
+                                    new_due_at=new_due_at, case=case, expected_version=expected_version,
+                                    with_view=with_view, now=self.clock())
+        try:
+            return attempt(optimistic=True)
+        except ReadMoved:  # SQLite: the dossier moved while this one decided without the lock: again, holding it
+            return attempt(optimistic=False)
 
-                    def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
-                        verdicts, people = self.eligibility.check(uow.session, proc, d.data, d.applicant_personal_id, d.agency_id,
-                                                                  now.date())
-                        read.update(people)
-                        return verdicts
+    def _attempt(self, dossier_id: str, action: str, actor: Actor, *, comment: Any, comment_public: Any,
+                 reason: Any, items: Any, due: Any, new_due_at: Any, case: Any, expected_version: Any,
+                 with_view: bool, now: dt.datetime, optimistic: bool) -> tuple[TransitionOutcome, DossierView | None]:
+        """The transition's transaction and what follows its commit (see ``_transition``)."""
+        issued: list[str] = []
+        view: DossierView | None = None
+        with self.uow(optimistic=optimistic) as uow:
+            conn = uow.connection  # the transaction; the ORM session only if needed
+            d = self.dossiers.load_visible_row(conn, dossier_id, actor, parties=self._records_documents(action),
+                                               view=with_view)
+            check_version(d, expected_version)
+            uow.check_before_writing(_unchanged(d.id, d.version_counter))
+            proc = (self.procedures.loaded(d.procedure_id, d.procedure_version)
+                    or self.procedures.procedure_version(d.procedure_id, d.procedure_version, uow.session))
+            roles = roles_on_dossier(actor, applicant_account_id=d.applicant_account_id, agency_id=d.agency_id)
+            cal = self.deadlines.calendar(proc.calendar)
+            if due is not None and due.time() == dt.time(0) and isinstance(new_due_at, str) and len(new_due_at.strip()) == 10:
+                due = cal.day_end(due.date())
+            if due is not None and due > now + dt.timedelta(days=366):
+                raise ValidationError("the new due date is too far away",
+                                      fields={"new_due_at": ["tối đa một năm / at most one year ahead"]})
+            read: set[str] = set()
 
-                    ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
-                                        items=items, new_due_at=due, time_limit_case=case,
-                                        missing_documents_fn=lambda: self.dossiers.missing_documents(conn, d, proc),
-                                        results_pending=self._pending_results(conn, d.id) if d.state == "decided" else 0,
-                                        conditions_fn=conditions)
-                    from_state = d.state
-                    fired = fire(proc, d, action, ctx)
-                    form = slip_form(fired)  # the definition says which slip the action issues, if any
-                    records = records_result(fired)
-                    if records:
-                        d.attach_parties(uow.session)  # results ask the session for the agency and the applicant
-                        d.has_results = True
-                    details: dict[str, Any] = {}
-                    if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
-                        details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
-                                                 for status in sorted({v.status for v in ctx.verdicts})}
-                    if comment is not None and comment_public:
-                        details[COMMENT_PUBLIC] = True
-                    if "assign_code" in fired.effects:
-                        day = now.strftime("%y%m%d")
-                        seq = next_in_sequence(conn, f"dossier:{d.agency_id}", day)
-                        d.code = f"{d.agency_code}-{day}-{seq:04d}"
-                        details["code"] = d.code
-                        # received: the next entry of the agency's log book of the year (form 07)
-                        d.log_entry = next_in_sequence(conn, f"logbook:{d.agency_id}", str(now.year))
-                        details["log_entry"] = d.log_entry
-                    if records:
-                        issued += self.issuance.record_results(uow.session, d, proc, now, actor)
-                        details["results"] = list(issued)
-                    if d.due_at is not None and "start_clock" in fired.effects:
-                        details["due_at"] = d.due_at.isoformat()
-                    if "extend_due" in fired.effects:
-                        details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
-                        details["due_at"] = d.due_at.isoformat()
-                    if "apply_time_limit_case" in fired.effects:
-                        applied = proc.time_limit_case(d.time_limit_case)
-                        details["time_limit_case"] = {"id": applied.id, "value": applied.value, "unit": applied.unit,
-                                                      "reason": reason}
-                        details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
-                        details["due_at"] = d.due_at.isoformat()
-                    if "resume_clock" in fired.effects:
-                        details["due_at"] = d.due_at.isoformat() if d.due_at else None
-                    slip = None
-                    if form is not None:
-                        slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
-                                                        reason=reason, items=items, session=lambda: uow.session)
-                        issued.append(slip["id"])  # known before the insert: the audit event names it
-                        details["slip"] = {"form": form, "number": slip["number"], "id": slip["id"]}
-                    event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
-                                               comment=comment, reason=reason, items=items, details=details or None)
-                    # the version check comes before the inserts a concurrent winner's rows would collide with
-                    # (the event's and the slip's sequence number in the dossier)
-                    queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
-                                                                                  "to": d.state, "status_code": d.status_code})
-                    d.wrote_event(event)
-                    if ctx.verdicts:
-                        # after the versioned write: a loser of a race never inserts rows that reference the dossier
-                        # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
-                        self.eligibility.record(uow.session, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
-                        d.eligibility = queries.UNREAD  # the view shows the check just recorded
-                    if slip is not None:
-                        queries.insert_slip(conn, slip)
-                        d.wrote_slip(slip)
-                    if issued and not self.issue_inline:
-                        self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
-                    if self.notifications is not None:  # the applicant is told of the moments the rules name
-                        deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
-                                                                      reason=reason)
-                        if deliveries:
-                            self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
-                    uow.flush()  # anything else a session holds (results were flushed as they were recorded)
-                    answer = with_view and not (issued and self.issue_inline)
-                    if answer and not d.view_is_read():  # the view reads something: in this transaction
-                        view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
-                    if self.feed is not None:  # last: the feed's counter stays locked until the commit
-                        events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
-                        if "mark_paid" in fired.effects:
-                            events.append(payment_event(d, now))
-                        self.feed.append(conn, events)
-                    uow.commit()
-                    if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
-                        # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
-                        view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
-            except ReadMoved:
-                continue
-            break
+            def conditions() -> list[Any]:  # asked by the conditions guard only, in this transaction
+                verdicts, people = self.eligibility.check(uow.session, proc, d.data, d.applicant_personal_id, d.agency_id,
+                                                          now.date())
+                read.update(people)
+                return verdicts
+
+            ctx = ActionContext(procedure=proc, calendar=cal, now=now, roles=roles, comment=comment, reason=reason,
+                                items=items, new_due_at=due, time_limit_case=case,
+                                missing_documents_fn=lambda: self.dossiers.missing_documents(conn, d, proc),
+                                results_pending=self._pending_results(conn, d.id) if d.state == "decided" else 0,
+                                conditions_fn=conditions)
+            from_state = d.state
+            fired = fire(proc, d, action, ctx)
+            form = slip_form(fired)  # the definition says which slip the action issues, if any
+            records = records_result(fired)
+            if records:
+                d.attach_parties(uow.session)  # results ask the session for the agency and the applicant
+                d.has_results = True
+            details: dict[str, Any] = {}
+            if ctx.verdicts:  # the conditions this action relied on: counted in the event, kept after the write
+                details["conditions"] = {status: sum(v.status == status for v in ctx.verdicts)
+                                         for status in sorted({v.status for v in ctx.verdicts})}
+            if comment is not None and comment_public:
+                details[COMMENT_PUBLIC] = True
+            if "assign_code" in fired.effects:
+                day = now.strftime("%y%m%d")
+                seq = next_in_sequence(conn, f"dossier:{d.agency_id}", day)
+                d.code = f"{d.agency_code}-{day}-{seq:04d}"
+                details["code"] = d.code
+                # received: the next entry of the agency's log book of the year (form 07)
+                d.log_entry = next_in_sequence(conn, f"logbook:{d.agency_id}", str(now.year))
+                details["log_entry"] = d.log_entry
+            if records:
+                issued += self.issuance.record_results(uow.session, d, proc, now, actor)
+                details["results"] = list(issued)
+            if d.due_at is not None and "start_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat()
+            if "extend_due" in fired.effects:
+                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                details["due_at"] = d.due_at.isoformat()
+            if "apply_time_limit_case" in fired.effects:
+                applied = proc.time_limit_case(d.time_limit_case)
+                details["time_limit_case"] = {"id": applied.id, "value": applied.value, "unit": applied.unit,
+                                              "reason": reason}
+                details["original_due_at"] = d.original_due_at.isoformat() if d.original_due_at else None
+                details["due_at"] = d.due_at.isoformat()
+            if "resume_clock" in fired.effects:
+                details["due_at"] = d.due_at.isoformat() if d.due_at else None
+            slip = None
+            if form is not None:
+                slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
+                                                reason=reason, items=items, session=lambda: uow.session)
+                issued.append(slip["id"])  # known before the insert: the audit event names it
+                details["slip"] = {"form": form, "number": slip["number"], "id": slip["id"]}
+            event = event_fields(d, actor, fired.id, from_state, d.state, now, role=ctx.role_used or "",
+                                       comment=comment, reason=reason, items=items, details=details or None)
+            # the version check comes before the inserts a concurrent winner's rows would collide with
+            # (the event's and the slip's sequence number in the dossier)
+            queries.write_transition(conn, d, event, "dossier.transition", {"action": fired.id, "from": from_state,
+                                                                          "to": d.state, "status_code": d.status_code})
+            d.wrote_event(event)
+            if ctx.verdicts:
+                # after the versioned write: a loser of a race never inserts rows that reference the dossier
+                # (their foreign-key locks would deadlock with the winner's update of the dossier's code)
+                self.eligibility.record(uow.session, d.id, fired.id, actor, ctx.verdicts, read, proc.id, now)
+                d.eligibility = queries.UNREAD  # the view shows the check just recorded
+            if slip is not None:
+                queries.insert_slip(conn, slip)
+                d.wrote_slip(slip)
+            if issued and not self.issue_inline:
+                self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
+            if self.notifications is not None:  # the applicant is told of the moments the rules name
+                deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
+                                                              reason=reason)
+                if deliveries:
+                    self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
+            uow.flush()  # anything else a session holds (results were flushed as they were recorded)
+            answer = with_view and not (issued and self.issue_inline)
+            if answer and not d.view_is_read():  # the view reads something: in this transaction
+                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
+            if self.feed is not None:  # last: the feed's counter stays locked until the commit
+                events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
+                if "mark_paid" in fired.effects:
+                    events.append(payment_event(d, now))
+                self.feed.append(conn, events)
+            uow.commit()
+            if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
+                # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
+                view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
         if records and self.writeback is not None and self.writeback.remote:
             self.writeback.deliver_pending(dossier_id=d.id)  # a failure stays pending for `motcua sweep`
         if issued and self.issue_inline:
