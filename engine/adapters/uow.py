@@ -49,20 +49,25 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
-        @event.listens_for(engine, "begin")
-        def _on_begin(conn: Any) -> None:
-            mode = conn.info.get("sqlite_begin", "DEFERRED")
-            if mode == "IMMEDIATE" and turns is not None:  # given back by the unit of work, or at check-in
+        def begin(conn: Any, mode: str) -> None:
+            """``BEGIN <mode>`` on ``conn``; a writer takes its turn first (given back by the unit of work,
+            or at check-in; at once if the BEGIN fails)."""
+            if mode == "IMMEDIATE" and turns is not None:
                 try:
                     turns.take(conn.info)
                 except sqlite3.OperationalError as err:
                     raise exc.OperationalError(_BEGIN[mode], (), err) from err
+            try:
+                fastsql.send(conn, _BEGIN[mode])
+            except BaseException:
+                WriterTurns.give_back(conn.info)
+                raise
+
+        @event.listens_for(engine, "begin")
+        def _on_begin(conn: Any) -> None:
+            mode = conn.info.get("sqlite_begin", "DEFERRED")
             if mode is not None:  # None: a one-statement read, in SQLite's autocommit (its own snapshot)
-                try:
-                    fastsql.send(conn, _BEGIN[mode])
-                except BaseException:
-                    WriterTurns.give_back(conn.info)
-                    raise
+                begin(conn, mode)
 
         @event.listens_for(engine, "before_cursor_execute")
         def _first_write(conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
@@ -73,12 +78,7 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
                 # registered confirm that what it read still holds (else it starts again, holding the lock)
                 del info[_OPTIMISTIC]
                 fastsql.send(conn, "COMMIT")  # the snapshot's end: it wrote nothing
-                if turns is not None:
-                    try:
-                        turns.take(info)
-                    except sqlite3.OperationalError as err:
-                        raise exc.OperationalError(statement, (), err) from err
-                fastsql.send(conn, "BEGIN IMMEDIATE")
+                begin(conn, "IMMEDIATE")
                 for check in info.pop(_CHECKS, ()):
                     check(conn)
 
@@ -224,10 +224,9 @@ class UnitOfWork:
                 self._conn.rollback()
         finally:
             if self._conn is not None:
-                self._conn.info.pop("sqlite_begin", None)
-                self._conn.info.pop(_OPTIMISTIC, None)
-                self._conn.info.pop(_CHECKS, None)
-                self._conn.info.pop(fastsql.DIRECT, None)
+                info = self._conn.info
+                for key in ("sqlite_begin", _OPTIMISTIC, _CHECKS, fastsql.DIRECT):
+                    info.pop(key, None)
                 self._conn.close()
         if exc_type is not None and issubclass(exc_type, StaleDataError):
             # a flush anywhere in the use case found the row changed by someone else
