@@ -220,9 +220,12 @@ class RawPath:
             self.select = self.SELECT.format(p=p) + " FOR UPDATE"
             self.at_param = self.now
         else:
-            # the engine's own settings (engine/store.py make_engine): WAL, synchronous=FULL, foreign keys
+            # the engine's own settings (engine/adapters/uow.py make_engine): WAL, synchronous=FULL, foreign
+            # keys, its page cache
+            from engine.adapters.uow import SQLITE_PRAGMAS
+
             self.conn = sqlite3.connect(parsed.database, timeout=30, isolation_level=None, check_same_thread=False)
-            for pragma in ("journal_mode=WAL", "synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000"):
+            for pragma in ("journal_mode=WAL", *SQLITE_PRAGMAS):
                 self.conn.execute(f"PRAGMA {pragma}")
             p = "?"
             self.select = self.SELECT.format(p=p)

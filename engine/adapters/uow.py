@@ -20,6 +20,13 @@ _OPTIMISTIC = "motcua_optimistic"  # an optimistic SQLite write transaction that
 _CHECKS = "motcua_optimistic_checks"  # what an optimistic transaction confirms when it starts writing
 _READS = frozenset({"SELECT", "BEGIN", "SAVEPOINT", "RELEASE"})  # statements that do not write: anything else does
 _JSON = {"json_serializer": jsoncodec.dumps, "json_deserializer": jsoncodec.loads}  # the JSON columns
+# Every SQLite connection's settings besides WAL: full durability (a commit is on disk when it returns),
+# foreign keys, a 30 s busy timeout, and a page cache of 16 MiB instead of SQLite's 2 MiB (a negative
+# size counts KiB; the cache fills only with pages read). A dossier's view reads its latest events,
+# spread over as many pages as other dossiers' events came between them: with the default, 60 dossiers
+# in turn made each transition read 7 pages again from the WAL and the file (13.6 reads a transition
+# instead of 6.1).
+SQLITE_PRAGMAS = ("synchronous=FULL", "foreign_keys=ON", "busy_timeout=30000", "cache_size=-16384")
 STALE_MESSAGE = "Hồ sơ vừa được người khác cập nhật; hãy tải lại / the dossier was changed by someone else; reload it"
 
 
@@ -44,9 +51,8 @@ def make_engine(url: str, *, pool_size: int = 5) -> Engine:
             cur = dbapi_conn.cursor()
             if ":memory:" not in url and url not in ("sqlite://", "sqlite:///"):
                 cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
+            for pragma in SQLITE_PRAGMAS:
+                cur.execute(f"PRAGMA {pragma}")
             cur.close()
 
         def begin(conn: Any, mode: str) -> None:

@@ -166,3 +166,14 @@ def test_a_forked_process_never_gives_back_its_parents_turn_and_waits_for_it(tmp
     sqlite_writers.WriterTurns.give_back(info)
     assert _free(db)
     sqlite_writers.WriterTurns.close(info)
+
+
+def test_every_connection_has_the_engines_settings(engine):
+    """WAL, full durability, foreign keys, the busy timeout and the 16 MiB page cache, on each pooled
+    connection (two at once: the second is a new one)."""
+    with engine.connect() as one, engine.connect() as two:
+        for conn in (one, two):
+            settings = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar()
+                        for name in ("journal_mode", "synchronous", "foreign_keys", "busy_timeout", "cache_size")}
+            assert settings == {"journal_mode": "wal", "synchronous": 2, "foreign_keys": 1, "busy_timeout": 30000,
+                                "cache_size": -16384}
