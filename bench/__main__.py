@@ -62,6 +62,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--procs", type=_procs, default=[1, 4], help="process counts (default 1,4)")
     p.add_argument("--backend", choices=("sqlite", "postgresql", "both"), default=None,
                    help="default: the configured database (MOTCUA_DATABASE_URL), else SQLite")
+    p.add_argument("--rounds", type=_positive(int), default=1,
+                   help="transitions, web: measure each figure and its baseline this many times, next to each "
+                        "other, and report the medians (default 1)")
     p.add_argument("--dossiers", type=_positive(int), default=200, help="dossiers per worker process (default 200)")
     p.add_argument("--count", type=_positive(int), default=20,
                    help="signing: timed iterations of each step, after 2 warm-ups (default 20)")
@@ -128,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
                     extra = {"sizes": args.sizes} if getattr(module, "TAKES_SIZES", False) and args.sizes else {}
                     if getattr(module, "TAKES_WEB", False):
                         extra = {"models": args.models, "clients": args.clients, "requests": args.requests}
+                    if getattr(module, "TAKES_ROUNDS", False):
+                        extra["rounds"] = args.rounds
                     result = module.run(backend, url, workdir, seconds=args.seconds, procs=args.procs,
                                         dossiers=args.dossiers, **extra)
             except CorrectnessError as exc:

@@ -24,6 +24,7 @@ import queue as queue_mod
 import sqlite3
 import threading
 import time
+import statistics
 import traceback
 from collections import Counter
 from dataclasses import dataclass
@@ -35,6 +36,7 @@ from motcua.demo import seed_demo
 
 NAME = "transitions"
 UNIT = "transitions/s"
+TAKES_ROUNDS = True  # --rounds: each process count measured that many times, the three paths in turn
 PROCEDURE = "birth-registration"
 APPRAISE = "processing_appraise"
 SUPPLEMENT = "processing_supplement"
@@ -526,8 +528,12 @@ def _history_figures(world: World, seconds: float) -> dict[str, Any]:
 # --------------------------------------------------------------------------- entry points
 
 
-def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: list[int], dossiers: int) -> dict:
-    """Measure services vs raw driver at each process count; return the JSON-line object."""
+def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: list[int], dossiers: int,
+        rounds: int = 1) -> dict:
+    """Measure services vs raw driver at each process count, ``rounds`` times (the raw peer, the view path
+    and the lean path in turn each round); return the JSON-line object. With several rounds each rate is
+    the median of its rounds, and each ratio the median of the rounds' own ratios (a round's paths run
+    next to each other, so the machine's drift between rounds cancels out of its ratio)."""
     max_procs = max(procs)
     world = _build_world(url, workdir, services_n=dossiers * max_procs, raw_n=dossiers * max_procs)
     figures: dict[str, Any] = {}
@@ -541,21 +547,32 @@ def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: lis
              ("lean", "services_lean", world.services_ids))
     try:
         for n in procs:
-            for kind, label, ids in paths:
-                before = _totals(world.services)
-                m = _measure(kind, world, ids, n, dossiers, seconds)
-                chains += _check(world, before, m, ids, dossiers)
-                if kind == "lean":
-                    lean_checked += m.committed
-                else:
-                    committed_checked += m.committed
-                figures[f"{label}_{n}p"] = round(m.rate, 1)
-                figures[f"{label}_committed_{n}p"] = m.committed
-                note(f"  {label:13s} x{n}: {m.rate:,.0f} {UNIT} ({m.timed} timed + {m.committed - m.timed} warm-up, checked)")
-            raw = figures[f"raw_{n}p"]
+            rates: dict[str, list[float]] = {label: [] for _, label, _ in paths}
+            committed: Counter[str] = Counter()
+            for r in range(rounds):
+                for kind, label, ids in paths:
+                    before = _totals(world.services)
+                    m = _measure(kind, world, ids, n, dossiers, seconds)
+                    chains += _check(world, before, m, ids, dossiers)
+                    if kind == "lean":
+                        lean_checked += m.committed
+                    else:
+                        committed_checked += m.committed
+                    rates[label].append(m.rate)
+                    committed[label] += m.committed
+                    round_note = f", round {r + 1} of {rounds}" if rounds > 1 else ""
+                    note(f"  {label:13s} x{n}: {m.rate:,.0f} {UNIT} ({m.timed} timed + {m.committed - m.timed} "
+                         f"warm-up, checked{round_note})")
+            for label, values in rates.items():
+                figures[f"{label}_{n}p"] = round(statistics.median(values), 1)
+                figures[f"{label}_committed_{n}p"] = committed[label]
             figures[f"services_view_{n}p"] = figures[f"services_{n}p"]  # the same figure, explicitly named
-            figures[f"ratio_{n}p"] = round(figures[f"services_{n}p"] / raw, 3) if raw else None
-            figures[f"ratio_lean_{n}p"] = round(figures[f"services_lean_{n}p"] / raw, 3) if raw else None
+            for key, label in (("ratio", "services"), ("ratio_lean", "services_lean")):
+                each = [round(a / b, 3) if b else None for a, b in zip(rates[label], rates["raw"])]
+                known = [v for v in each if v is not None]
+                figures[f"{key}_{n}p"] = round(statistics.median(known), 3) if known else None
+                if rounds > 1:
+                    figures[f"{key}_rounds_{n}p"] = each
             baseline[f"raw_{n}p"] = figures[f"raw_{n}p"]
         figures.update(_history_figures(world, seconds))
     finally:
@@ -564,6 +581,7 @@ def run(backend: Backend, url: str, workdir: Path, *, seconds: float, procs: lis
     figures["lean_events_checked"] = lean_checked  # the same assertion for the lean path
     figures["audit_chains_verified"] = chains
     figures["seconds"] = seconds
+    figures["rounds"] = rounds
     figures["dossiers_per_process"] = dossiers
     return {
         "name": f"{NAME}.{backend.name}",
@@ -579,7 +597,8 @@ def format_text(result: dict) -> str:
     procs = sorted(int(k[len("services_"):-1]) for k in f if k.startswith("services_") and k.endswith("p")
                    and k[len("services_"):-1].isdigit())
     lines = [
-        f"{result['name']}  ({result['unit']}, {f['seconds']:g} s per measurement, "
+        f"{result['name']}  ({result['unit']}, {f['seconds']:g} s per measurement"
+        f"{', median of %d rounds' % f['rounds'] if f.get('rounds', 1) > 1 else ''}, "
         f"{f['dossiers_per_process']} dossiers per process; raw driver: {result['baseline']['driver']})",
         f"  {'procs':>5}  {'view (API)':>10}  {'lean':>10}  {'raw driver':>10}  {'view/raw':>9}  {'lean/raw':>9}",
     ]
@@ -590,6 +609,11 @@ def format_text(result: dict) -> str:
     for n in procs:
         lines.append(f"  {n:>5}  {f[f'services_{n}p']:>10,.0f}  {f.get(f'services_lean_{n}p', 0):>10,.0f}  "
                      f"{f[f'raw_{n}p']:>10,.0f}  {fmt(f.get(f'ratio_{n}p')):>9}  {fmt(f.get(f'ratio_lean_{n}p')):>9}")
+    for n in procs:
+        if f.get(f"ratio_rounds_{n}p"):
+            lines.append(f"  {n} process(es), the ratios of each round (the figures above are their medians): "
+                         f"view {', '.join(map(fmt, f[f'ratio_rounds_{n}p']))}; "
+                         f"lean {', '.join(map(fmt, f[f'ratio_lean_rounds_{n}p']))}")
     lines.append(f"  checked: {f['events_checked'] + f.get('lean_events_checked', 0)} audit rows == transitions "
                  f"committed; {f['audit_chains_verified']} hash chains verified")
     if "view_bytes_1000_events" in f:

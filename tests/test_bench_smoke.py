@@ -20,7 +20,7 @@ def test_transitions_benchmark_prints_one_json_line_with_checked_counts(tmp_path
     env["TMPDIR"] = str(tmp_path)  # the benchmark's temporary database lands here, and must be gone after
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "transitions", "--json", "--seconds", "0.3", "--procs", "1",
-         "--backend", "sqlite", "--dossiers", "10"],
+         "--backend", "sqlite", "--dossiers", "10", "--rounds", "2"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
     )
     assert proc.returncode == 0, proc.stderr
@@ -36,6 +36,12 @@ def test_transitions_benchmark_prints_one_json_line_with_checked_counts(tmp_path
         assert figures[key] > 0, key
     assert baseline["raw_1p"] == figures["raw_1p"]
     assert result["ratio"] == figures["ratio_1p"]
+    # two rounds: each ratio is the median (here the mean) of the two rounds' own ratios
+    assert figures["rounds"] == 2
+    for key in ("ratio", "ratio_lean"):
+        each = figures[f"{key}_rounds_1p"]
+        assert len(each) == 2 and all(v > 0 for v in each), key
+        assert figures[f"{key}_1p"] == round(sum(each) / 2, 3), key
     # the correctness assertions ran: every committed transition's audit row was counted, chains verified
     assert figures["events_checked"] == figures["services_committed_1p"] + figures["raw_committed_1p"]
     assert figures["audit_chains_verified"] > 0

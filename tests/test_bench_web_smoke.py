@@ -26,13 +26,13 @@ def test_worker_models_parse() -> None:
             Model.parse(bad)
 
 
-@pytest.mark.slow  # seeding, starting two gunicorn servers twice: about half a minute
+@pytest.mark.slow  # seeding, starting two gunicorn servers twice, two rounds: about a minute
 def test_web_benchmark_prints_one_json_line_with_every_kind_against_the_minimal_endpoint(tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("MOTCUA_")}
     env["TMPDIR"] = str(tmp_path)
     proc = subprocess.run(
         [sys.executable, "-m", "bench", "web", "--json", "--backend", "sqlite", "--seconds", "1", "--clients", "2",
-         "--requests", "200", "--models", "sync:1,gthread:1x2"],
+         "--requests", "200", "--models", "sync:1,gthread:1x2", "--rounds", "2"],
         cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     lines = [line for line in proc.stdout.splitlines() if line.strip()]
@@ -42,7 +42,7 @@ def test_web_benchmark_prints_one_json_line_with_every_kind_against_the_minimal_
     assert set(result) == {"name", "unit", "figures", "baseline", "ratio"}
     assert (result["name"], result["unit"]) == ("web.sqlite", "requests/s")
     f = result["figures"]
-    assert (f["model"], f["clients"]) == ("sync:1", 2)
+    assert (f["model"], f["clients"], f["rounds"]) == ("sync:1", 2, 2)
     for kind in KINDS:
         k = f[kind]
         assert k["requests"] > 0 and k["requests_per_s"] > 0 and 0 < k["p50_ms"] <= k["p99_ms"]
@@ -51,6 +51,8 @@ def test_web_benchmark_prints_one_json_line_with_every_kind_against_the_minimal_
         assert k["p99_ratio"] == round(k["p99_ms"] / k["minimal"]["p99_ms"], 3)
         assert k["goal_throughput_met"] == (k["ratio"] >= 0.7) and k["goal_p99_met"] == (k["p99_ratio"] <= 2.0)
         assert result["baseline"]["requests_per_s"][kind] == k["minimal"]["requests_per_s"]
+        # two rounds of each kind next to its minimal window: the figures are the lower one's, whole
+        assert len(k["ratio_rounds"]) == 2 and k["ratio"] == min(k["ratio_rounds"])
     # an action also beside the least write, measured next to it
     w = f["action"]["to_minimal_write"]
     assert w["minimal_write"]["requests"] > 0 and 0 < w["minimal_write"]["p50_ms"] <= w["minimal_write"]["p99_ms"]
