@@ -183,6 +183,10 @@ class Actions:
                 details["due_at"] = d.due_at.isoformat()
             if "resume_clock" in fired.effects:
                 details["due_at"] = d.due_at.isoformat() if d.due_at else None
+            # what needs no write is made before the first one: on SQLite the writers' turn is taken there
+            # and held until the commit (the slip's, the event's and the feed's numbers are taken after it)
+            moment = (self.notifications.prepare_moment(conn, d, proc, fired.effects, items=items, reason=reason)
+                      if self.notifications is not None else None)
             slip = None
             if form is not None:
                 slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
@@ -206,9 +210,8 @@ class Actions:
                 d.wrote_slip(slip)
             if issued and not self.issue_inline:
                 self.tasks.defer_issue(conn, issued)  # the jobs commit (or roll back) with the transition
-            if self.notifications is not None:  # the applicant is told of the moments the rules name
-                deliveries = self.notifications.record_moment(conn, d, proc, fired.effects, now, items=items,
-                                                              reason=reason)
+            if moment is not None:  # the applicant is told of the moments the rules name
+                deliveries = self.notifications.write_moment(conn, d, moment, now)
                 if deliveries:
                     self.tasks.defer_deliveries(conn, deliveries)  # sent by a worker, never in the request
             uow.flush()  # anything else a session holds (results were flushed as they were recorded)

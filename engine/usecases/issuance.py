@@ -92,7 +92,6 @@ class Issuance:
         transaction's ORM session, for a register read the dossier's row did not bring."""
         spec = SLIP_FORMS[form]
         agency, applicant = queries.parties(conn, d)  # read with the dossier in a transition
-        seq = next_in_sequence(conn, f"slip:{agency['id']}:{form}", str(now.year))
         unit = UNIT_TEXT.get(proc.time_limit_unit, "")
         role = _main_role(actor)
         sign = signature(spec, roles=set(actor.roles), name=actor.display_name, title=ROLE_TITLES.get(role, ""),
@@ -121,6 +120,8 @@ class Issuance:
             "signed_by": [[role or "officer", "officer", actor.username], ["agency", "agency", agency["code"]]]
             if actor.is_staff and actor.account_id else [["agency", "agency", agency["code"]]],
         }
+        # the number last: taking it is the transition's first write (on SQLite, its turn to write begins)
+        seq = next_in_sequence(conn, f"slip:{agency['id']}:{form}", str(now.year))
         return {"id": new_uuid(), "dossier_id": d.id, "event_seq": event_seq, "form": form,
                 "number": f"{seq:04d}/{spec.suffix}", "issuer_agency_id": agency["id"], "issued_at": now,
                 "status": "pending", "context": context, "issue_attempts": 0}

@@ -2,8 +2,9 @@
 extended, result ready, rejected, refused; engine.rules.notifications) in the app, by e-mail and by
 SMS, in the language they chose.
 
-A transition that reaches such a moment writes one ``notifications`` row per channel in its own
-transaction (``record_moment``) and the caller defers one ``deliver_notification`` job per e-mail or
+A transition that reaches such a moment prepares its texts before it writes anything
+(``prepare_moment``), then writes one ``notifications`` row per channel in its own transaction
+(``write_moment``) and the caller defers one ``deliver_notification`` job per e-mail or
 SMS row on the same connection: the rows and the jobs exist if and only if the transition commits. The
 in-app row is ``sent`` at once. A channel the citizen turned off gets no row; a channel the deployment
 has not configured (no SMTP host, no SMS gateway) gets a ``skipped`` row and no job.
@@ -112,6 +113,14 @@ class NotificationView:
 
 
 @dataclass(frozen=True)
+class PreparedMoment:
+    """A moment's notification ready to write (``Notifications.prepare_moment``): its kind, and one row
+    per channel, (language, channel, subject, body, status)."""
+    kind: str
+    rows: tuple[tuple[str, str, str, str, str], ...]
+
+
+@dataclass(frozen=True)
 class Inbox:
     notifications: tuple[NotificationView, ...]
     unread: int
@@ -144,26 +153,35 @@ class Notifications:
 
     # -------------------------------------------------------------- in the transition's transaction
 
-    def record_moment(self, conn: Any, d: Any, proc: Any, effects: Any, now: dt.datetime, *,
-                      items: list[str] | None = None, reason: str | None = None) -> list[int]:
-        """Write the notification rows of the moment this transition reaches, if any, on ``conn``;
-        return the ids of the rows a delivery job must send."""
+    def prepare_moment(self, conn: Any, d: Any, proc: Any, effects: Any, *, items: list[str] | None = None,
+                       reason: str | None = None) -> PreparedMoment | None:
+        """The notification of the moment this transition reaches, if any, ready to write: its texts
+        rendered and its channels chosen (``conn``: read only, when the dossier's row did not bring the
+        applicant's preferences). A transition prepares it before it starts writing, so that on SQLite
+        the writers' turn is not held while the texts are rendered. None: no moment, or it could not
+        be prepared (logged; the action goes on without it)."""
         state = proc.state(d.state) if d.state else None
         moment = moment_for(effects, state.outcome if state else None)
         if moment is None:
-            return []
+            return None
         try:  # a notification that cannot be prepared never undoes the action
-            rows = self._prepare_moment(conn, moment, d, proc, items=items, reason=reason)
+            return PreparedMoment(moment.kind, tuple(self._prepare_moment(conn, moment, d, proc, items=items,
+                                                                          reason=reason)))
         except Exception:  # noqa: BLE001 - logged; the action goes on without its notification
             log.exception("the %s notification of dossier %s could not be written", moment.kind, d.id)
-            return []
+            return None
+
+    @staticmethod
+    def write_moment(conn: Any, d: Any, prepared: PreparedMoment, now: dt.datetime) -> list[int]:
+        """Write the rows of a prepared moment on ``conn``, in the transition's transaction; return the
+        ids of the rows a delivery job must send."""
         # one INSERT of every channel's row (plain rows, no constraint a valid row can break)
         values = [
-            {"account_id": d.applicant_account_id, "dossier_id": d.id, "kind": moment.kind, "channel": channel,
+            {"account_id": d.applicant_account_id, "dossier_id": d.id, "kind": prepared.kind, "channel": channel,
              "language": lang, "subject": subj, "body": text, "status": status, "attempts": 0,
              "last_error": None if status != "skipped" else "kênh chưa cấu hình / channel not configured",
              "created_at": now, "sent_at": now if channel == "in-app" else None, "read_at": None}
-            for lang, channel, subj, text, status in rows]
+            for lang, channel, subj, text, status in prepared.rows]
         written = insert_rows(NOTIFICATIONS, _NOTIFICATION_KEYS, len(values), (NOTIFICATIONS.c.id, NOTIFICATIONS.c.status)
                               ).rows(conn, {f"{k}_{i}": v for i, row in enumerate(values) for k, v in row.items()})
         return sorted(row_id for row_id, status in written if status == "pending")

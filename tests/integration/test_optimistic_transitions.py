@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from engine.adapters.models import DossierEvent, Slip
 from engine.rules.errors import ActionNotAllowedError, ConcurrencyError
@@ -123,3 +123,35 @@ def test_a_transition_refused_before_it_writes_takes_no_write_lock(services, dem
     assert set(statements) <= {"SELECT", "BEGIN"}
     if _sqlite(services):
         assert "BEGIN" in statements  # DEFERRED: a snapshot, not the write lock
+
+
+def test_the_notification_and_the_slip_are_made_before_the_first_write_which_takes_the_slips_number(
+        services, demo, monkeypatch):
+    """On SQLite the writers' turn is held from a transition's first write to its commit: the texts of the
+    applicant's notification and the slip's contents are made before it, and the first write is the
+    slip's number (the same order on PostgreSQL)."""
+    did = _in_processing(services, demo)
+    sent: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args) -> None:
+        sent.append(statement)
+
+    def writes() -> list[str]:
+        return [s for s in sent if s.split(None, 1)[0].upper() not in ("SELECT", "BEGIN", "SAVEPOINT", "RELEASE", "COMMIT")]
+
+    writes_seen: dict[str, int] = {}
+    for owner, name in ((services.notifications.texts, "render"), (services.issuance, "contacts")):
+        def spy(*args, _real=getattr(owner, name), _name=name, **kwargs):
+            writes_seen[_name] = len(writes())
+            return _real(*args, **kwargs)
+        monkeypatch.setattr(owner, name, spy)
+    event.listen(services.engine, "before_cursor_execute", record)
+    try:
+        d = services.actions.perform_action(did, "request_supplement", services.accounts.actor_for("specialist"),
+                                            items=["Giấy chứng sinh bản rõ nét"])
+    finally:
+        event.remove(services.engine, "before_cursor_execute", record)
+    assert writes_seen == {"render": 0, "contacts": 0}
+    assert "sequences" in writes()[0]
+    assert d.state == "processing_supplement" and d.slips[-1].form == "02"
+    assert services.audit.verify_audit(did).problems == []
