@@ -187,6 +187,11 @@ class Actions:
             # and held until the commit (the slip's, the event's and the feed's numbers are taken after it)
             moment = (self.notifications.prepare_moment(conn, d, proc, fired.effects, items=items, reason=reason)
                       if self.notifications is not None else None)
+            feed_events = []
+            if self.feed is not None:
+                feed_events.append(transition_event(d, proc, fired.id, from_state, now, results=details.get("results")))
+                if "mark_paid" in fired.effects:
+                    feed_events.append(payment_event(d, now))
             slip = None
             if form is not None:
                 slip = self.issuance.queue_slip(conn, d, proc, form, (d.event_count or 0) + 1, now, actor,
@@ -218,11 +223,8 @@ class Actions:
             answer = with_view and not (issued and self.issue_inline)
             if answer and not d.view_is_read():  # the view reads something: in this transaction
                 view = self.dossiers.view(lambda: uow.session, d, actor, proc, conn=conn)
-            if self.feed is not None:  # last: the feed's counter stays locked until the commit
-                events = [transition_event(d, proc, fired.id, from_state, now, results=details.get("results"))]
-                if "mark_paid" in fired.effects:
-                    events.append(payment_event(d, now))
-                self.feed.append(conn, events)
+            if feed_events:  # last: the feed's counter stays locked until the commit
+                self.feed.append(conn, feed_events)
             uow.commit()
             if answer and view is None:  # from what the transaction read and wrote: after the commit, so that
                 # the write lock (SQLite) and the dossier's row lock (PostgreSQL) are not held while it is built
