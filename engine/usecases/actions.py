@@ -187,7 +187,7 @@ class Actions:
             # and held until the commit (the slip's, the event's and the feed's numbers are taken after it)
             moment = (self.notifications.prepare_moment(conn, d, proc, fired.effects, items=items, reason=reason)
                       if self.notifications is not None else None)
-            feed_events = []
+            feed_events: list[dict[str, Any]] = []
             if self.feed is not None:
                 feed_events.append(transition_event(d, proc, fired.id, from_state, now, results=details.get("results")))
                 if "mark_paid" in fired.effects:

@@ -87,8 +87,9 @@ class Issuance:
         """The row of the slip ``form`` this transition records as pending, with everything it prints taken
         from the data: the agency (its place name on the date line), the dossier, its documents, the
         applicant as the population register knows them, and who signs it in what capacity (the slip
-        form's signer, :func:`engine.rules.slips.signature`). Its number is taken now; the row is written
-        by ``queries.insert_slip`` once the transition's versioned write has passed. ``session`` makes the
+        form's signer, :func:`engine.rules.slips.signature`). Its number is taken last, once the rest is
+        made (in a transition, that is its first write); the row is written by ``queries.insert_slip``
+        once the transition's versioned write has passed. ``session`` makes the
         transaction's ORM session, for a register read the dossier's row did not bring."""
         spec = SLIP_FORMS[form]
         agency, applicant = queries.parties(conn, d)  # read with the dossier in a transition

@@ -168,7 +168,7 @@ class Notifications:
             return PreparedMoment(moment.kind, tuple(self._prepare_moment(conn, moment, d, proc, items=items,
                                                                           reason=reason)))
         except Exception:  # noqa: BLE001 - logged; the action goes on without its notification
-            log.exception("the %s notification of dossier %s could not be written", moment.kind, d.id)
+            log.exception("the %s notification of dossier %s could not be prepared", moment.kind, d.id)
             return None
 
     @staticmethod
