@@ -22,9 +22,9 @@ import multiprocessing
 import pstats
 import queue as queue_mod
 import sqlite3
+import statistics
 import threading
 import time
-import statistics
 import traceback
 from collections import Counter
 from dataclasses import dataclass
